@@ -1,0 +1,117 @@
+"""`dtoc`: the analyst's commands (contract: "Commands")."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from flows.workspace import default_workdir
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_RUN_FAILED = 0, 1, 2
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dtoc", description="Delayed transfers of care: weekly and monthly pipeline")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_workdir(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--workdir", default=default_workdir(),
+                         help="workspace folder (default ./dtoc-work, or DTOC_WORKDIR)")
+        return sub
+
+    run = with_workdir(commands.add_parser("run", help="process new weekly returns and publish the tables"))
+    run.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
+
+    demo = with_workdir(commands.add_parser("demo", help="run the whole pipeline on the bundled Kent sample"))
+    demo.add_argument("--as-of", type=_iso_date, default=None, help="as-of date (default: the day after the sample)")
+
+    validate = with_workdir(commands.add_parser("validate", help="check files without loading them"))
+    validate.add_argument("files", nargs="+", type=Path)
+    validate.add_argument("--as-of", type=_iso_date, default=None, help="as-of date for the week check (default today)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    handler = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}[args.command]
+    try:
+        return handler(args)
+    except Exception as exc:  # a run that could not complete: say why, no stack trace
+        from flows.warehouse import WarehouseBusy
+        from flows.workspace import SettingsError
+
+        if isinstance(exc, (WarehouseBusy, SettingsError)):
+            print(f"dtoc {args.command}: {exc}", file=sys.stderr)
+            return EXIT_RUN_FAILED
+        raise
+
+
+def print_summary(summary) -> None:
+    print(f"Workspace {summary.workdir}, as of {summary.as_of}")
+    print(f"  accepted {len(summary.accepted)} file(s), {len(summary.weeks_loaded)} site-week(s) loaded; "
+          f"{summary.already_processed} already processed earlier")
+    for key in summary.resubmitted_keys:
+        print(f"  resubmission replaced {key}")
+    if summary.quarantined:
+        print(f"  quarantined {len(summary.quarantined)} file(s):")
+        for q in summary.quarantined:
+            print(f"    {q['file']}: {q['first_problem']}")
+            print(f"      all problems: {q['quarantined_as']}.errors.csv")
+    print("Published:")
+    for path in summary.published:
+        print(f"  {path}")
+
+
+def cmd_run(args) -> int:
+    from flows.weekly import run_weekly
+
+    print_summary(run_weekly(args.workdir, args.as_of))
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from flows.demo import DEMO_AS_OF, write_sample
+    from flows.weekly import run_weekly
+    from flows.workspace import open_workspace
+
+    ws = open_workspace(args.workdir)
+    written = write_sample(ws.inbox_weekly)
+    print(f"Wrote the Kent sample ({len(written)} files) to {ws.inbox_weekly}")
+    print_summary(run_weekly(ws.root, args.as_of or DEMO_AS_OF))
+    print(f"Quarantined files and their reasons: {ws.quarantine}")
+    print(f"Warehouse: {ws.warehouse}   Settings: {ws.settings_file}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from flows.validate import Reference, check_submissions
+    from flows.weekly import write_problems
+    from flows.workspace import open_workspace
+
+    ws = open_workspace(args.workdir)
+    missing = [str(p) for p in args.files if not p.is_file()]
+    if missing:
+        print(f"dtoc validate: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    checked = check_submissions(list(args.files), Reference.load(ws.reference), ws.settings(),
+                                args.as_of or date.today())
+    write_problems(sys.stdout, [p.as_dict() for result in checked for p in result.problems])
+    for result in checked:
+        verdict = "OK" if result.accepted else f"REJECTED ({len(result.problems)} problem(s))"
+        print(f"# {result.path.name}: {result.layout or 'unknown'} layout, {verdict}", file=sys.stderr)
+    return EXIT_OK if all(result.accepted for result in checked) else EXIT_PROBLEMS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

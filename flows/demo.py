@@ -1,0 +1,169 @@
+"""The bundled Kent sample: twelve weeks of returns (7 Sep - 23 Nov 2017) as the sites send them.
+
+Built from the council's published weekly dashboard (`demo_data/seed_weekly_site_days.csv`) so
+that the pipeline's tables can be checked against the figures that went to Cabinet. Each trust
+sends in its own way: both layouts, CSV and XLSX, ISO and UK dates, header spellings and code
+aliases; Medway also reports some Medway-council residents (not counted by Kent). Virgin Care
+North Kent is not in the dashboard: its weeks are made up so that September adds up to the
+council's local-versus-BCF table (NHS 107, social care 126, joint 0). A few files are bad on
+purpose, and one week is resubmitted with corrected figures.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import polars as pl
+
+SEED = Path(__file__).parent / "demo_data" / "seed_weekly_site_days.csv"
+DEMO_AS_OF = date(2017, 11, 24)
+KENT, MEDWAY = "E10000016", "E06000035"
+DASHBOARD_SITES = {"DVH": "DVH", "MED": "MED", "KCH": "KCH", "QEQM": "QEQM", "WHH": "WHH", "MAID": "MAID",
+                   "TWH": "TWH", "Communities": "KCHFT", "KMPT": "KMPT"}
+VCNK_WEEKS = {  # week_ending: (nhs, social care, both)
+    "2017-09-07": (25, 30, 0), "2017-09-14": (28, 33, 0), "2017-09-21": (27, 31, 0), "2017-09-28": (27, 32, 0),
+    "2017-10-05": (26, 28, 0), "2017-10-12": (24, 30, 0), "2017-10-19": (29, 27, 0), "2017-10-26": (22, 25, 0),
+    "2017-11-02": (20, 26, 0), "2017-11-09": (23, 22, 0), "2017-11-16": (25, 24, 1), "2017-11-23": (21, 20, 0),
+}
+# How each organisation's days are spread over national reasons in the detail layout.
+REASON_SPLIT = {"NHS": ("C", "A"), "Social Care": ("E", "DII"), "Both": ("A",)}
+
+
+def seed_weeks() -> pl.DataFrame:
+    """Site-week figures: the dashboard's sites (not its KENT total) plus Virgin Care North Kent."""
+    seed = (
+        pl.read_csv(SEED, schema_overrides={"week_ending": pl.String})
+        .filter(pl.col("site").is_in(list(DASHBOARD_SITES)))
+        .select(pl.col("site").replace_strict(DASHBOARD_SITES).alias("site_code"), "week_ending",
+                "nhs_days", "social_care_days", "both_days")
+    )
+    vcnk = pl.DataFrame(
+        [("VCNK", week, *days) for week, days in VCNK_WEEKS.items()],
+        schema=["site_code", "week_ending", "nhs_days", "social_care_days", "both_days"], orient="row",
+    )
+    return pl.concat([seed, vcnk]).with_columns(pl.col("week_ending").str.to_date())
+
+
+def detail_rows(weeks: pl.DataFrame, care_type: str, extra_la_days: int = 0) -> list[dict]:
+    """Spread each site-week's days over reasons; a week with no delays still sends one zero row."""
+    rows = []
+    for n, week in enumerate(weeks.iter_rows(named=True)):
+        site_rows = []
+        for org, column in (("NHS", "nhs_days"), ("Social Care", "social_care_days"), ("Both", "both_days")):
+            remaining = week[column]
+            reasons = REASON_SPLIT[org]
+            for i, reason in enumerate(reasons):
+                days = remaining if i == len(reasons) - 1 else round(week[column] * 0.6)
+                remaining -= days
+                if days:
+                    site_rows.append({"la_code": KENT, "responsible_org": org, "reason_code": reason, "delayed_days": days})
+        if not site_rows:
+            site_rows.append({"la_code": KENT, "responsible_org": "NHS", "reason_code": "C", "delayed_days": 0})
+        if extra_la_days:
+            site_rows.append({"la_code": MEDWAY, "responsible_org": "NHS", "reason_code": "C",
+                              "delayed_days": extra_la_days + n % 3})
+        for row in site_rows:
+            rows.append({"site_code": week["site_code"], "week_ending": week["week_ending"], "care_type": care_type,
+                         **row, "patients_delayed": max(1, -(-row["delayed_days"] // 7)) if row["delayed_days"] else 0})
+    return rows
+
+
+def _received(path: Path, week_ending: date) -> None:
+    """Stamp the file as received on the Friday after its week, 09:00, as a site would send it."""
+    stamp = datetime.combine(week_ending + timedelta(days=1), time(9, 0)).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": datetime(2017, 1, 1)})  # same bytes every time
+    frame.write_excel(workbook=workbook, worksheet="Return", autofit=False)
+    workbook.close()
+
+
+def write_sample(inbox: Path) -> list[Path]:
+    """Write the Kent sample into a weekly inbox; returns the files written."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    weeks = seed_weeks()
+    written: list[Path] = []
+
+    def emit(path: Path, frame: pl.DataFrame, week_ending: date, writer=None) -> None:
+        (writer or (lambda f, p: f.write_csv(p)))(frame, path)
+        _received(path, week_ending)
+        written.append(path)
+
+    for (week_ending,), week in weeks.sort("week_ending", "site_code").group_by("week_ending", maintain_order=True):
+        iso = week_ending.isoformat()
+        site = lambda *codes: week.filter(pl.col("site_code").is_in(codes))  # noqa: E731
+        # Darent Valley: summary CSV, dashboard-style header, UK dates.
+        dvh = site("DVH").select(
+            pl.col("site_code").alias("Site Code"), pl.col("week_ending").dt.strftime("%d/%m/%Y").alias("Week Ending"),
+            pl.col("nhs_days").alias("NHS Days"), pl.col("social_care_days").alias("Social Care Days"),
+            pl.col("both_days").alias("Both Days"))
+        emit(inbox / f"DVH_week_{iso}.csv", dvh, week_ending)
+        # Medway: detail CSV, ISO dates, with some Medway council residents.
+        med = pl.DataFrame(detail_rows(site("MED"), "acute", extra_la_days=4)).with_columns(
+            pl.col("week_ending").cast(pl.String))
+        if iso == "2017-11-23":  # first sent with the NHS figure keyed twice, then corrected
+            emit(inbox / f"MED_week_{iso}.csv",
+                 med.with_columns(pl.when(pl.col("la_code") == KENT).then(pl.col("delayed_days") * 2)
+                                  .otherwise(pl.col("delayed_days")).alias("delayed_days")), week_ending)
+            emit(inbox / f"MED_week_{iso}_resubmitted.csv", med, week_ending + timedelta(days=1))
+        else:
+            emit(inbox / f"MED_week_{iso}.csv", med, week_ending)
+        # East Kent: one detail workbook for its three acute sites, real Excel dates.
+        east_kent = pl.DataFrame(detail_rows(site("KCH", "QEQM", "WHH"), "acute"))
+        emit(inbox / f"EKHUFT_week_{iso}.xlsx", east_kent, week_ending, _write_xlsx)
+        # Maidstone & Tunbridge Wells: summary workbook with an explicit la_code.
+        mtw = site("MAID", "TWH").select("site_code", "week_ending", "nhs_days", "social_care_days", "both_days",
+                                         pl.lit(KENT).alias("la_code"))
+        emit(inbox / f"MTW_week_{iso}.xlsx", mtw, week_ending, _write_xlsx)
+        # KMPT: detail CSV with the aliases people type (SC, Joint, long reason names, "Non Acute").
+        kmpt = pl.DataFrame(detail_rows(site("KMPT"), "Non Acute")).with_columns(
+            pl.col("week_ending").cast(pl.String),
+            pl.col("responsible_org").replace({"Social Care": "SC", "Both": "Joint"}),
+            pl.col("reason_code").replace({"C": "C_FURTHER_NON_ACUTE_NHS", "E": "E_CARE_PACKAGE_IN_HOME"}),
+        )
+        emit(inbox / f"KMPT_week_{iso}.csv", kmpt, week_ending)
+
+    # Community hospitals and Virgin Care send one summary CSV a month, with untidy headers.
+    for site_code, prefix in (("KCHFT", "KCHFT"), ("VCNK", "VirginCare_NK")):
+        monthly = weeks.filter(pl.col("site_code") == site_code).with_columns(
+            pl.col("week_ending").dt.strftime("%Y-%m").alias("month"))
+        for (month,), rows in monthly.group_by("month", maintain_order=True):
+            frame = rows.select(pl.col("site_code").alias(" Site_Code "), pl.col("week_ending").alias("WEEK_ENDING"),
+                                pl.col("nhs_days").alias("NHS_days"), pl.col("social_care_days").alias("Social_Care_Days"),
+                                pl.col("both_days").alias("Both_Days"))
+            emit(inbox / f"{prefix}_{month}.csv", frame, rows["week_ending"].max())
+
+    written.extend(write_bad_files(inbox))
+    return written
+
+
+def write_bad_files(inbox: Path) -> list[Path]:
+    """Files the pipeline must refuse, each with reasons the sending site can act on."""
+    bad = []
+    wrong_dates = inbox / "QEQM_correction_2017-10-10.csv"
+    wrong_dates.write_text(
+        "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days\n"
+        "QEQM,10/10/2017,E10000016,acute,NHS,C,40\n"
+        "QEQM,10/10/2017,E10000016,acute,Social Care,Z,-3\n",
+        encoding="utf-8",
+    )
+    _received(wrong_dates, date(2017, 10, 12))
+    bad.append(wrong_dates)
+    workbook_named_csv = inbox / "TWH_week_2017-11-16.csv"
+    _write_xlsx(pl.DataFrame({"site_code": ["TWH"], "week_ending": [date(2017, 11, 16)], "nhs_days": [59],
+                              "social_care_days": [26], "both_days": [0]}), workbook_named_csv)
+    _received(workbook_named_csv, date(2017, 11, 16))
+    bad.append(workbook_named_csv)
+    unknown_site = inbox / "NorthKent_week_2017-11-23.csv"
+    unknown_site.write_text("site_code,week_ending,nhs_days,social_care_days,both_days\n"
+                            "DGS,2017-11-23,12,4,0\n", encoding="utf-8")
+    _received(unknown_site, date(2017, 11, 23))
+    bad.append(unknown_site)
+    return bad

@@ -1,0 +1,304 @@
+"""Check weekly submissions against the Great Expectations suites under `expectations/`.
+
+The rules are data: `expectations/gx/expectations/weekly_<layout>.json`. Each expectation's
+`meta` says which column the analyst should look at (`column`) and what is wrong (`problem`, a
+sentence that may name row values and run parameters in braces). This module prepares the
+columns those rules read (parsed dates, standardised codes, site-week totals), runs the suites
+once over all files of a layout, and turns failures into `file, row, column, value, problem`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from flows.ingest import RawSubmission, UnreadableFile, read_submission
+
+EXPECTATIONS_ROOT = Path(__file__).resolve().parent.parent / "expectations"
+DATASOURCE, ASSET, BATCH = "weekly_returns", "submissions", "all_rows"
+LAYOUT_SUITES = {"detail": "weekly_detail", "summary": "weekly_summary"}
+SUMMARY_DAY_COLUMNS = {"nhs_days": "NHS", "social_care_days": "Social Care", "both_days": "Both"}
+
+RESPONSIBLE_ORGS = {
+    "NHS": "NHS",
+    "SOCIAL CARE": "Social Care", "SOCIAL_CARE": "Social Care", "SC": "Social Care", "ASC": "Social Care",
+    "ADULT SOCIAL CARE": "Social Care",
+    "BOTH": "Both", "JOINT": "Both",
+}
+REASONS = {
+    "A": "A_COMPLETION_ASSESSMENT", "B": "B_PUBLIC_FUNDING", "C": "C_FURTHER_NON_ACUTE_NHS",
+    "DI": "DI_RESIDENTIAL_HOME", "DII": "DII_NURSING_HOME", "E": "E_CARE_PACKAGE_IN_HOME",
+    "F": "F_COMMUNITY_EQUIP_ADAPT", "G": "G_PATIENT_FAMILY_CHOICE", "H": "H_DISPUTES",
+    "I": "I_HOUSING", "O": "O_OTHER",
+}
+REASON_ALIASES = {**{code: code for code in REASONS}, **{long: code for code, long in REASONS.items()}}
+REASON_NOT_STATED = "NOT_STATED"
+CARE_TYPES = {"ACUTE": "acute", "NON-ACUTE": "non-acute", "NON ACUTE": "non-acute", "NON_ACUTE": "non-acute",
+              "NONACUTE": "non-acute"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str
+    value: str
+    problem: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": "" if self.row is None else self.row, "column": self.column,
+                "value": self.value, "problem": self.problem}
+
+
+@dataclass
+class CheckedSubmission:
+    path: Path
+    content_hash: str
+    layout: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    returns: pl.DataFrame | None = None  # one row per site x week x LA x care type x org x reason
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
+
+    @property
+    def keys(self) -> list[tuple[str, date]]:
+        if self.returns is None:
+            return []
+        return sorted(self.returns.select("site_code", "week_ending").unique().iter_rows())
+
+
+@dataclass(frozen=True)
+class Reference:
+    sites: pl.DataFrame
+    la_codes: tuple[str, ...]
+
+    @classmethod
+    def load(cls, folder: Path) -> "Reference":
+        sites = pl.read_csv(folder / "sites.csv", schema_overrides={"beds": pl.Int64}).with_columns(
+            pl.col(pl.String).str.strip_chars())
+        las = pl.read_csv(folder / "local_authorities.csv", infer_schema=False)
+        return cls(sites, tuple(las["la_code"].str.strip_chars().to_list()))
+
+
+@functools.cache
+def _gx_context(root: Path):
+    import great_expectations as gx
+
+    return gx.get_context(mode="file", project_root_dir=str(root))
+
+
+def _suite(layout: str, root: Path = EXPECTATIONS_ROOT):
+    return _gx_context(root).suites.get(LAYOUT_SUITES[layout])
+
+
+def required_columns(layout: str) -> list[str]:
+    return [e.column for e in _suite(layout).expectations if e.expectation_type == "expect_column_to_exist"]
+
+
+def check_submissions(paths: list[Path], reference: Reference, settings: dict, as_of: date) -> list[CheckedSubmission]:
+    """Read and validate every file; each comes back accepted (with its returns) or with problems."""
+    checked: list[CheckedSubmission] = []
+    prepared: dict[str, list[tuple[CheckedSubmission, pl.DataFrame]]] = {layout: [] for layout in LAYOUT_SUITES}
+    for path in paths:
+        try:
+            raw = read_submission(path)
+        except UnreadableFile as exc:
+            checked.append(CheckedSubmission(path, _hash_or_blank(path), problems=[Problem(path.name, None, "", "", str(exc))]))
+            continue
+        result = CheckedSubmission(path, raw.content_hash)
+        checked.append(result)
+        result.layout = detect_layout(raw.cells.columns)
+        if result.layout is None:
+            result.problems.append(Problem(path.name, 1, "", ",".join(c for c in raw.cells.columns if c != "row"),
+                                           _unrecognised_header_message()))
+            continue
+        missing = [c for c in required_columns(result.layout) if c not in raw.cells.columns]
+        if missing:
+            result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
+                                           f"of this {result.layout}-layout file") for c in missing)
+            continue
+        if raw.cells.height == 0:
+            result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))
+            continue
+        prepared[result.layout].append((result, prepare_cells(raw, result.layout, reference, settings)))
+    for layout, items in prepared.items():
+        if items:
+            _validate_layout(layout, items, reference, settings, as_of)
+    for result, cells in (item for items in prepared.values() for item in items):
+        if result.accepted:
+            result.returns = returns_from_cells(cells, result.layout, reference)
+    return checked
+
+
+def _hash_or_blank(path: Path) -> str:
+    from flows.ingest import content_hash
+
+    try:
+        return content_hash(path)
+    except OSError:
+        return ""
+
+
+def detect_layout(columns: list[str]) -> str | None:
+    present = set(columns)
+    if present >= set(SUMMARY_DAY_COLUMNS):
+        return "summary"
+    if present & {"delayed_days", "responsible_org", "reason_code", "care_type"}:
+        return "detail"
+    if present & set(SUMMARY_DAY_COLUMNS):
+        return "summary"
+    return None
+
+
+def _unrecognised_header_message() -> str:
+    return ("the header matches neither layout: detail needs " + ", ".join(required_columns("detail"))
+            + "; summary needs " + ", ".join(required_columns("summary")))
+
+
+def _standardise(column: str, mapping: dict[str, str]) -> pl.Expr:
+    """Upper-cased lookup in an alias table; unknown values stay as typed so the rule reports them."""
+    key = pl.col(column).str.to_uppercase().str.replace_all(r"\s+", " ")
+    return key.replace_strict(mapping, default=pl.col(column), return_dtype=pl.String)
+
+
+def parse_week_ending(column: str = "week_ending") -> pl.Expr:
+    """ISO YYYY-MM-DD or UK DD/MM/YYYY, each parsed by its own pattern (never a day-first guess)."""
+    text = pl.col(column)
+    iso = pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
+    uk = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(text.str.strptime(pl.Date, "%d/%m/%Y", strict=False))
+    return pl.coalesce(iso, uk)
+
+
+def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, settings: dict) -> pl.DataFrame:
+    """Add the columns the suite reads: parsed week, standard codes, site-week totals and capacity."""
+    cells = raw.cells.with_columns(pl.lit(raw.path.name).alias("file"))
+    if layout == "summary":
+        if "la_code" not in cells.columns:
+            cells = cells.with_columns(pl.lit(None, pl.String).alias("la_code"))
+        day_columns = list(SUMMARY_DAY_COLUMNS)
+    else:
+        if "patients_delayed" not in cells.columns:
+            cells = cells.with_columns(pl.lit(None, pl.String).alias("patients_delayed"))
+        day_columns = ["delayed_days"]
+        cells = cells.with_columns(
+            _standardise("care_type", CARE_TYPES).alias("care_type_std"),
+            _standardise("responsible_org", RESPONSIBLE_ORGS).alias("responsible_org_std"),
+            _standardise("reason_code", REASON_ALIASES).alias("reason_code_std"),
+        )
+    cells = cells.with_columns(
+        parse_week_ending().alias("week_ending_date"),
+        pl.col("la_code").fill_null(settings["home_la"]).alias("la_code_std"),
+        pl.sum_horizontal(pl.col(c).cast(pl.Float64, strict=False) for c in day_columns).alias("row_days"),
+    ).with_columns(
+        pl.col("week_ending_date").dt.strftime("%A").alias("week_ending_weekday"),
+        pl.col("row_days").sum().over("site_code", "week_ending_date").alias("site_week_days"),
+    )
+    capacity = reference.sites.select("site_code", "beds", (pl.col("beds") * 7).alias("site_week_max_days"))
+    return cells.join(capacity, on="site_code", how="left", maintain_order="left")
+
+
+def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFrame]], reference: Reference,
+                     settings: dict, as_of: date) -> None:
+    import pandas as pd
+
+    cells = pl.concat([frame for _, frame in items], how="diagonal_relaxed")
+    frame = cells.to_pandas()
+    frame["week_ending_date"] = pd.to_datetime(frame["week_ending_date"])
+    parameters = {
+        "site_codes": reference.sites["site_code"].to_list(),
+        "la_codes": list(reference.la_codes),
+        "reason_codes": list(REASONS),
+        "week_ending_weekday": [settings["week_ending_weekday"].title()],
+        "as_of": pd.Timestamp(as_of),
+    }
+    context = _gx_context(EXPECTATIONS_ROOT)
+    batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
+             .get_batch(batch_parameters={"dataframe": frame}))
+    results = batch.validate(_suite(layout), expectation_parameters=parameters, result_format="COMPLETE")
+    message_parameters = {"expected_weekday": settings["week_ending_weekday"].title(), "as_of_text": as_of.isoformat()}
+    by_file = {result.path.name: result for result, _ in items}
+    rows = cells.to_dicts()
+    for outcome in results.results:
+        if outcome.success:
+            continue
+        meta = outcome.expectation_config.meta or {}
+        indexes = outcome.result.get("unexpected_index_list") or []
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {outcome.expectation_config.type} could not run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        reported: set[tuple[str, str]] = set()
+        for index in indexes:
+            row = rows[index]
+            if meta.get("skip_when_empty") and row.get(meta["skip_when_empty"]) is None:
+                continue
+            problem = _fill(meta.get("problem", outcome.expectation_config.type), row, message_parameters)
+            if meta.get("report") == "first_row":
+                if (row["file"], problem) in reported:
+                    continue
+                reported.add((row["file"], problem))
+            value = _cell_text(row, meta.get("value_column") or meta.get("column", ""))
+            by_file[row["file"]].problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
+    for result, _ in items:
+        result.problems.sort(key=lambda p: (p.row or 0, p.column, p.problem))
+
+
+def _cell_text(row: dict, column: str) -> str:
+    parts = [row.get(name) for name in column.split("+")]
+    return "/".join("" if part is None else _plain(part) for part in parts)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(template: str, row: dict, parameters: dict) -> str:
+    values = _Blank({k: _plain(v) for k, v in row.items() if v is not None})
+    values.update(parameters)
+    return template.format_map(values)
+
+
+def returns_from_cells(cells: pl.DataFrame, layout: str, reference: Reference) -> pl.DataFrame:
+    """The accepted file's rows in the warehouse's shape (summary rows become three org rows)."""
+    whole = lambda column: pl.col(column).cast(pl.Float64).cast(pl.Int64)  # noqa: E731  "7" and Excel's "7.0"
+    if layout == "detail":
+        shaped = cells.select(
+            "row", "site_code", pl.col("week_ending_date").alias("week_ending"), pl.col("la_code_std").alias("la_code"),
+            pl.col("care_type_std").alias("care_type"), pl.col("responsible_org_std").alias("responsible_org"),
+            pl.col("reason_code_std").alias("reason_code"), whole("delayed_days").alias("delayed_days"),
+            whole("patients_delayed").alias("patients_delayed"),
+        )
+    else:
+        site_care_type = reference.sites.select("site_code", "care_type")
+        shaped = (
+            cells.join(site_care_type, on="site_code", how="left", maintain_order="left")
+            .unpivot(index=["row", "site_code", "week_ending_date", "la_code_std", "care_type"],
+                     on=list(SUMMARY_DAY_COLUMNS), variable_name="day_column", value_name="days_text")
+            .select(
+                "row", "site_code", pl.col("week_ending_date").alias("week_ending"), pl.col("la_code_std").alias("la_code"),
+                "care_type", pl.col("day_column").replace_strict(SUMMARY_DAY_COLUMNS).alias("responsible_org"),
+                pl.lit(REASON_NOT_STATED).alias("reason_code"), whole("days_text").alias("delayed_days"),
+                pl.lit(None, pl.Int64).alias("patients_delayed"),
+            )
+        )
+    return shaped.sort("row", "responsible_org")
+
+
+def validation_problem_rows(checked: list[CheckedSubmission]) -> list[dict[str, Any]]:
+    return [p.as_dict() for result in checked for p in result.problems]
+

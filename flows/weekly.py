@@ -1,0 +1,179 @@
+"""The weekly run: discover -> validate -> load -> attribute -> publish, as a Prefect flow."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.ingest import SUPPORTED_SUFFIXES, content_hash
+from flows.validate import CheckedSubmission, Reference, check_submissions
+from flows.warehouse import (PUBLISHED_TABLES, build_models, known_hashes, open_warehouse, publish_table,
+                             record_submission, set_run_variables)
+from flows.workspace import Workspace, default_workdir, open_workspace
+
+ERRORS_HEADER = ("file", "row", "column", "value", "problem")
+
+
+@dataclass
+class RunSummary:
+    workdir: str
+    as_of: str
+    accepted: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    resubmitted_keys: list[str] = field(default_factory=list)
+    weeks_loaded: list[str] = field(default_factory=list)
+    already_processed: int = 0
+    published: list[str] = field(default_factory=list)
+
+
+def inbox_files(folder: Path) -> list[Path]:
+    """Files waiting in an inbox, oldest received first (ties by name), hidden files ignored."""
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+@task(cache_policy=NO_CACHE)
+def discover_submissions(ws: Workspace, con: duckdb.DuckDBPyConnection) -> tuple[list[Path], int]:
+    """New or changed files in inbox/weekly; a file already loaded (same bytes) is not read again."""
+    loaded = known_hashes(con)
+    waiting = inbox_files(ws.inbox_weekly)
+    new = [p for p in waiting if content_hash(p) not in loaded]
+    return new, len(waiting) - len(new)
+
+
+@task(cache_policy=NO_CACHE)
+def validate_submissions(paths: list[Path], ws: Workspace, settings: dict, as_of: date) -> list[CheckedSubmission]:
+    return check_submissions(paths, Reference.load(ws.reference), settings, as_of)
+
+
+@task(cache_policy=NO_CACHE)
+def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[str]:
+    """Each file in its own transaction; returns the site-weeks that replaced earlier returns."""
+    current = {tuple(row) for row in con.execute(
+        "select distinct site_code, week_ending from weekly_return_rows").fetchall()}
+    resubmitted = []
+    for result in checked:
+        received = datetime.fromtimestamp(result.path.stat().st_mtime) if result.path.exists() else None
+        record_submission(con, result, received, as_of)
+        for key in result.keys:
+            if key in current:
+                resubmitted.append(f"{key[0]} {key[1].isoformat()} ({result.path.name})")
+            current.add(key)
+    return resubmitted
+
+
+@task(cache_policy=NO_CACHE)
+def quarantine_rejected(ws: Workspace, checked: list[CheckedSubmission]) -> list[dict]:
+    """Move each rejected file to quarantine/ with <file>.errors.csv beside it."""
+    moved = []
+    for result in checked:
+        if result.accepted:
+            continue
+        target = ws.quarantine / result.path.name
+        if target.exists() and content_hash(target) != result.content_hash:
+            target = target.with_name(f"{result.path.stem}__{result.content_hash[:8]}{result.path.suffix}")
+        shutil.move(result.path, target)
+        write_errors_csv(target.with_name(target.name + ".errors.csv"), [p.as_dict() for p in result.problems])
+        moved.append({"file": result.path.name, "quarantined_as": str(target), "problems": len(result.problems),
+                      "first_problem": _describe(result.problems[0].as_dict())})
+    return moved
+
+
+def write_errors_csv(path: Path, problems: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        write_problems(handle, problems)
+
+
+def write_problems(handle: TextIO, problems: list[dict]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=ERRORS_HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(problems)
+
+
+def _describe(problem: dict) -> str:
+    where = f"row {problem['row']}" if problem["row"] != "" else "file"
+    column = f", {problem['column']}" if problem["column"] else ""
+    value = f" = '{problem['value']}'" if problem["value"] else ""
+    return f"{where}{column}{value}: {problem['problem']}"
+
+
+@task(cache_policy=NO_CACHE)
+def attribute(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: dict, as_of: date) -> list[str]:
+    """Build the SQL models: current returns, home-LA days and the NHS / social care attribution."""
+    set_run_variables(con, settings, as_of, ws.reference)
+    return build_models(con)
+
+
+@task(cache_policy=NO_CACHE)
+def publish(con: duckdb.DuckDBPyConnection, ws: Workspace) -> list[str]:
+    return [str(publish_table(con, name, ws.publish)) for name in PUBLISHED_TABLES]
+
+
+@task(cache_policy=NO_CACHE)
+def report_run(summary: RunSummary) -> None:
+    """People-facing summary of the run as Prefect artifacts."""
+    lines = [
+        f"# Weekly DToC run, as of {summary.as_of}",
+        "",
+        f"- Workspace: `{summary.workdir}`",
+        f"- Files accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
+        f"already processed earlier: {summary.already_processed}",
+        f"- Site-weeks loaded: {len(summary.weeks_loaded)}"
+        + (f" ({summary.weeks_loaded[0]} to {summary.weeks_loaded[-1]})" if summary.weeks_loaded else ""),
+        f"- Resubmissions that replaced earlier figures: {len(summary.resubmitted_keys)}",
+    ]
+    lines += [f"  - {key}" for key in summary.resubmitted_keys]
+    if summary.quarantined:
+        lines += ["", "## Quarantined files", ""]
+        lines += [f"- `{q['file']}` ({q['problems']} problem(s)): {q['first_problem']}" for q in summary.quarantined]
+    lines += ["", "## Published", ""] + [f"- `{path}`" for path in summary.published]
+    create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
+                             description="What the weekly DToC run accepted, quarantined and published")
+    rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
+            for a in summary.accepted]
+    rows += [{"file": q["file"], "outcome": "quarantined", "rows": 0, "site_weeks": "", "reason": q["first_problem"]}
+             for q in summary.quarantined]
+    create_table_artifact(key="weekly-dtoc-files", table=rows or [{"file": "", "outcome": "no new files", "rows": 0,
+                                                                     "site_weeks": "", "reason": ""}],
+                          description="Every file this run looked at")
+
+
+@flow(name="weekly_dtoc", log_prints=True)
+def weekly_dtoc(workdir: str | None = None, as_of: date | None = None) -> RunSummary:
+    """Discover new weekly returns, validate them, load the good ones, attribute and publish."""
+    logger = get_run_logger()
+    ws = open_workspace(workdir or default_workdir())
+    settings = ws.settings()
+    as_of = as_of or date.today()
+    summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat())
+    with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        new_files, summary.already_processed = discover_submissions(ws, con)
+        checked = validate_submissions(new_files, ws, settings, as_of)
+        summary.resubmitted_keys = load_submissions(con, checked, as_of)
+        summary.quarantined = quarantine_rejected(ws, checked)
+        attribute(con, ws, settings, as_of)
+        summary.published = publish(con, ws)
+    for result in checked:
+        if result.accepted:
+            summary.accepted.append({"file": result.path.name, "rows": result.returns.height,
+                                     "site_weeks": len(result.keys)})
+            summary.weeks_loaded.extend(f"{site} {week.isoformat()}" for site, week in result.keys)
+    summary.weeks_loaded.sort(key=lambda key: (key.split()[1], key.split()[0]))
+    for q in summary.quarantined:
+        logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    report_run(summary)
+    return summary
+
+
+def run_weekly(workdir: str | os.PathLike, as_of: date | None = None) -> RunSummary:
+    return weekly_dtoc(workdir=str(workdir), as_of=as_of)

@@ -1,0 +1,10 @@
+-- Home-LA delayed days per site and month under the configured month rule.
+select
+    week_months.month,
+    site_weeks.site_code,
+    sum(site_weeks.nhs_days * week_months.share_of_week) as nhs_days,
+    sum(site_weeks.social_care_days * week_months.share_of_week) as social_care_days,
+    sum(site_weeks.both_days * week_months.share_of_week) as both_days
+from int_site_weeks as site_weeks
+join int_week_months as week_months using (week_ending)
+group by week_months.month, site_weeks.site_code

@@ -1,0 +1,14 @@
+-- Reference files from the workspace, reloaded every run so edits to them take effect.
+create or replace table ref_sites as
+select
+    trim(site_code) as site_code,
+    trim(site_name) as site_name,
+    trim(provider_code) as provider_code,
+    trim(provider_name) as provider_name,
+    trim(care_type) as care_type,
+    cast(beds as integer) as beds
+from read_csv(getvariable('reference_dir') || '/sites.csv', header = true, all_varchar = true);
+
+create or replace table ref_local_authorities as
+select trim(la_code) as la_code, trim(dh_code) as dh_code, trim(la_name) as la_name
+from read_csv(getvariable('reference_dir') || '/local_authorities.csv', header = true, all_varchar = true);

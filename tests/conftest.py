@@ -1,0 +1,52 @@
+"""Shared fixtures. Flows run on Prefect's real ephemeral server, isolated in a temporary PREFECT_HOME."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="dtoc-prefect-home-")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+for name in list(os.environ):
+    if name.startswith("DTOC_"):
+        del os.environ[name]
+
+import polars as pl  # noqa: E402
+import pytest  # noqa: E402
+
+from flows.demo import DEMO_AS_OF, write_sample  # noqa: E402
+from flows.workspace import Workspace, open_workspace  # noqa: E402
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Workspace:
+    return open_workspace(tmp_path / "work")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The bundled Kent sample, run once through the weekly flow as `dtoc demo` does."""
+    from flows.weekly import run_weekly
+
+    ws = open_workspace(tmp_path_factory.mktemp("demo") / "dtoc-work")
+    write_sample(ws.inbox_weekly)
+    summary = run_weekly(ws.root, DEMO_AS_OF)
+    return ws, summary
+
+
+def published(ws: Workspace, name: str) -> pl.DataFrame:
+    return pl.read_csv(ws.publish / f"{name}.csv", schema_overrides={"month": pl.String})
+
+
+def drop_file(ws: Workspace, name: str, text: str, mtime: float | None = None) -> Path:
+    path = ws.inbox_weekly / name
+    path.write_text(text, encoding="utf-8")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
