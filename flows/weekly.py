@@ -14,6 +14,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from flows.ingest import SUPPORTED_SUFFIXES, content_hash
 from flows.validate import CheckedSubmission, Reference, check_submissions
@@ -34,6 +35,7 @@ class RunSummary:
     weeks_loaded: list[str] = field(default_factory=list)
     already_processed: int = 0
     published: list[str] = field(default_factory=list)
+    flow_run_id: str = ""
 
 
 def inbox_files(folder: Path) -> list[Path]:
@@ -155,7 +157,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None) -> RunSum
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
     as_of = as_of or date.today()
-    summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat())
+    summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
         new_files, summary.already_processed = discover_submissions(ws, con)
         checked = validate_submissions(new_files, ws, settings, as_of)
