@@ -75,7 +75,9 @@ def print_summary(summary) -> None:
 
 def cmd_run(args) -> int:
     from flows.weekly import run_weekly
+    from flows.workspace import open_workspace
 
+    open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
     print_summary(run_weekly(args.workdir, args.as_of))
     return EXIT_OK
 

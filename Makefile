@@ -1,0 +1,28 @@
+# A newcomer needs two commands: `make demo` and `make test`. Both build .venv from the lock file
+# when it is missing or older than the lock file.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed-from-lock
+WORKDIR ?= ./dtoc-work
+
+.PHONY: demo test bench clean
+
+$(INSTALLED): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-deps --requirement requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	$(BIN)/python -m pip check
+	touch $@
+
+demo: $(INSTALLED)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/dtoc demo --workdir $(WORKDIR)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/weekly.py
+
+clean:
+	rm -rf $(WORKDIR) .pytest_cache

@@ -1,0 +1,93 @@
+"""Benchmark: one weekly run for one council (10 sites) with three years of weeks already loaded.
+
+    make bench            # or: .venv/bin/python bench/weekly.py [--weeks 156]
+
+Prints the wall time of `dtoc run` for the new week, measured from outside the process (Python
+start, imports, Prefect's ephemeral server, the flow), and the part spent in our code: the sum of
+the flow's task run times as Prefect recorded them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flows.workspace import open_workspace  # noqa: E402
+
+FIRST_WEEK = date(2014, 11, 27)  # a Thursday
+SITES = ["DVH", "MED", "KCH", "QEQM", "WHH", "MAID", "TWH", "KCHFT", "KMPT", "VCNK"]
+
+TIMED_RUN = """
+import json, sys, time
+from datetime import date
+t0 = time.perf_counter()
+from flows.weekly import run_weekly
+summary = run_weekly(sys.argv[1], date.fromisoformat(sys.argv[2]))
+flow_wall = time.perf_counter() - t0
+import asyncio
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+async def task_seconds():
+    async with get_client() as client:
+        runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])))
+        return {run.name.rsplit("-", 1)[0]: run.total_run_time.total_seconds() for run in runs}
+print(json.dumps({"in_process_seconds": flow_wall, "tasks": asyncio.run(task_seconds()),
+                  "accepted": len(summary.accepted), "site_weeks": len(summary.weeks_loaded)}))
+"""
+
+
+def write_week(inbox: Path, week: date, rng: random.Random) -> None:
+    for site in SITES:
+        nhs, sc, both = rng.randint(20, 200), rng.randint(0, 110), rng.choice([0, 0, 0, 1, 2, 4, 7])
+        (inbox / f"{site}_week_{week.isoformat()}.csv").write_text(
+            f"site_code,week_ending,nhs_days,social_care_days,both_days\n{site},{week.isoformat()},{nhs},{sc},{both}\n")
+
+
+def timed_run(workdir: Path, as_of: date, env: dict) -> dict:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", TIMED_RUN, str(workdir), as_of.isoformat()], env=env,
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weeks", type=int, default=156, help="weeks already loaded (default: three years)")
+    args = parser.parse_args()
+    rng = random.Random(20171124)
+    scratch = Path(tempfile.mkdtemp(prefix="dtoc-bench-"))
+    env = {**os.environ, "PREFECT_HOME": str(scratch / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)
+    ws = open_workspace(scratch / "work")
+    weeks = [FIRST_WEEK + timedelta(weeks=n) for n in range(args.weeks + 1)]
+    for week in weeks[:-1]:
+        write_week(ws.inbox_weekly, week, rng)
+    history = timed_run(ws.root, weeks[-2] + timedelta(days=1), env)
+    print(f"history: {history['site_weeks']} site-weeks in {history['accepted']} files loaded in "
+          f"{history['wall_seconds']:.1f} s")
+    write_week(ws.inbox_weekly, weeks[-1], rng)
+    weekly = timed_run(ws.root, weeks[-1] + timedelta(days=1), env)
+    ours = sum(weekly["tasks"].values())
+    print(f"weekly run (10 new returns, {args.weeks} weeks already loaded), {os.cpu_count()} cores:")
+    print(f"  wall, including Python start and Prefect's ephemeral server: {weekly['wall_seconds']:.2f} s (target <= 15 s)")
+    print(f"  our code (sum of task run times):                           {ours:.2f} s (target <= 2 s)")
+    for name, seconds in sorted(weekly["tasks"].items(), key=lambda item: -item[1]):
+        print(f"    {name:<22} {seconds:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
