@@ -158,6 +158,7 @@ def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> Pa
     """Write one published model to `<folder>/<name>.csv` atomically, rows in a stable order."""
     target = folder / f"{name}.csv"
     partial = folder / f".{name}.csv.partial"
-    con.execute(f"copy (select * from {name} order by all) to '{partial}' (header, delimiter ',')")
+    quoted = str(partial).replace("'", "''")
+    con.execute(f"copy (select * from {name} order by all) to '{quoted}' (header, delimiter ',')")
     os.replace(partial, target)
     return target

@@ -7,23 +7,16 @@ with provider_months as (
         sites.provider_name,
         sum(site_months.nhs_days) as nhs_days,
         sum(site_months.social_care_days) as social_care_days,
-        sum(site_months.both_days) as both_days
+        sum(site_months.both_days) as both_days,
+        sum(site_months.att_nhs_days) as att_nhs_days,
+        sum(site_months.att_social_care_days) as att_social_care_days,
+        sum(site_months.total_days) as total_days
     from int_site_months as site_months
     join ref_sites as sites using (site_code)
     group by site_months.month, sites.provider_code, sites.provider_name
 )
 
 select
-    month,
-    provider_code,
-    provider_name,
-    nhs_days,
-    social_care_days,
-    both_days,
-    att_nhs_days(nhs_days, both_days) as att_nhs_days,
-    att_social_care_days(social_care_days, both_days) as att_social_care_days,
-    nhs_days + social_care_days + both_days as total_days,
-    pct_of_total(att_social_care_days(social_care_days, both_days), nhs_days + social_care_days + both_days)
-        as pct_att_social_care
+    provider_months.*,
+    pct_of_total(att_social_care_days, total_days) as pct_att_social_care
 from provider_months
-order by month, provider_code

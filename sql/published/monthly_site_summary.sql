@@ -7,13 +7,9 @@ select
     site_months.nhs_days,
     site_months.social_care_days,
     site_months.both_days,
-    att_nhs_days(site_months.nhs_days, site_months.both_days) as att_nhs_days,
-    att_social_care_days(site_months.social_care_days, site_months.both_days) as att_social_care_days,
-    site_months.nhs_days + site_months.social_care_days + site_months.both_days as total_days,
-    pct_of_total(
-        att_social_care_days(site_months.social_care_days, site_months.both_days),
-        site_months.nhs_days + site_months.social_care_days + site_months.both_days
-    ) as pct_att_social_care
+    site_months.att_nhs_days,
+    site_months.att_social_care_days,
+    site_months.total_days,
+    pct_of_total(site_months.att_social_care_days, site_months.total_days) as pct_att_social_care
 from int_site_months as site_months
 join ref_sites as sites using (site_code)
-order by site_months.month, site_months.site_code

@@ -1,25 +1,16 @@
 -- The council's weekly dashboard: one row per site and week, home-LA residents only.
--- direction compares total days with the same site's previous week (no row when that week
+-- direction compares total days with the same site's previous week (blank when that week
 -- was not reported); avg_12wk_total_days averages the reported weeks in the 12 weeks to date.
-with attributed as (
+with with_history as (
     select
         site_weeks.*,
-        att_nhs_days(nhs_days, both_days) as att_nhs_days,
-        att_social_care_days(social_care_days, both_days) as att_social_care_days,
-        nhs_days + social_care_days + both_days as total_days
-    from int_site_weeks as site_weeks
-),
-
-with_history as (
-    select
-        attributed.*,
         lag(total_days) over site_history as previous_total_days,
         lag(week_ending) over site_history as previous_week_ending,
         avg(total_days) over (
             partition by site_code order by week_ending
             range between interval 77 days preceding and current row
         ) as avg_12wk_total_days
-    from attributed
+    from int_attributed_site_weeks as site_weeks
     window site_history as (partition by site_code order by week_ending)
 )
 
@@ -45,4 +36,3 @@ select
     with_history.avg_12wk_total_days
 from with_history
 join ref_sites as sites using (site_code)
-order by with_history.week_ending, sites.provider_code, with_history.site_code
