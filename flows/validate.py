@@ -20,7 +20,7 @@ import polars as pl
 from flows.ingest import RawSubmission, UnreadableFile, read_submission
 
 EXPECTATIONS_ROOT = Path(__file__).resolve().parent.parent / "expectations"
-DATASOURCE, ASSET, BATCH = "weekly_returns", "submissions", "all_rows"
+DATASOURCE, ASSET, BATCH = "dtoc_inputs", "frame", "all_rows"  # in-memory frames, one batch each
 LAYOUT_SUITES = {"detail": "weekly_detail", "summary": "weekly_summary"}
 SUMMARY_DAY_COLUMNS = {"nhs_days": "NHS", "social_care_days": "Social Care", "both_days": "Both"}
 
@@ -94,12 +94,10 @@ def _gx_context(root: Path):
     return gx.get_context(mode="file", project_root_dir=str(root))
 
 
-def _suite(layout: str, root: Path = EXPECTATIONS_ROOT):
-    return _gx_context(root).suites.get(LAYOUT_SUITES[layout])
-
-
-def required_columns(layout: str) -> list[str]:
-    return [e.column for e in _suite(layout).expectations if e.expectation_type == "expect_column_to_exist"]
+def required_columns(suite_name: str) -> list[str]:
+    """The columns a suite requires (its expect_column_to_exist rules), checked per file before values."""
+    suite = _gx_context(EXPECTATIONS_ROOT).suites.get(suite_name)
+    return [e.column for e in suite.expectations if e.expectation_type == "expect_column_to_exist"]
 
 
 def check_submissions(paths: list[Path], reference: Reference, settings: dict, as_of: date) -> list[CheckedSubmission]:
@@ -119,7 +117,7 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
             result.problems.append(Problem(path.name, 1, "", ",".join(c for c in raw.cells.columns if c != "row"),
                                            _unrecognised_header_message()))
             continue
-        missing = [c for c in required_columns(result.layout) if c not in raw.cells.columns]
+        missing = [c for c in required_columns(LAYOUT_SUITES[result.layout]) if c not in raw.cells.columns]
         if missing:
             result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
                                            f"of this {result.layout}-layout file") for c in missing)
@@ -158,8 +156,8 @@ def detect_layout(columns: list[str]) -> str | None:
 
 
 def _unrecognised_header_message() -> str:
-    return ("the header matches neither layout: detail needs " + ", ".join(required_columns("detail"))
-            + "; summary needs " + ", ".join(required_columns("summary")))
+    return ("the header matches neither layout: detail needs " + ", ".join(required_columns("weekly_detail"))
+            + "; summary needs " + ", ".join(required_columns("weekly_summary")))
 
 
 def _standardise(column: str, mapping: dict[str, str]) -> pl.Expr:
@@ -209,8 +207,6 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
     import pandas as pd
 
     cells = pl.concat([frame for _, frame in items], how="diagonal_relaxed")
-    frame = cells.to_pandas()
-    frame["week_ending_date"] = pd.to_datetime(frame["week_ending_date"])
     parameters = {
         "site_codes": reference.sites["site_code"].to_list(),
         "la_codes": list(reference.la_codes),
@@ -218,24 +214,41 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
         "week_ending_weekday": [settings["week_ending_weekday"].title()],
         "as_of": pd.Timestamp(as_of),
     }
+    message_parameters = {"expected_weekday": settings["week_ending_weekday"].title(), "as_of_text": as_of.isoformat()}
+    by_file = {result.path.name: result for result, _ in items}
+    for problem in run_suite(LAYOUT_SUITES[layout], cells, parameters, message_parameters):
+        by_file[problem.file].problems.append(problem)
+    for result, _ in items:
+        result.problems.sort(key=lambda p: (p.row or 0, p.column, p.problem))
+
+
+def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict) -> list[Problem]:
+    """Validate a frame (with `file` and `row` columns) against a suite; each failing cell becomes a Problem.
+
+    Date columns are handed to Great Expectations as timestamps so that range rules compare dates.
+    """
+    import pandas as pd
+
+    frame = cells.to_pandas()
+    for name, dtype in cells.schema.items():
+        if dtype == pl.Date:
+            frame[name] = pd.to_datetime(frame[name])
     context = _gx_context(EXPECTATIONS_ROOT)
     batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
              .get_batch(batch_parameters={"dataframe": frame}))
-    results = batch.validate(_suite(layout), expectation_parameters=parameters, result_format="COMPLETE")
-    message_parameters = {"expected_weekday": settings["week_ending_weekday"].title(), "as_of_text": as_of.isoformat()}
-    by_file = {result.path.name: result for result, _ in items}
-    rows = cells.to_dicts()
+    results = batch.validate(context.suites.get(suite_name), expectation_parameters=parameters,
+                             result_format="COMPLETE")
+    problems: list[Problem] = []
     for outcome in results.results:
         if outcome.success:
             continue
-        meta = outcome.expectation_config.meta or {}
-        indexes = outcome.result.get("unexpected_index_list") or []
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {outcome.expectation_config.type} could not run: "
+            raise RuntimeError(f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
                                f"{outcome.exception_info.get('exception_message')}")
+        meta = outcome.expectation_config.meta or {}
         reported: set[tuple[str, str]] = set()
-        for index in indexes:
-            row = rows[index]
+        for index in outcome.result.get("unexpected_index_list") or []:
+            row = cells.row(index, named=True)
             if meta.get("skip_when_empty") and row.get(meta["skip_when_empty"]) is None:
                 continue
             problem = _fill(meta.get("problem", outcome.expectation_config.type), row, message_parameters)
@@ -244,9 +257,8 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
                     continue
                 reported.add((row["file"], problem))
             value = _cell_text(row, meta.get("value_column") or meta.get("column", ""))
-            by_file[row["file"]].problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
-    for result, _ in items:
-        result.problems.sort(key=lambda p: (p.row or 0, p.column, p.problem))
+            problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
+    return problems
 
 
 def _cell_text(row: dict, column: str) -> str:
