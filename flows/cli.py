@@ -98,7 +98,7 @@ def cmd_demo(args) -> int:
 
 def cmd_validate(args) -> int:
     from flows.validate import Reference, check_submissions
-    from flows.weekly import write_problems
+    from flows.pipeline import write_problems
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)

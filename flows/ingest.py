@@ -69,7 +69,7 @@ def read_submission(path: Path) -> RawSubmission:
         cells = _read_xlsx(path, data)
     else:
         raise UnreadableFile(f"'{path.suffix}' files are not read; send a .csv or .xlsx file")
-    return RawSubmission(path, hashlib.sha256(data).hexdigest(), _tidy(cells))
+    return RawSubmission(path, hashlib.sha256(data).hexdigest(), tidy_cells(cells))
 
 
 def _read_csv(data: bytes) -> pl.DataFrame:
@@ -115,7 +115,7 @@ def _excel_cell_as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String).alias(name)
 
 
-def _tidy(cells: pl.DataFrame) -> pl.DataFrame:
+def tidy_cells(cells: pl.DataFrame) -> pl.DataFrame:
     """Contract header names, trimmed text, blank cells as null, blank rows dropped, `row` added."""
     names = [normalise_header(name) for name in cells.columns]
     duplicated = sorted({name for name in names if names.count(name) > 1})

@@ -78,13 +78,15 @@ class CheckedSubmission:
 class Reference:
     sites: pl.DataFrame
     la_codes: tuple[str, ...]
+    dh_to_ons: dict[str, str]  # three-digit codes of the national files -> ONS codes
 
     @classmethod
     def load(cls, folder: Path) -> "Reference":
         sites = pl.read_csv(folder / "sites.csv", schema_overrides={"beds": pl.Int64}).with_columns(
             pl.col(pl.String).str.strip_chars())
-        las = pl.read_csv(folder / "local_authorities.csv", infer_schema=False)
-        return cls(sites, tuple(las["la_code"].str.strip_chars().to_list()))
+        las = pl.read_csv(folder / "local_authorities.csv", infer_schema=False).with_columns(
+            pl.col(pl.String).str.strip_chars())
+        return cls(sites, tuple(las["la_code"].to_list()), dict(las.select("dh_code", "la_code").iter_rows()))
 
 
 @functools.cache

@@ -19,11 +19,12 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
+from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "published")
-PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly")
+PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly", "la_rates")
 
 
 class WarehouseBusy(RuntimeError):
@@ -68,36 +69,51 @@ def _sql_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("select content_hash from submission_files where status = 'accepted'").fetchall()
+def known_hashes(con: duckdb.DuckDBPyConnection, files_table: str = "submission_files") -> set[str]:
+    """Content hashes of files already loaded: such a file is not read again."""
+    rows = con.execute(f"select content_hash from {files_table} where status = 'accepted'").fetchall()
     return {row[0] for row in rows}
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: a failure (or a killed process) leaves the warehouse as it was before."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def _next_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select coalesce(max(file_id), 0) + 1 from {table}").fetchone()[0]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission, received_at: datetime,
                       as_of: date) -> int:
-    """Write one file's outcome and, when accepted, all its rows, in a single transaction."""
-    con.begin()
-    try:
+    """Write one weekly file's outcome and, when accepted, all its rows, in a single transaction."""
+    with transaction(con):
         file_id = insert_file_record(con, checked, received_at, as_of)
         if checked.accepted:
             insert_return_rows(con, file_id, checked.returns)
         else:
-            insert_problems(con, file_id, checked.problems)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+            insert_problems(con, "validation_problems", file_id, checked.problems)
     return file_id
 
 
 def insert_file_record(con, checked: CheckedSubmission, received_at: datetime, as_of: date) -> int:
-    file_id = con.execute("select coalesce(max(file_id), 0) + 1 from submission_files").fetchone()[0]
+    file_id = _next_id(con, "submission_files")
     rows = 0 if checked.returns is None else checked.returns.height
     con.execute(
         "insert into submission_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, checked.path.name, checked.content_hash, checked.layout, received_at,
-         datetime.now(timezone.utc).replace(tzinfo=None), "accepted" if checked.accepted else "rejected",
-         rows, len(checked.problems), as_of],
+        [file_id, checked.path.name, checked.content_hash, checked.layout, received_at, _now(),
+         "accepted" if checked.accepted else "rejected", rows, len(checked.problems), as_of],
     )
     return file_id
 
@@ -107,11 +123,31 @@ def insert_return_rows(con, file_id: int, returns: pl.DataFrame) -> None:
     con.execute("insert into weekly_return_rows by name select * from rows")
 
 
-def insert_problems(con, file_id: int, problems: list[Problem]) -> None:
+def insert_problems(con, table: str, file_id: int, problems: list[Problem]) -> None:
     con.executemany(
-        "insert into validation_problems values (?, ?, ?, ?, ?, ?)",
+        f"insert into {table} values (?, ?, ?, ?, ?, ?)",
         [[file_id, p.file, p.row, p.column, p.value, p.problem] for p in problems],
     )
+
+
+def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationalFile, received_at: datetime) -> int:
+    """One national extract, its rows or its problems, in a single transaction."""
+    with transaction(con):
+        file_id = _next_id(con, "national_files")
+        unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
+        con.execute(
+            "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, checked.path.name, checked.content_hash, received_at, _now(),
+             "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
+             0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
+             unknown or None, len(checked.problems)],
+        )
+        if checked.accepted:
+            rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))
+            con.execute("insert into national_rows by name select * from rows")
+        else:
+            insert_problems(con, "national_problems", file_id, checked.problems)
+    return file_id
 
 
 def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: date, reference_dir: Path) -> None:
@@ -126,11 +162,15 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: dat
     }
     for name, value in values.items():
         con.execute(f"set variable {name} = ?", [value])
+    # a decimal share keeps attributed days exact, so sums do not depend on the order of addition
+    con.execute("set variable both_share_to_social_care = cast(? as decimal(18, 9))",
+                [float(settings["both_share_to_social_care"])])
 
 
-def build_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame) -> list[str]:
     """(Re)create reference tables, macros and every model view; returns the models in build order."""
     con.execute(_sql_text(SQL_ROOT / "warehouse" / "reference.sql"))
+    con.execute("create or replace table ref_bcf_trajectory as select * from bcf_trajectory")
     for macro_file in sorted((SQL_ROOT / "macros").glob("*.sql")):
         con.execute(_sql_text(macro_file))
     order = model_build_order()
@@ -154,11 +194,38 @@ def model_build_order() -> list[tuple[str, Path]]:
     return [(name, models[name]) for name in order]
 
 
-def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> Path:
-    """Write one published model to `<folder>/<name>.csv` atomically, rows in a stable order."""
-    target = folder / f"{name}.csv"
-    partial = folder / f".{name}.csv.partial"
+# Rows are written in a fixed order so that the same inputs give byte-identical files; where the
+# natural order is not alphabetical, it is spelled out here (presentation only, no arithmetic).
+PUBLISH_ORDER = {
+    "reconciliation": "month, list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org), "
+                      "provider_code = 'Total', provider_code = 'OUT_OF_AREA', provider_code",
+    "gap_decomposition": "month, list_position(['local', 'national_only', 'residual', 'national'], component)",
+    "la_rates": "month, list_position(['local', 'national', 'bcf_target'], source), "
+                "list_position(['all', 'nhs', 'social_care', 'both'], measure)",
+}
+MONTHLY_TABLES = ("reconciliation", "gap_decomposition")
+
+
+def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:
+    """Write a published model to `<folder>/<name>[_<month>].csv` atomically, rows in a stable order."""
+    target = folder / (f"{name}_{month}.csv" if month else f"{name}.csv")
+    partial = folder / f".{target.name}.partial"
     quoted = str(partial).replace("'", "''")
-    con.execute(f"copy (select * from {name} order by all) to '{quoted}' (header, delimiter ',')")
+    where = f"where month = '{month}'" if month else ""
+    order = PUBLISH_ORDER.get(name, "all")
+    con.execute(f"copy (select {_display_columns(con, name)} from {name} {where} order by {order}) "
+                f"to '{quoted}' (header, delimiter ',')")
     os.replace(partial, target)
     return target
+
+
+def _display_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """Exact DECIMAL figures are written as plain numbers (106.2, not 106.2000000000)."""
+    described = con.execute(f"describe {name}").fetchall()
+    return ", ".join(f'cast("{column}" as double) as "{column}"' if kind.startswith("DECIMAL") else f'"{column}"'
+                     for column, kind, *_ in described)
+
+
+def reconciled_months(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Months that have national data (up to the run's as-of), each with its own reconciliation."""
+    return [row[0] for row in con.execute("select distinct month from reconciliation order by month").fetchall()]

@@ -1,17 +1,14 @@
-"""The weekly run: discover -> validate -> load -> attribute -> publish, as a Prefect flow."""
+"""The weekly run: discover -> validate -> load -> attribute -> reconcile -> publish, as a Prefect flow."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import importlib
 import os
-import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
 
 import duckdb
 from prefect import flow, get_run_logger, task
@@ -19,13 +16,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.ingest import SUPPORTED_SUFFIXES, content_hash
+from flows.ingest import content_hash
+from flows.pipeline import (Rejected, attribute_and_reconcile, inbox_files, publish, quarantine_rejected,
+                            summary_tail_markdown)
 from flows.validate import CheckedSubmission, Reference, check_submissions
-from flows.warehouse import (PUBLISHED_TABLES, build_models, known_hashes, open_warehouse, publish_table,
-                             record_submission, set_run_variables)
+from flows.warehouse import known_hashes, open_warehouse, record_submission
 from flows.workspace import Workspace, default_workdir, open_workspace
-
-ERRORS_HEADER = ("file", "row", "column", "value", "problem")
 
 
 @dataclass
@@ -38,13 +34,9 @@ class RunSummary:
     weeks_loaded: list[str] = field(default_factory=list)
     already_processed: int = 0
     published: list[str] = field(default_factory=list)
+    reconciled_months: list[str] = field(default_factory=list)
+    trajectory_problems: list[str] = field(default_factory=list)
     flow_run_id: str = ""
-
-
-def inbox_files(folder: Path) -> list[Path]:
-    """Files waiting in an inbox, oldest received first (ties by name), hidden files ignored."""
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
-    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
 @task(cache_policy=NO_CACHE)
@@ -78,53 +70,6 @@ def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmis
 
 
 @task(cache_policy=NO_CACHE)
-def quarantine_rejected(ws: Workspace, checked: list[CheckedSubmission]) -> list[dict]:
-    """Move each rejected file to quarantine/ with <file>.errors.csv beside it."""
-    moved = []
-    for result in checked:
-        if result.accepted:
-            continue
-        target = ws.quarantine / result.path.name
-        if target.exists() and content_hash(target) != result.content_hash:
-            target = target.with_name(f"{result.path.stem}__{result.content_hash[:8]}{result.path.suffix}")
-        shutil.move(result.path, target)
-        write_errors_csv(target.with_name(target.name + ".errors.csv"), [p.as_dict() for p in result.problems])
-        moved.append({"file": result.path.name, "quarantined_as": str(target), "problems": len(result.problems),
-                      "first_problem": _describe(result.problems[0].as_dict())})
-    return moved
-
-
-def write_errors_csv(path: Path, problems: list[dict]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        write_problems(handle, problems)
-
-
-def write_problems(handle: TextIO, problems: list[dict]) -> None:
-    writer = csv.DictWriter(handle, fieldnames=ERRORS_HEADER, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(problems)
-
-
-def _describe(problem: dict) -> str:
-    where = f"row {problem['row']}" if problem["row"] != "" else "file"
-    column = f", {problem['column']}" if problem["column"] else ""
-    value = f" = '{problem['value']}'" if problem["value"] else ""
-    return f"{where}{column}{value}: {problem['problem']}"
-
-
-@task(cache_policy=NO_CACHE)
-def attribute(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: dict, as_of: date) -> list[str]:
-    """Build the SQL models: current returns, home-LA days and the NHS / social care attribution."""
-    set_run_variables(con, settings, as_of, ws.reference)
-    return build_models(con)
-
-
-@task(cache_policy=NO_CACHE)
-def publish(con: duckdb.DuckDBPyConnection, ws: Workspace) -> list[str]:
-    return [str(publish_table(con, name, ws.publish)) for name in PUBLISHED_TABLES]
-
-
-@task(cache_policy=NO_CACHE)
 def report_run(summary: RunSummary) -> None:
     """People-facing summary of the run as Prefect artifacts."""
     lines = [
@@ -138,10 +83,8 @@ def report_run(summary: RunSummary) -> None:
         f"- Resubmissions that replaced earlier figures: {len(summary.resubmitted_keys)}",
     ]
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
-    if summary.quarantined:
-        lines += ["", "## Quarantined files", ""]
-        lines += [f"- `{q['file']}` ({q['problems']} problem(s)): {q['first_problem']}" for q in summary.quarantined]
-    lines += ["", "## Published", ""] + [f"- `{path}`" for path in summary.published]
+    lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
+                                   summary.published)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the weekly DToC run accepted, quarantined and published")
     rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
@@ -165,9 +108,10 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None) -> RunSum
         new_files, summary.already_processed = discover_submissions(ws, con)
         checked = validate_submissions(new_files, ws, settings, as_of)
         summary.resubmitted_keys = load_submissions(con, checked, as_of)
-        summary.quarantined = quarantine_rejected(ws, checked)
-        attribute(con, ws, settings, as_of)
-        summary.published = publish(con, ws)
+        summary.quarantined = quarantine_rejected(
+            ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
+        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of)
+        summary.published, summary.reconciled_months = publish(con, ws, as_of)
     for result in checked:
         if result.accepted:
             summary.accepted.append({"file": result.path.name, "rows": result.returns.height,

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 SHIPPED_REFERENCE = Path(__file__).parent / "reference"
-REFERENCE_FILES = ("sites.csv", "local_authorities.csv", "population_18plus.csv", "bcf_trajectory.csv")
+REFERENCE_FILES = ("sites.csv", "local_authorities.csv", "population_18plus.csv", "bcf_trajectory.csv",
+                   "national_rate_targets.csv")
 DEFAULT_WORKDIR = "./dtoc-work"
 
 # name -> (default, comment written into a new dtoc.toml)

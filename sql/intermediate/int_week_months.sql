@@ -1,4 +1,4 @@
--- Which month each reported week counts towards, and with what share of its days.
+-- Which month each reported week counts towards, and how many of its seven days it takes there.
 -- month_rule = week_ending: the whole week belongs to the month of its week-ending date
 -- (the council's convention, so a month has four or five weeks).
 -- month_rule = calendar: the week's seven days are split across months by date.
@@ -12,13 +12,13 @@ week_days as (
 ),
 
 calendar_shares as (
-    select week_ending, strftime(day, '%Y-%m') as month, count(*) / 7.0 as share_of_week
+    select week_ending, strftime(day, '%Y-%m') as month, count(*) as days_of_week
     from week_days
     group by week_ending, month
 ),
 
 week_ending_shares as (
-    select week_ending, strftime(week_ending, '%Y-%m') as month, 1.0 as share_of_week
+    select week_ending, strftime(week_ending, '%Y-%m') as month, 7 as days_of_week
     from weeks
 )
 

@@ -12,3 +12,11 @@ from read_csv(getvariable('reference_dir') || '/sites.csv', header = true, all_v
 create or replace table ref_local_authorities as
 select trim(la_code) as la_code, trim(dh_code) as dh_code, trim(la_name) as la_name
 from read_csv(getvariable('reference_dir') || '/local_authorities.csv', header = true, all_varchar = true);
+
+create or replace table ref_population_18plus as
+select trim(la_code) as la_code, cast(year as integer) as year, cast(population as double) as population
+from read_csv(getvariable('reference_dir') || '/population_18plus.csv', header = true, all_varchar = true);
+
+create or replace table ref_national_rate_targets as
+select trim(measure) as measure, cast(target_per_100k_per_day as double) as target_per_100k_per_day
+from read_csv(getvariable('reference_dir') || '/national_rate_targets.csv', header = true, all_varchar = true);

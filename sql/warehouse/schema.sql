@@ -34,3 +34,51 @@ create table if not exists validation_problems (
     value        varchar not null,
     problem      varchar not null
 );
+
+create table if not exists national_files (
+    file_id           integer primary key,   -- load order: a later file re-publishes its months
+    file_name         varchar not null,
+    content_hash      varchar not null,
+    received_at       timestamp,
+    processed_at      timestamp not null,
+    status            varchar not null,      -- accepted | rejected
+    header_line       integer,
+    months            varchar,               -- the months the file carries, comma separated
+    rows_loaded       integer not null,
+    empty_cells       integer not null,      -- empty numeric cells, kept empty (never filled in)
+    unknown_la_codes  varchar,               -- three-digit codes not in reference/local_authorities.csv
+    problem_count     integer not null
+);
+
+create table if not exists national_rows (
+    file_id               integer not null,
+    row_number            integer not null,  -- line in the file as the analyst sees it
+    month                 varchar not null,  -- YYYY-MM, from Year (financial) and Period Name
+    financial_year        varchar not null,
+    period_name           varchar not null,
+    provider_parent_code  varchar,
+    provider_parent_name  varchar,
+    provider_code         varchar not null,
+    provider_name         varchar,
+    dh_la_code            varchar not null,  -- the three-digit code as published
+    la_code               varchar,           -- ONS code; null when the reference does not know dh_la_code
+    la_name               varchar,
+    care_type             varchar not null,  -- acute | non-acute
+    reason_code           varchar not null,
+    a_sum_measure         varchar not null,  -- what the A SUM columns count in this financial year
+    nhs_a_sum             decimal(38, 10),
+    nhs_b_sum             decimal(38, 10),  -- B SUM columns are delayed days
+    social_care_a_sum     decimal(38, 10),
+    social_care_b_sum     decimal(38, 10),
+    both_a_sum            decimal(38, 10),
+    both_b_sum            decimal(38, 10)
+);
+
+create table if not exists national_problems (
+    file_id      integer not null,
+    file_name    varchar not null,
+    row_number   integer,
+    column_name  varchar not null,
+    value        varchar not null,
+    problem      varchar not null
+);

@@ -1,0 +1,123 @@
+"""The monthly national run: discover -> validate -> load -> reconcile -> publish, as a Prefect flow.
+
+NHS England publishes each month's SitRep about six weeks after the month ends. Dropping the
+extract into inbox/national/ and running this flow (or waiting for its monthly schedule) loads
+it and reconciles every month that has national data against the council's own count and
+the BCF target.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows.ingest import content_hash
+from flows.pipeline import (Rejected, attribute_and_reconcile, inbox_files, publish, quarantine_rejected,
+                            summary_tail_markdown)
+from flows.sitrep import CheckedNationalFile, check_extracts
+from flows.validate import Reference
+from flows.warehouse import known_hashes, open_warehouse, record_national_file
+from flows.workspace import Workspace, default_workdir, open_workspace
+
+
+@dataclass
+class NationalRunSummary:
+    workdir: str
+    as_of: str
+    accepted: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    republished_months: list[str] = field(default_factory=list)
+    already_processed: int = 0
+    reconciled_months: list[str] = field(default_factory=list)
+    trajectory_problems: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    flow_run_id: str = ""
+
+
+@task(cache_policy=NO_CACHE)
+def discover_extracts(ws: Workspace, con: duckdb.DuckDBPyConnection) -> tuple[list[Path], int]:
+    """New or changed files in inbox/national; an extract already loaded (same bytes) is not read again."""
+    loaded = known_hashes(con, "national_files")
+    waiting = inbox_files(ws.inbox_national)
+    new = [p for p in waiting if content_hash(p) not in loaded]
+    return new, len(waiting) - len(new)
+
+
+@task(cache_policy=NO_CACHE)
+def validate_extracts(paths: list[Path], ws: Workspace) -> list[CheckedNationalFile]:
+    return check_extracts(paths, Reference.load(ws.reference).dh_to_ons)
+
+
+@task(cache_policy=NO_CACHE)
+def load_extracts(con: duckdb.DuckDBPyConnection, checked: list[CheckedNationalFile]) -> list[str]:
+    """Each extract in its own transaction; returns the months that replaced an earlier publication."""
+    loaded_months = {row[0] for row in con.execute("select distinct month from national_rows").fetchall()}
+    republished = []
+    for result in checked:
+        record_national_file(con, result, datetime.fromtimestamp(result.path.stat().st_mtime))
+        republished += [f"{month} ({result.path.name})" for month in result.months if month in loaded_months]
+        loaded_months.update(result.months)
+    return republished
+
+
+@task(cache_policy=NO_CACHE)
+def report_national_run(summary: NationalRunSummary) -> None:
+    lines = [f"# National DToC run, as of {summary.as_of}", "", f"- Workspace: `{summary.workdir}`",
+             f"- Extracts accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
+             f"already processed earlier: {summary.already_processed}"]
+    for item in summary.accepted:
+        lines.append(f"  - `{item['file']}`: months {item['months']}, {item['rows']} rows, header on line "
+                     f"{item['header_line']}, empty numeric cells {item['empty_cells']}"
+                     + (f", unknown LA codes {item['unknown_la_codes']}" if item["unknown_la_codes"] else ""))
+    lines.append(f"- Re-published months (the earlier publication is kept in history): "
+                 f"{', '.join(summary.republished_months) or 'none'}")
+    lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
+                                   summary.published)
+    create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
+                             description="What the national DToC run loaded, quarantined and reconciled")
+
+
+@flow(name="national_dtoc", log_prints=True)
+def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> NationalRunSummary:
+    """Load new national SitRep extracts and reconcile every month that has national data."""
+    logger = get_run_logger()
+    ws = open_workspace(workdir or default_workdir())
+    settings = ws.settings()
+    as_of = as_of or date.today()
+    summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
+    with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        new_files, summary.already_processed = discover_extracts(ws, con)
+        checked = validate_extracts(new_files, ws)
+        summary.republished_months = load_extracts(con, checked)
+        summary.quarantined = quarantine_rejected(
+            ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
+        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of)
+        summary.published, summary.reconciled_months = publish(con, ws, as_of)
+    summary.accepted = [
+        {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
+         "empty_cells": sum(c.empty_cells.values()),
+         "unknown_la_codes": ", ".join(f"{code} ({n} rows)" for code, n in c.unknown_la_codes.items())}
+        for c in checked if c.accepted]
+    for item in summary.accepted:
+        if item["unknown_la_codes"]:
+            logger.warning("%s: local authority codes not in reference/local_authorities.csv: %s",
+                           item["file"], item["unknown_la_codes"])
+    for q in summary.quarantined:
+        logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    report_national_run(summary)
+    return summary
+
+
+def run_national(workdir: str | os.PathLike, as_of: date | None = None) -> NationalRunSummary:
+    from flows.weekly import warm_up_validator
+
+    warm_up_validator()
+    return national_dtoc(workdir=str(workdir), as_of=as_of)

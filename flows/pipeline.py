@@ -1,0 +1,129 @@
+"""Steps shared by the weekly and national flows: quarantine, attribute/reconcile, publish."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.ingest import content_hash
+from flows.report import write_report
+from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
+from flows.validate import Problem, Reference
+from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, publish_table, reconciled_months,
+                             set_run_variables)
+from flows.workspace import Workspace
+
+ERRORS_HEADER = ("file", "row", "column", "value", "problem")
+
+
+@dataclass
+class Rejected:
+    """A file that was refused: where it came from, its content hash and every problem found."""
+    path: Path
+    content_hash: str
+    problems: list[Problem]
+
+
+def inbox_files(folder: Path) -> list[Path]:
+    """Files waiting in an inbox, oldest received first (ties by name), hidden files ignored."""
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def write_errors_csv(path: Path, problems: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        write_problems(handle, problems)
+
+
+def write_problems(handle: TextIO, problems: list[dict]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=ERRORS_HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(problems)
+
+
+def describe(problem: dict) -> str:
+    where = f"row {problem['row']}" if problem["row"] != "" else "file"
+    column = f", {problem['column']}" if problem["column"] else ""
+    value = f" = '{problem['value']}'" if problem["value"] else ""
+    return f"{where}{column}{value}: {problem['problem']}"
+
+
+@task(cache_policy=NO_CACHE)
+def quarantine_rejected(ws: Workspace, rejected: list[Rejected]) -> list[dict]:
+    """Move each refused file to quarantine/ with <file>.errors.csv beside it."""
+    moved = []
+    for item in rejected:
+        target = ws.quarantine / item.path.name
+        if target.exists() and content_hash(target) != item.content_hash:
+            target = target.with_name(f"{item.path.stem}__{item.content_hash[:8]}{item.path.suffix}")
+        shutil.move(item.path, target)
+        write_errors_csv(target.with_name(target.name + ".errors.csv"), [p.as_dict() for p in item.problems])
+        moved.append({"file": item.path.name, "quarantined_as": str(target), "problems": len(item.problems),
+                      "first_problem": describe(item.problems[0].as_dict())})
+    return moved
+
+
+@task(cache_policy=NO_CACHE)
+def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: dict, as_of: date) -> list[str]:
+    """Build the SQL models (attribution, monthly tables, reconciliation) on the checked BCF trajectory.
+
+    Returns the trajectory's problems, already written to quarantine/bcf_trajectory.csv.errors.csv;
+    with any problem the trajectory is not used and targets are left blank.
+    """
+    set_run_variables(con, settings, as_of, ws.reference)
+    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
+    errors = ws.quarantine / f"{TRAJECTORY_FILE}.errors.csv"
+    if problems:
+        write_errors_csv(errors, [p.as_dict() for p in problems])
+    elif errors.exists():
+        errors.unlink()
+    build_models(con, trajectory)
+    return [describe(p.as_dict()) for p in problems]
+
+
+@task(cache_policy=NO_CACHE)
+def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple[list[str], list[str]]:
+    """Every published table, and for each month with national data its reconciliation and report.
+
+    Returns the files written and the months reconciled; each month's table is also a Prefect
+    table artifact.
+    """
+    paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES]
+    months = reconciled_months(con)
+    for month in months:
+        paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES]
+        paths.append(write_report(con, month, as_of, ws.publish / f"dtoc_report_{month}.xlsx"))
+        _reconciliation_artifact(con, month)
+    return [str(path) for path in paths], months
+
+
+def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None:
+    cursor = con.execute(
+        "select provider_code, provider_name, responsible_org, local_days, national_days, bcf_target_days, "
+        "local_minus_target, national_minus_local from reconciliation where month = ? "
+        f"order by {PUBLISH_ORDER['reconciliation']}", [month])
+    names = [d[0] for d in cursor.description]
+    create_table_artifact(key=f"dtoc-reconciliation-{month}", table=[dict(zip(names, row)) for row in cursor.fetchall()],
+                          description=f"Local v national v BCF target, {month}")
+
+
+def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajectory_problems: list[str],
+                          published: list[str]) -> list[str]:
+    """The part of a run summary both flows share: refused files, months reconciled, trajectory, outputs."""
+    lines = [f"- Months reconciled with national data: {', '.join(reconciled) or 'none yet'}"]
+    if quarantined:
+        lines += ["", "## Quarantined files", ""]
+        lines += [f"- `{q['file']}` ({q['problems']} problem(s)): {q['first_problem']}" for q in quarantined]
+    if trajectory_problems:
+        lines += ["", "## BCF trajectory not used (targets left blank)", ""]
+        lines += [f"- {problem}" for problem in trajectory_problems]
+    return lines + ["", "## Published", ""] + [f"- `{path}`" for path in published]

@@ -1,0 +1,208 @@
+"""The monthly Excel report `dtoc_report_<YYYY-MM>.xlsx`, formatted for people.
+
+Every figure is read from the published SQL views; this module only lays them out: the summary
+(LA totals, rates against targets, the KPI with its RAG in words and colour, the gap explained),
+the reconciliation laid out like the council's Cabinet table, the last twelve weeks of the
+weekly dashboard and the month's site and trust summaries.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+FORMULA_LEADERS = ("=", "+", "-", "@")
+ORG_LABELS = {"NHS": "NHS delayed days", "Social Care": "Social care delayed days", "Both": "Joint (both) delayed days",
+              "Total": "Total delayed days"}
+RAG_COLOURS = {"GREEN": "#C6EFCE", "AMBER": "#FFEB9C", "RED": "#FFC7CE"}
+
+
+def neutralise(value):
+    """Text that Excel would read as a formula is written with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_LEADERS):
+        return "'" + value
+    return value
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(sql, params)
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+class _Sheet:
+    """A worksheet written row by row with the report's formats."""
+
+    def __init__(self, workbook, name: str, formats: dict):
+        self.sheet = workbook.add_worksheet(name)
+        self.formats = formats
+        self.row = 0
+        self.widths: dict[int, int] = {}
+
+    def write_row(self, values: list, styles: list[str | None] | None = None) -> None:
+        for col, value in enumerate(values):
+            fmt = self.formats.get((styles or [None] * len(values))[col] or "text")
+            if value is None:
+                self.sheet.write_blank(self.row, col, None, fmt)
+            elif isinstance(value, str):
+                self.sheet.write_string(self.row, col, neutralise(value), fmt)
+            elif isinstance(value, (date, datetime)):
+                self.sheet.write_datetime(self.row, col, datetime.combine(value, datetime.min.time()), self.formats["date"])
+            else:
+                self.sheet.write_number(self.row, col, value, fmt)
+            shown = len(str(value)) if value is not None else 0
+            self.widths[col] = max(self.widths.get(col, 8), min(shown + 2, 60))
+        self.row += 1
+
+    def header(self, names: list[str], freeze: bool = False) -> None:
+        self.write_row(names, ["header"] * len(names))
+        if freeze:
+            self.sheet.freeze_panes(self.row, 0)
+
+    def title(self, text: str) -> None:
+        self.sheet.write_string(self.row, 0, neutralise(text), self.formats["title"])
+        self.row += 2
+
+    def gap(self) -> None:
+        self.row += 1
+
+    def finish(self) -> None:
+        for col, width in self.widths.items():
+            self.sheet.set_column(col, col, width)
+
+
+def _formats(workbook) -> dict:
+    return {
+        "title": workbook.add_format({"bold": True, "font_size": 14}),
+        "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                       "valign": "top"}),
+        "text": workbook.add_format({}),
+        "bold": workbook.add_format({"bold": True}),
+        "days": workbook.add_format({"num_format": "#,##0"}),
+        "days_bold": workbook.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
+        "decimal": workbook.add_format({"num_format": "#,##0.0"}),
+        "rate": workbook.add_format({"num_format": "0.00"}),
+        "pct": workbook.add_format({"num_format": '0.0"%"'}),
+        "date": workbook.add_format({"num_format": "dd/mm/yyyy"}),
+        **{f"rag_{name}": workbook.add_format({"bold": True, "bg_color": colour}) for name, colour in RAG_COLOURS.items()},
+    }
+
+
+def write_report(con: duckdb.DuckDBPyConnection, month: str, as_of: date, path: Path) -> Path:
+    import xlsxwriter
+
+    partial = path.with_name(f".{path.name}.partial")
+    workbook = xlsxwriter.Workbook(str(partial), {"strings_to_formulas": False, "strings_to_urls": False})
+    workbook.set_properties({"title": f"Delayed transfers of care {month}", "created": datetime.combine(as_of, datetime.min.time())})
+    formats = _formats(workbook)
+    la = con.execute("select la_code, coalesce(la_name, la_code) from ref_local_authorities "
+                     "where la_code = getvariable('home_la')").fetchone() or (None, None)
+    for writer in (_summary, _reconciliation, _weekly, _monthly):
+        sheet = writer(workbook, formats, con, month, as_of, la)
+        sheet.finish()
+    workbook.close()
+    partial.replace(path)
+    return path
+
+
+def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
+    sheet = _Sheet(workbook, "Summary", formats)
+    sheet.title(f"Delayed transfers of care: {la[1]} ({la[0]}), {month}  (as of {as_of.isoformat()})")
+    names, rows = _rows(con, """
+        select responsible_org, local_days, national_days, bcf_target_days, local_minus_target,
+               national_minus_target, national_minus_local
+        from reconciliation where month = ? and provider_code = 'Total'
+        order by list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org)""", [month])
+    sheet.header(["Responsible organisation", "Local count (days)", "National (days)", "BCF target (days)",
+                  "Local - target", "National - target", "National - local"], freeze=True)
+    for row in rows:
+        style = "days_bold" if row[0] == "Total" else "days"
+        sheet.write_row([ORG_LABELS[row[0]], *row[1:]], ["bold" if row[0] == "Total" else None] + [style] * 6)
+    sheet.gap()
+    sheet.write_row(["Delayed days per day per 100,000 population aged 18+"], ["bold"])
+    _, rates = _rows(con, """
+        select measure,
+               max(rate_per_100k_per_day) filter (where source = 'local'),
+               max(rate_per_100k_per_day) filter (where source = 'national'),
+               max(rate_per_100k_per_day) filter (where source = 'bcf_target'),
+               max(national_target_per_100k_per_day)
+        from la_rates where month = ? group by measure
+        order by list_position(['all', 'nhs', 'social_care', 'both'], measure)""", [month])
+    sheet.header(["Measure", "Local", "National", "BCF target", "National rate target"])
+    for row in rates:
+        sheet.write_row(list(row), [None, "rate", "rate", "rate", "rate"])
+    sheet.gap()
+    kpi = con.execute("select pct_att_social_care, target_pct, rag from kpi_monthly where month = ?", [month]).fetchone()
+    sheet.write_row(["% of delayed days attributable to adult social care (incl. share of joint), lower is better"],
+                    ["bold"])
+    sheet.header(["Month", "% attributable to social care", "Target %", "RAG"])
+    if kpi:
+        sheet.write_row([month, kpi[0], kpi[1], kpi[2]], [None, "pct", "pct", f"rag_{kpi[2]}" if kpi[2] else None])
+    sheet.gap()
+    sheet.write_row(["Why national differs from local: local + national only + residual = national"], ["bold"])
+    _, gap = _rows(con, """
+        select component, days from gap_decomposition where month = ?
+        order by list_position(['local', 'national_only', 'residual', 'national'], component)""", [month])
+    sheet.header(["Component", "Days"])
+    explain = {"local": "Local count", "national_only": "Residents at providers outside the local collection",
+               "residual": "Residual (national validation and timing)", "national": "National figure"}
+    for component, days in gap:
+        sheet.write_row([explain[component], days], [None, "days"])
+    return sheet
+
+
+def _reconciliation(workbook, formats, con, month, as_of, la) -> _Sheet:
+    sheet = _Sheet(workbook, "Reconciliation", formats)
+    sheet.title(f"Local, national and BCF target by provider and responsible organisation, {month}")
+    _, rows = _rows(con, """
+        select responsible_org, provider_code, provider_name, local_days, national_days, national_provider_days,
+               out_of_area_days, bcf_target_days, local_minus_target, national_minus_target, national_minus_local
+        from reconciliation where month = ?
+        order by list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org),
+                 provider_code = 'Total', provider_code = 'OUT_OF_AREA', provider_code""", [month])
+    sheet.header(["Responsible authority", "Provider organisation", "Locally collected", "National (LA residents)",
+                  "National (all residents)", "Other councils' residents", "BCF target", "Local - target",
+                  "National - target", "National - local"], freeze=True)
+    previous = None
+    for org, code, name, *figures in rows:
+        total = code == "Total"
+        label = ORG_LABELS[org] if org != previous else ""
+        provider = f"{la[1]} total" if total else name
+        sheet.write_row([label, provider, *figures], ["bold", "bold" if total else None]
+                        + ["days_bold" if total else "days"] * len(figures))
+        previous = org
+    return sheet
+
+
+def _weekly(workbook, formats, con, month, as_of, la) -> _Sheet:
+    sheet = _Sheet(workbook, "Weekly (12 weeks)", formats)
+    names, rows = _rows(con, """
+        select * from weekly_site_summary
+        where week_ending in (select distinct week_ending from weekly_site_summary order by week_ending desc limit 12)
+        order by week_ending, provider_code, site_code""", [])
+    sheet.header(names, freeze=True)
+    styles = [_style(name) for name in names]
+    for row in rows:
+        sheet.write_row(list(row), styles)
+    return sheet
+
+
+def _monthly(workbook, formats, con, month, as_of, la) -> _Sheet:
+    sheet = _Sheet(workbook, "Monthly", formats)
+    for view in ("monthly_provider_summary", "monthly_site_summary"):
+        names, rows = _rows(con, f"select * from {view} where month = ? order by all", [month])
+        sheet.header(names, freeze=view == "monthly_provider_summary")
+        styles = [_style(name) for name in names]
+        for row in rows:
+            sheet.write_row(list(row), styles)
+        sheet.gap()
+    return sheet
+
+
+def _style(column: str) -> str | None:
+    if column.startswith("pct"):
+        return "pct"
+    if column.endswith("_days"):
+        return "decimal" if column.startswith(("att_", "avg_")) else "days"
+    return None

@@ -1,0 +1,8 @@
+-- National delayed days (the B SUM columns) by month, provider, patient's council and
+-- responsible organisation. Empty cells stay out of the sums; they are counted per file.
+unpivot (
+    select month, provider_code, provider_name, la_code, dh_la_code, nhs_b_sum, social_care_b_sum, both_b_sum
+    from stg_national_rows
+)
+on nhs_b_sum as 'NHS', social_care_b_sum as 'Social Care', both_b_sum as 'Both'
+into name responsible_org value delayed_days
