@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = with_workdir(commands.add_parser("run", help="process new weekly returns and publish the tables"))
     run.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
 
+    national = with_workdir(commands.add_parser("national", help="load new national SitRep extracts and reconcile"))
+    national.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
+
     demo = with_workdir(commands.add_parser("demo", help="run the whole pipeline on the bundled Kent sample"))
     demo.add_argument("--as-of", type=_iso_date, default=None, help="as-of date (default: the day after the sample)")
 
@@ -44,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "demo": cmd_demo, "validate": cmd_validate}[args.command]
+    handler = {"run": cmd_run, "national": cmd_national, "demo": cmd_demo, "validate": cmd_validate}[args.command]
     try:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
@@ -63,11 +66,31 @@ def print_summary(summary) -> None:
           f"{summary.already_processed} already processed earlier")
     for key in summary.resubmitted_keys:
         print(f"  resubmission replaced {key}")
+    print_outputs(summary)
+
+
+def print_national_summary(summary) -> None:
+    print(f"National extracts, workspace {summary.workdir}, as of {summary.as_of}")
+    print(f"  accepted {len(summary.accepted)} extract(s); {summary.already_processed} already processed earlier")
+    for item in summary.accepted:
+        unknown = f"; unknown LA codes {item['unknown_la_codes']}" if item["unknown_la_codes"] else ""
+        print(f"    {item['file']}: {item['months']}, {item['rows']} rows, header on line {item['header_line']}, "
+              f"{item['empty_cells']} empty numeric cell(s){unknown}")
+    for month in summary.republished_months:
+        print(f"  re-published month replaced the earlier publication: {month}")
+    print_outputs(summary)
+
+
+def print_outputs(summary) -> None:
+    """What both runs share: refused files, the BCF trajectory's state, months reconciled, outputs."""
     if summary.quarantined:
         print(f"  quarantined {len(summary.quarantined)} file(s):")
         for q in summary.quarantined:
             print(f"    {q['file']}: {q['first_problem']}")
             print(f"      all problems: {q['quarantined_as']}.errors.csv")
+    for problem in summary.trajectory_problems:
+        print(f"  BCF trajectory not used (targets left blank): {problem}")
+    print(f"  months reconciled with national data: {', '.join(summary.reconciled_months) or 'none yet'}")
     print("Published:")
     for path in summary.published:
         print(f"  {path}")
@@ -82,15 +105,29 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def cmd_national(args) -> int:
+    from flows.national import run_national
+    from flows.workspace import open_workspace
+
+    open_workspace(args.workdir).settings()
+    print_national_summary(run_national(args.workdir, args.as_of))
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
-    from flows.demo import DEMO_AS_OF, write_sample
+    from flows.demo import DEMO_AS_OF, write_national_sample, write_sample
+    from flows.national import run_national
     from flows.weekly import run_weekly
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)
     written = write_sample(ws.inbox_weekly)
-    print(f"Wrote the Kent sample ({len(written)} files) to {ws.inbox_weekly}")
-    print_summary(run_weekly(ws.root, args.as_of or DEMO_AS_OF))
+    national = write_national_sample(ws.inbox_national)
+    print(f"Wrote the Kent sample: {len(written)} weekly returns to {ws.inbox_weekly}, "
+          f"{len(national)} national extract to {ws.inbox_national}")
+    as_of = args.as_of or DEMO_AS_OF
+    print_summary(run_weekly(ws.root, as_of))
+    print_national_summary(run_national(ws.root, as_of))
     print(f"Quarantined files and their reasons: {ws.quarantine}")
     print(f"Warehouse: {ws.warehouse}   Settings: {ws.settings_file}")
     return EXIT_OK

@@ -167,3 +167,76 @@ def write_bad_files(inbox: Path) -> list[Path]:
     _received(unknown_site, date(2017, 11, 23))
     bad.append(unknown_site)
     return bad
+
+
+# The September 2017 national extract, constructed in NHS England's real layout so that Kent
+# (national code 886) totals 4,090 delayed days, as published. The parts of the gap:
+# validation amendments at the local trusts (+309 over the council's 3,569) and Kent residents
+# delayed in hospitals outside the local collection (212). Other councils' residents at the
+# Kent trusts show in the provider view only.
+NATIONAL_HEADER = ("Year,Period Name,Provider Parent Org Code,Provider Parent Name,Provider Org Code,"
+                   "Provider Org Name,Local Authority Code,Local Authority Name,Acute Or Non Acute Description,"
+                   "Reason For Delay,NHS A SUM,NHS B SUM,Social Care A SUM,Social Care B SUM,Both A SUM,Both B SUM")
+NATIONAL_PROVIDERS = {  # code: (name, parent code, parent name, acute or non-acute)
+    "RN7": ("DARTFORD AND GRAVESHAM NHS TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "ACUTE"),
+    "RVV": ("EAST KENT HOSPITALS UNIVERSITY NHS FOUNDATION TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "ACUTE"),
+    "RXY": ("KENT AND MEDWAY NHS AND SOCIAL CARE PARTNERSHIP TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "NON-ACUTE"),
+    "RYY": ("KENT COMMUNITY HEALTH NHS FOUNDATION TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "NON-ACUTE"),
+    "RWF": ("MAIDSTONE AND TUNBRIDGE WELLS NHS TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "ACUTE"),
+    "RPA": ("MEDWAY NHS FOUNDATION TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "ACUTE"),
+    "VCS": ("VIRGIN CARE SERVICES LTD (NORTH KENT)", "Y59", "SOUTH EAST COMMISSIONING REGION", "NON-ACUTE"),
+    "RJ1": ("GUY'S AND ST THOMAS' NHS FOUNDATION TRUST", "Y56", "LONDON COMMISSIONING REGION", "ACUTE"),
+    "RXH": ("BRIGHTON AND SUSSEX UNIVERSITY HOSPITALS NHS TRUST", "Y59", "SOUTH EAST COMMISSIONING REGION", "ACUTE"),
+    "RJ2": ("LEWISHAM AND GREENWICH NHS TRUST", "Y56", "LONDON COMMISSIONING REGION", "ACUTE"),
+}
+NATIONAL_LAS = {"886": "Kent", "887": "Medway", "845": "East Sussex", "846": "Brighton and Hove"}
+NATIONAL_SEPT_2017 = {  # (provider, three-digit LA): (NHS, social care, both) delayed days in September
+    ("RN7", "886"): (550, 318, 0), ("RVV", "886"): (1421, 66, 3), ("RXY", "886"): (69, 35, 34),
+    ("RYY", "886"): (132, 86, 0), ("RWF", "886"): (398, 310, 4), ("RPA", "886"): (104, 96, 0),
+    ("VCS", "886"): (119, 133, 0),
+    ("RJ1", "886"): (40, 12, 0), ("RXH", "886"): (55, 30, 3), ("RJ2", "886"): (48, 24, 0),
+    ("RPA", "887"): (380, 190, 10), ("RN7", "887"): (60, 22, 0), ("RWF", "845"): (35, 18, 0),
+    ("RXH", "846"): (120, 60, 0),
+}
+NATIONAL_REASONS = {"NHS": (("C_FURTHER_NON_ACUTE_NHS", 0.75), ("A_COMPLETION_ASSESSMENT", 0.25)),
+                    "Social Care": (("E_CARE_PACKAGE_IN_HOME", 0.6), ("DII_NURSING_HOME", 0.4)),
+                    "Both": (("A_COMPLETION_ASSESSMENT", 1.0),)}
+
+
+def national_rows(year: str, period: str, figures: dict, days_in_month: int) -> list[list[str]]:
+    """Rows of the real layout: each provider x LA figure spread over reasons; A SUM = average beds."""
+    rows = []
+    for (provider, la), days in figures.items():
+        name, parent, parent_name, care = NATIONAL_PROVIDERS[provider]
+        by_reason: dict[str, list[int]] = {}
+        for org_index, org in enumerate(("NHS", "Social Care", "Both")):
+            remaining = days[org_index]
+            for i, (reason, share) in enumerate(NATIONAL_REASONS[org]):
+                part = remaining if i == len(NATIONAL_REASONS[org]) - 1 else round(days[org_index] * share)
+                remaining -= part
+                by_reason.setdefault(reason, [0, 0, 0])[org_index] += part
+        for reason, (nhs, sc, both) in sorted(by_reason.items()):
+            cells = []
+            for value in (nhs, sc, both):
+                cells += [f"{value / days_in_month:.1f}", f"{value:,}"]  # thousands separators, as published
+            rows.append([year, period, parent, parent_name, provider, name, la, NATIONAL_LAS[la], care, reason, *cells])
+    return rows
+
+
+def write_national_sample(inbox: Path) -> list[Path]:
+    import csv
+    import io
+
+    inbox.mkdir(parents=True, exist_ok=True)
+    rows = national_rows("2017-18", "SEPTEMBER", NATIONAL_SEPT_2017, 30)
+    rows[-1][14] = ""  # a blank numeric cell, as most real months have: counted and reported, never filled in
+    text = io.StringIO()
+    text.write("Title:,Delayed Transfers of Care SitRep - provider level data\n"
+               "Period:,September 2017\n"
+               "Source:,NHS England (constructed sample in the published layout)\n")
+    text.write(NATIONAL_HEADER + "\n")
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    path = inbox / "DTOC-SitRep-Provider-Level-Data-September-2017.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    _received(path, date(2017, 11, 8))  # published on the second Thursday of November
+    return [path]

@@ -108,8 +108,10 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple
 
 def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None:
     cursor = con.execute(
-        "select provider_code, provider_name, responsible_org, local_days, national_days, bcf_target_days, "
-        "local_minus_target, national_minus_local from reconciliation where month = ? "
+        "select provider_code, provider_name, responsible_org, local_days::double as local_days, "
+        "national_days::double as national_days, bcf_target_days::double as bcf_target_days, "
+        "local_minus_target::double as local_minus_target, national_minus_local::double as national_minus_local "
+        "from reconciliation where month = ? "
         f"order by {PUBLISH_ORDER['reconciliation']}", [month])
     names = [d[0] for d in cursor.description]
     create_table_artifact(key=f"dtoc-reconciliation-{month}", table=[dict(zip(names, row)) for row in cursor.fetchall()],

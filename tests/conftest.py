@@ -18,7 +18,7 @@ for name in list(os.environ):
 import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
-from flows.demo import DEMO_AS_OF, write_sample  # noqa: E402
+from flows.demo import DEMO_AS_OF, write_national_sample, write_sample  # noqa: E402
 from flows.workspace import Workspace, open_workspace  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -38,6 +38,16 @@ def demo_run(tmp_path_factory):
     write_sample(ws.inbox_weekly)
     summary = run_weekly(ws.root, DEMO_AS_OF)
     return ws, summary
+
+
+@pytest.fixture(scope="session")
+def demo_national(demo_run):
+    """The demo workspace after `dtoc demo`'s second step: the national extract loaded and reconciled."""
+    from flows.national import run_national
+
+    ws, _ = demo_run
+    write_national_sample(ws.inbox_national)
+    return ws, run_national(ws.root, DEMO_AS_OF)
 
 
 def published(ws: Workspace, name: str) -> pl.DataFrame:

@@ -122,10 +122,17 @@ def test_demo_command_builds_the_sample_and_says_where_everything_is(tmp_path, c
     workdir = tmp_path / "dtoc-work"
     assert main(["demo", "--workdir", str(workdir)]) == 0
     out = capsys.readouterr().out
-    assert "Wrote the Kent sample (70 files)" in out
+    assert "Wrote the Kent sample: 70 weekly returns" in out and "1 national extract" in out
     assert "accepted 67 file(s)" in out and "quarantined 3 file(s)" in out
-    for name in ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly"):
-        assert str(workdir / "publish" / f"{name}.csv") in out
+    assert "DTOC-SitRep-Provider-Level-Data-September-2017.csv: 2017-09, 56 rows, header on line 4, " \
+           "1 empty numeric cell(s)" in out
+    assert "months reconciled with national data: 2017-09" in out
+    for name in ("weekly_site_summary.csv", "monthly_site_summary.csv", "monthly_provider_summary.csv",
+                 "kpi_monthly.csv", "la_rates.csv", "reconciliation_2017-09.csv", "gap_decomposition_2017-09.csv",
+                 "dtoc_report_2017-09.xlsx"):
+        assert str(workdir / "publish" / name) in out
     assert f"Quarantined files and their reasons: {workdir / 'quarantine'}" in out
     assert main(["demo", "--workdir", str(workdir)]) == 0  # a second demo in the same folder changes nothing
-    assert "accepted 0 file(s), 0 site-week(s) loaded; 67 already processed earlier" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "accepted 0 file(s), 0 site-week(s) loaded; 67 already processed earlier" in again
+    assert "accepted 0 extract(s); 1 already processed earlier" in again
