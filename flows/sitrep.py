@@ -124,7 +124,8 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
 
 
 def check_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> list[CheckedNationalFile]:
-    checked = []
+    """Read every extract, then validate all of them in one pass of the suite (its cost is per call)."""
+    checked, prepared = [], []
     for path in paths:
         result = CheckedNationalFile(path, content_hash(path))
         checked.append(result)
@@ -137,18 +138,22 @@ def check_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> list[Checked
         if missing:
             result.problems.extend(Problem(path.name, result.header_line, c, "", f"required column {c} is missing "
                                            f"from the header on line {result.header_line}") for c in missing)
-            continue
-        if cells.height == 0:
+        elif cells.height == 0:
             result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))
-            continue
-        prepared = prepare_extract(cells, path.name, dh_to_ons)
-        result.problems = sorted(run_suite(SUITE, prepared, {"reason_codes": list(REASONS)}, {}),
-                                 key=lambda p: (p.row or 0, p.column))
+        else:
+            prepared.append((result, prepare_extract(cells, path.name, dh_to_ons)))
+    if prepared:
+        everything = pl.concat([frame for _, frame in prepared], how="diagonal_relaxed")
+        by_file = {result.path.name: result for result, _ in prepared}
+        for problem in run_suite(SUITE, everything, {"reason_codes": list(REASONS)}, {}):
+            by_file[problem.file].problems.append(problem)
+    for result, frame in prepared:
+        result.problems.sort(key=lambda p: (p.row or 0, p.column))
         if result.accepted:
-            result.empty_cells = {c: n for c in MEASURE_COLUMNS if (n := prepared[c].null_count())}
-            unknown = prepared.filter(pl.col("la_code").is_null())["local_authority_code"].value_counts(sort=True)
+            result.empty_cells = {c: n for c in MEASURE_COLUMNS if (n := frame[c].null_count())}
+            unknown = frame.filter(pl.col("la_code").is_null())["local_authority_code"].value_counts(sort=True)
             result.unknown_la_codes = dict(sorted(unknown.iter_rows()))
-            result.rows = warehouse_rows(prepared)
+            result.rows = warehouse_rows(frame)
     return checked
 
 
