@@ -48,7 +48,7 @@ def check_one(tmp_path, text: str, name: str = "extract.csv"):
 # ---- reading the real layout ---------------------------------------------------------------
 
 def test_header_on_line_4_and_financial_year_months(tmp_path):
-    result = check_one(tmp_path, extract_text([row(), row(period="JANUARY", year="2017-18"),
+    result = check_one(tmp_path, extract_text([row(), row(period="JANUARY", year="2017/18"),
                                                row(period="march", year="2016-17", provider="RPA")]))
     assert result.accepted, result.problems
     assert result.header_line == 4
@@ -82,16 +82,16 @@ def test_thousands_separators_and_empty_cells_are_counted_not_filled(tmp_path):
 
 
 def test_unknown_la_code_is_reported_and_its_rows_kept(tmp_path):
-    result = check_one(tmp_path, extract_text([row(la="999"), row(la="999", reason="O_OTHER"), row()]))
+    result = check_one(tmp_path, extract_text([row(la="999"), row(la="999", reason="O_OTHER"), row(la="X1"), row()]))
     assert result.accepted
-    assert result.unknown_la_codes == {"999": 2}
-    assert result.rows.filter(pl.col("la_code").is_null()).height == 2
+    assert result.unknown_la_codes == {"999": 2, "X1": 1}
+    assert result.rows.filter(pl.col("la_code").is_null()).height == 3
 
 
 @pytest.mark.parametrize("bad_row, column, value, words", [
     (row(period="SEPTEMBRE"), "period_name", "SEPTEMBRE", "Period Name is not a month name"),
     (row(year="2017"), "year", "2017", "Year is not a financial year like 2017-18"),
-    (row(la="88"), "local_authority_code", "88", "not a three-digit code"),
+    (row(la=""), "local_authority_code", "", "Local Authority Code is empty"),
     (row(care="COMMUNITY"), "acute_or_non_acute_description", "COMMUNITY", "must be Acute or Non-Acute"),
     (row(reason="Z_UNKNOWN"), "reason_for_delay", "Z_UNKNOWN", "not a national reason"),
     (row(nhs="-3"), "nhs_b_sum", "-3", "is not a number of 0 or more"),
