@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_workdir(commands.add_parser("run", help="process new weekly returns and publish the tables"))
     run.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
+    run.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
+                     help="raise alerts even for a date before the latest alerting run (--no-alerts: never)")
 
     national = with_workdir(commands.add_parser("national", help="load new national SitRep extracts and reconcile"))
     national.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
@@ -66,6 +68,14 @@ def print_summary(summary) -> None:
           f"{summary.already_processed} already processed earlier")
     for key in summary.resubmitted_keys:
         print(f"  resubmission replaced {key}")
+    alerts = summary.alerts
+    if alerts.get("quiet"):
+        print("  alerts: none raised for a date before the latest alerting run (use --alerts to raise them)")
+    elif alerts:
+        print(f"  alerts raised: {len(alerts['raised'])}; delivered: {alerts['delivered']}; pending: {alerts['pending']}"
+              + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else ""))
+        for text in alerts["raised"]:
+            print(f"    {text}")
     print_outputs(summary)
 
 
@@ -101,7 +111,7 @@ def cmd_run(args) -> int:
     from flows.workspace import open_workspace
 
     open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
-    print_summary(run_weekly(args.workdir, args.as_of))
+    print_summary(run_weekly(args.workdir, args.as_of, args.alerts))
     return EXIT_OK
 
 

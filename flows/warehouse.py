@@ -24,7 +24,8 @@ from flows.validate import CheckedSubmission, Problem
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "published")
-PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly", "la_rates")
+PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
+                    "la_rates", "trajectory_status", "spc_signals", "alerts")
 
 
 class WarehouseBusy(RuntimeError):
@@ -158,6 +159,9 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: dat
         "month_rule": settings["month_rule"],
         "rag_target_pct_social_care": float(settings["rag_target_pct_social_care"]),
         "rag_red_pct_social_care": float(settings["rag_red_pct_social_care"]),
+        "week_ending_weekday": settings["week_ending_weekday"],
+        "alert_tolerance": float(settings["alert_tolerance"]),
+        "alert_on_spc_signals": bool(settings["alert_on_spc_signals"]),
         "reference_dir": str(reference_dir),
     }
     for name, value in values.items():
@@ -204,6 +208,7 @@ PUBLISH_ORDER = {
                 "list_position(['all', 'nhs', 'social_care', 'both'], measure)",
 }
 MONTHLY_TABLES = ("reconciliation", "gap_decomposition")
+PUBLISH_ORDER["alerts"] = "raised_as_of, event, dedup_key"
 
 
 def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:

@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.alerts import deliver_pending, emit_events, raise_alerts, should_alert
 from flows.ingest import content_hash
 from flows.pipeline import (Rejected, attribute_and_reconcile, inbox_files, publish, quarantine_rejected,
                             summary_tail_markdown)
@@ -36,6 +37,7 @@ class RunSummary:
     published: list[str] = field(default_factory=list)
     reconciled_months: list[str] = field(default_factory=list)
     trajectory_problems: list[str] = field(default_factory=list)
+    alerts: dict = field(default_factory=dict)
     flow_run_id: str = ""
 
 
@@ -83,6 +85,7 @@ def report_run(summary: RunSummary) -> None:
         f"- Resubmissions that replaced earlier figures: {len(summary.resubmitted_keys)}",
     ]
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
+    lines += alert_markdown(summary.alerts)
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
                                    summary.published)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
@@ -96,9 +99,37 @@ def report_run(summary: RunSummary) -> None:
                           description="Every file this run looked at")
 
 
+@task(cache_policy=NO_CACHE)
+def alert(con: duckdb.DuckDBPyConnection, settings: dict, as_of: date, asked: bool | None) -> dict:
+    """Raise this run's trajectory, missing-return and SPC alerts, emit them as events, deliver what is pending.
+
+    A run for an earlier date than the latest alerting run (a rerun of the past, a backfill) raises
+    nothing unless asked. Delivery problems are reported, never raised: the run goes on.
+    """
+    logger = get_run_logger()
+    if not should_alert(con, as_of, asked):
+        return {"raised": [], "delivered": 0, "pending": 0, "error": "", "quiet": True}
+    raised = raise_alerts(con, as_of)
+    try:
+        emit_events(raised)
+    except Exception as exc:  # events are a second channel; the alert stays in the log either way
+        logger.warning("could not emit Prefect events for %d alert(s): %s", len(raised), exc)
+    try:
+        outcome = deliver_pending(con, settings)
+    except Exception as exc:
+        outcome = {"delivered": 0, "pending": len(raised), "error": f"{type(exc).__name__}: {exc}"}
+    if outcome["error"] and outcome["pending"]:
+        logger.warning("%d alert(s) pending delivery: %s", outcome["pending"], outcome["error"])
+    return {"raised": [a["text"] for a in raised], **outcome, "quiet": False}
+
+
 @flow(name="weekly_dtoc", log_prints=True)
-def weekly_dtoc(workdir: str | None = None, as_of: date | None = None) -> RunSummary:
-    """Discover new weekly returns, validate them, load the good ones, attribute and publish."""
+def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: bool | None = None) -> RunSummary:
+    """Discover new weekly returns, validate them, load the good ones, attribute, reconcile, alert and publish.
+
+    `alerts`: None (default) raises alerts unless as_of is before the latest alerting run;
+    True raises them regardless (a backfill that should alert); False never does.
+    """
     logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
@@ -111,6 +142,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None) -> RunSum
         summary.quarantined = quarantine_rejected(
             ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of)
+        summary.alerts = alert(con, settings, as_of, alerts)
         summary.published, summary.reconciled_months = publish(con, ws, as_of)
     for result in checked:
         if result.accepted:
@@ -124,6 +156,14 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None) -> RunSum
     return summary
 
 
+def alert_markdown(alerts: dict) -> list[str]:
+    if not alerts or alerts.get("quiet"):
+        return ["- Alerts: none raised (a run for an earlier date than the latest alerting run)"]
+    lines = [f"- Alerts raised: {len(alerts['raised'])}; delivered this run: {alerts['delivered']}; "
+             f"pending: {alerts['pending']}" + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else "")]
+    return lines + [f"  - {text}" for text in alerts["raised"]]
+
+
 def warm_up_validator() -> None:
     """Import Great Expectations (about 2 s of imports) in the background while Prefect starts."""
     def load() -> None:
@@ -133,6 +173,6 @@ def warm_up_validator() -> None:
     threading.Thread(target=load, name="dtoc-warm-up-validator", daemon=True).start()
 
 
-def run_weekly(workdir: str | os.PathLike, as_of: date | None = None) -> RunSummary:
+def run_weekly(workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None) -> RunSummary:
     warm_up_validator()
-    return weekly_dtoc(workdir=str(workdir), as_of=as_of)
+    return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts)

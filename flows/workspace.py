@@ -27,8 +27,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "month_rule": ("week_ending", "week_ending: a week belongs to the month it ends in; calendar: split by date"),
     "rag_target_pct_social_care": (30.0, "KPI target: % of delayed days attributable to social care"),
     "rag_red_pct_social_care": (0.0, "KPI RED ceiling in %; 0 means not set (above target is AMBER)"),
-    "alert_webhook_url": ("", "where alerts are POSTed; empty means no webhook"),
+    "alert_webhook_url": ("", "where alerts are POSTed as JSON; empty means no webhook"),
+    "alert_notification_block": ("", "a Prefect notification block (type-slug/name) to deliver alerts through instead"),
     "alert_tolerance": (0.0, "a trust breaches when projected > planned x (1 + tolerance)"),
+    "alert_retries": (3.0, "delivery attempts per alert within one run"),
+    "alert_backoff_seconds": (1.0, "wait before the second attempt; doubles for each further attempt"),
+    "alert_timeout_seconds": (10.0, "how long one delivery attempt may take"),
+    "alert_on_spc_signals": (False, "also alert when a site's latest week shows a concerning special cause"),
     "lock_timeout_seconds": (120.0, "how long a run waits for another run to release the warehouse"),
 }
 MONTH_RULES = ("week_ending", "calendar")
@@ -101,6 +106,8 @@ def default_settings_toml() -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)
@@ -125,7 +132,13 @@ def load_settings(path: Path) -> dict[str, Any]:
 def _checked(settings: dict[str, Any]) -> dict[str, Any]:
     for name, (default, _) in SETTINGS.items():
         value = settings[name]
-        if isinstance(default, float):
+        if isinstance(default, bool):
+            if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+                value = value.strip().lower() in ("true", "yes", "1")
+            if not isinstance(value, bool):
+                raise SettingsError(f"setting {name} must be true or false, got {value!r}")
+            settings[name] = value
+        elif isinstance(default, float):
             try:
                 settings[name] = float(value)
             except (TypeError, ValueError):

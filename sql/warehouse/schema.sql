@@ -82,3 +82,32 @@ create table if not exists national_problems (
     value        varchar not null,
     problem      varchar not null
 );
+
+-- Every alert ever raised. dedup_key makes an alert unique: one per event, council, provider or
+-- site, and month or week (and breach episode), so a rerun can never raise it twice.
+create table if not exists alert_log (
+    alert_id          integer primary key,
+    dedup_key         varchar not null unique,
+    event             varchar not null,   -- trajectory.breach | trajectory.recovered | submission.missing | spc.signal
+    la_code           varchar not null,
+    provider_code     varchar,
+    site_code         varchar,
+    month             varchar,
+    week_ending       date,
+    as_of             date not null,      -- the run that raised it
+    planned_days      decimal(38, 10),
+    mtd_days          decimal(38, 10),
+    mtd_planned_days  double,
+    projected_days    double,
+    text              varchar not null,
+    delivery_state    varchar not null,   -- pending | delivered
+    attempts          integer not null,
+    delivered_at      timestamp,
+    last_error        varchar
+);
+
+-- The latest as-of of a run that raised alerts: a run for an earlier date is a rerun of the past.
+create table if not exists alert_runs (
+    as_of      date not null,
+    run_at     timestamp not null
+);

@@ -1,0 +1,157 @@
+-- Alerts this run would raise, not yet in alert_log. Only the month being monitored (the month of
+-- the latest week ended by as-of) can raise trajectory alerts: a provider gets one breach per
+-- month until it recovers, and one recovered alert when it does. A site that has sent nothing
+-- for the latest completed week (ended before as-of) raises submission.missing.
+with monitored as (
+    select max(day)::date as latest_week_ending,
+           strftime(max(day), '%Y-%m') as month
+    from generate_series(getvariable('as_of') - 6, getvariable('as_of'), interval 1 day) as days (day)
+    where lower(dayname(day)) = getvariable('week_ending_weekday')
+),
+
+completed_week as (
+    select max(day)::date as week_ending
+    from generate_series(getvariable('as_of') - 7, getvariable('as_of') - 1, interval 1 day) as days (day)
+    where lower(dayname(day)) = getvariable('week_ending_weekday')
+),
+
+episodes as (
+    select
+        provider_code,
+        month,
+        count(*) filter (where event = 'trajectory.breach') as breaches,
+        count(*) filter (where event = 'trajectory.recovered') as recoveries
+    from alert_log
+    where la_code = getvariable('home_la')
+    group by provider_code, month
+),
+
+providers as (
+    select provider_code, min(provider_name) as provider_name from ref_sites group by provider_code
+),
+
+trajectory as (
+    select
+        status.*,
+        providers.provider_name,
+        coalesce(episodes.breaches, 0) as breaches,
+        coalesce(episodes.recoveries, 0) as recoveries
+    from trajectory_status as status
+    join monitored using (month)
+    join providers using (provider_code)
+    left join episodes using (provider_code, month)
+),
+
+trajectory_alerts as (
+    select
+        'trajectory.breach' as event,
+        provider_code,
+        null as site_code,
+        month,
+        null::date as week_ending,
+        planned_days,
+        mtd_days,
+        mtd_planned_days,
+        projected_days,
+        breaches + 1 as episode,
+        printf('%s is running above its BCF trajectory for %s: %s delayed days to date against %s planned '
+               || 'to date, heading for %s against a plan of %s.',
+               provider_name, strftime(strptime(month || '-01', '%Y-%m-%d'), '%B %Y'),
+               format('{:,.0f}', mtd_days::double), format('{:,.0f}', mtd_planned_days),
+               format('{:,.0f}', projected_days), format('{:,.0f}', planned_days::double)) as text
+    from trajectory
+    where status = 'breach' and breaches = recoveries
+    union all
+    select
+        'trajectory.recovered',
+        provider_code,
+        null,
+        month,
+        null::date,
+        planned_days,
+        mtd_days,
+        mtd_planned_days,
+        projected_days,
+        recoveries + 1,
+        printf('%s is back on its BCF trajectory for %s: %s delayed days to date against %s planned to date, '
+               || 'heading for %s against a plan of %s.',
+               provider_name, strftime(strptime(month || '-01', '%Y-%m-%d'), '%B %Y'),
+               format('{:,.0f}', mtd_days::double), format('{:,.0f}', mtd_planned_days),
+               format('{:,.0f}', projected_days), format('{:,.0f}', planned_days::double))
+    from trajectory
+    where status = 'on_track' and breaches > recoveries
+),
+
+missing_returns as (
+    select
+        'submission.missing' as event,
+        sites.provider_code,
+        sites.site_code,
+        strftime(completed_week.week_ending, '%Y-%m') as month,
+        completed_week.week_ending,
+        null::decimal(38, 10) as planned_days,
+        null::decimal(38, 10) as mtd_days,
+        null::double as mtd_planned_days,
+        null::double as projected_days,
+        1 as episode,
+        printf('%s (%s) has not sent its delayed transfers of care return for the week ending %s.',
+               sites.site_name, sites.site_code, strftime(completed_week.week_ending, '%d %B %Y')) as text
+    from ref_sites as sites, completed_week
+    where not exists (
+        select 1 from stg_weekly_returns as returns
+        where returns.site_code = sites.site_code and returns.week_ending = completed_week.week_ending
+    )
+),
+
+spc_alerts as (
+    select
+        'spc.signal' as event,
+        sites.provider_code,
+        spc.site_code,
+        strftime(spc.week_ending, '%Y-%m') as month,
+        spc.week_ending,
+        null::decimal(38, 10),
+        null::decimal(38, 10),
+        null::double,
+        null::double,
+        1,
+        printf('%s (%s): %s delayed days in the week ending %s is a concerning special cause (%s).',
+               sites.site_name, spc.site_code, spc.total_days, strftime(spc.week_ending, '%d %B %Y'),
+               replace(spc.signal, ';', ', '))
+    from spc_signals as spc
+    join ref_sites as sites using (site_code)
+    join monitored on spc.week_ending = monitored.latest_week_ending
+    where spc.concerning and getvariable('alert_on_spc_signals')
+),
+
+candidates as (
+    select * from trajectory_alerts
+    union all
+    select * from missing_returns
+    union all
+    select * from spc_alerts
+),
+
+keyed as (
+    select
+        concat_ws('|', event, getvariable('home_la'), coalesce(site_code, provider_code), month,
+                  strftime(week_ending, '%Y-%m-%d'), 'episode ' || episode) as dedup_key,
+        candidates.*
+    from candidates
+)
+
+select
+    dedup_key,
+    event,
+    getvariable('home_la') as la_code,
+    provider_code,
+    site_code,
+    month,
+    week_ending,
+    planned_days,
+    mtd_days,
+    mtd_planned_days,
+    projected_days,
+    text
+from keyed
+where dedup_key not in (select dedup_key from alert_log)
