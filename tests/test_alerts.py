@@ -273,3 +273,15 @@ def test_spc_signals_published_for_every_site_week(demo_run):
     dvh = chart.filter(pl.col("site_code") == "DVH")
     totals = [214, 219, 210, 172, 118, 140, 203, 140, 91, 118, 140, 112]
     assert dvh["mean"][0] == pytest.approx(sum(totals) / 12)
+
+
+def test_optional_alert_for_a_concerning_special_cause(trust_workspace, receiver):
+    weeks = ["2017-09-07", "2017-09-14", "2017-09-21", "2017-09-28", "2017-10-05", "2017-10-12"]
+    send_weeks(trust_workspace, *[(week, 10 * (n + 1), 50) for n, week in enumerate(weeks)])
+    settings = trust_workspace.settings_file.read_text()
+    trust_workspace.settings_file.write_text(settings + "alert_on_spc_signals = true\n")
+    run_weekly(trust_workspace.root, date(2017, 10, 13))  # no October trajectory: only the chart can speak
+    [signal] = receiver.bodies
+    assert (signal["event"], signal["site_code"], signal["week_ending"]) == ("spc.signal", "DVH", "2017-10-12")
+    assert signal["text"] == ("Darent Valley Hospital (DVH): 60 delayed days in the week ending 12 October 2017 is a "
+                              "concerning special cause (trend_up).")

@@ -116,7 +116,7 @@ spc_alerts as (
         null::double,
         1,
         printf('%s (%s): %s delayed days in the week ending %s is a concerning special cause (%s).',
-               sites.site_name, spc.site_code, spc.total_days, strftime(spc.week_ending, '%d %B %Y'),
+               sites.site_name, spc.site_code, spc.total_days::varchar, strftime(spc.week_ending, '%d %B %Y'),
                replace(spc.signal, ';', ', '))
     from spc_signals as spc
     join ref_sites as sites using (site_code)
