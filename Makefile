@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-from-lock
 WORKDIR ?= ./dtoc-work
 
-.PHONY: demo test bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test bench screenshot browser clean
 
 $(INSTALLED): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,11 +20,19 @@ $(INSTALLED): requirements.lock pyproject.toml
 demo: $(INSTALLED)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/dtoc demo --workdir $(WORKDIR)
 
-test: $(INSTALLED)
+test: $(INSTALLED) browser
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the dashboard's browser tests and screenshot (Playwright never downloads one).
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+screenshot: $(INSTALLED) browser
+	$(BIN)/python -m flows.screenshot --workdir $(WORKDIR)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/weekly.py
+	$(BIN)/python bench/national.py
 
 clean:
 	rm -rf $(WORKDIR) .pytest_cache

@@ -17,7 +17,8 @@ from prefect.cache_policies import NO_CACHE
 from flows.ingest import content_hash
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
-from flows.validate import Problem, Reference
+from flows.dashboard import build_dashboard
+from flows.validate import Problem, Reference, describe
 from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, publish_table, reconciled_months,
                              set_run_variables)
 from flows.workspace import Workspace
@@ -48,13 +49,6 @@ def write_problems(handle: TextIO, problems: list[dict]) -> None:
     writer = csv.DictWriter(handle, fieldnames=ERRORS_HEADER, lineterminator="\n")
     writer.writeheader()
     writer.writerows(problems)
-
-
-def describe(problem: dict) -> str:
-    where = f"row {problem['row']}" if problem["row"] != "" else "file"
-    column = f", {problem['column']}" if problem["column"] else ""
-    value = f" = '{problem['value']}'" if problem["value"] else ""
-    return f"{where}{column}{value}: {problem['problem']}"
 
 
 @task(cache_policy=NO_CACHE)
@@ -92,7 +86,7 @@ def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, setti
 
 @task(cache_policy=NO_CACHE)
 def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple[list[str], list[str]]:
-    """Every published table, and for each month with national data its reconciliation and report.
+    """Every published table, for each month with national data its reconciliation and report, the dashboard.
 
     Returns the files written and the months reconciled; each month's table is also a Prefect
     table artifact.
@@ -103,6 +97,7 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple
         paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES]
         paths.append(write_report(con, month, as_of, ws.publish / f"dtoc_report_{month}.xlsx"))
         _reconciliation_artifact(con, month)
+    paths.append(build_dashboard(con, ws.publish, as_of))
     return [str(path) for path in paths], months
 
 

@@ -55,6 +55,14 @@ class Problem:
                 "value": self.value, "problem": self.problem}
 
 
+def describe(problem: dict) -> str:
+    """One problem as a sentence for a summary: where, which column and value, what is wrong."""
+    where = f"row {problem['row']}" if problem["row"] != "" else "file"
+    column = f", {problem['column']}" if problem["column"] else ""
+    value = f" = '{problem['value']}'" if problem["value"] else ""
+    return f"{where}{column}{value}: {problem['problem']}"
+
+
 @dataclass
 class CheckedSubmission:
     path: Path

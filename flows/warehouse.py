@@ -25,7 +25,8 @@ from flows.validate import CheckedSubmission, Problem
 SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "published")
 PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
-                    "la_rates", "trajectory_status", "spc_signals", "alerts")
+                    "la_rates", "trajectory_status", "trajectory_burnup", "spc_signals", "alerts",
+                    "weekly_social_care_makeup")
 
 
 class WarehouseBusy(RuntimeError):
