@@ -14,6 +14,7 @@ import html
 import json
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 
@@ -371,7 +372,22 @@ def _downloads(publish: Path) -> str:
     files = sorted(p.name for p in publish.iterdir() if p.is_file() and p.suffix in (".csv", ".xlsx")
                    and not p.name.startswith("."))
     items = "".join(f'<li><a href="../{_e(name)}">{_e(name)}</a></li>' for name in files)
-    docs = publish / "data_docs" / "index.html"
-    docs_link = ('<li><a href="../data_docs/index.html">Great Expectations Data Docs: the last validations, '
-                 'including refused files</a></li>' if docs.exists() else "")
-    return f"<ul>{docs_link}{items}</ul>"
+    return f"{_data_docs(publish / 'data_docs')}<h3>Published tables and reports</h3><ul>{items}</ul>"
+
+
+def _data_docs(docs: Path) -> str:
+    """Links to the Great Expectations Data Docs pages of the last run's validations."""
+    manifest = docs / "last_run.json"
+    if not manifest.exists():
+        return ""
+    rows = []
+    for item in json.loads(manifest.read_text(encoding="utf-8")):
+        outcome = "passed" if item["success"] else "failed: at least one file was refused"
+        files = ", ".join(item["files"])
+        rows.append(f'<tr><th scope="row"><a href="../data_docs/{quote(item["page"])}">{_e(item["suite"])}</a></th>'
+                    f'<td class="text">{_e(item["run"])}</td><td class="text" data-measure="validation">{_e(outcome)}</td>'
+                    f'<td class="text" style="white-space:normal;min-width:16rem">{_e(files[:300])}'
+                    f'{"..." if len(files) > 300 else ""}</td></tr>')
+    return (_table("Great Expectations Data Docs: the last run's validations", ["Suite", "Run", "Outcome", "Files"],
+                   rows) + '<p><a href="../data_docs/index.html">All Data Docs</a> (the index page needs internet '
+                           "access for its styles and listing; the validation pages above work offline).</p>")

@@ -20,8 +20,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.ingest import content_hash
-from flows.pipeline import (Rejected, attribute_and_reconcile, inbox_files, publish, quarantine_rejected,
-                            summary_tail_markdown)
+from flows.pipeline import (Rejected, attribute_and_reconcile, document_validations, inbox_files, publish,
+                            quarantine_rejected, summary_tail_markdown)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
 from flows.warehouse import known_hashes, open_warehouse, record_national_file
@@ -52,8 +52,8 @@ def discover_extracts(ws: Workspace, con: duckdb.DuckDBPyConnection) -> tuple[li
 
 
 @task(cache_policy=NO_CACHE)
-def validate_extracts(paths: list[Path], ws: Workspace) -> list[CheckedNationalFile]:
-    return check_extracts(paths, Reference.load(ws.reference).dh_to_ons)
+def validate_extracts(paths: list[Path], ws: Workspace, journal: list) -> list[CheckedNationalFile]:
+    return check_extracts(paths, Reference.load(ws.reference).dh_to_ons, journal)
 
 
 @task(cache_policy=NO_CACHE)
@@ -95,11 +95,13 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> Nati
     summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
         new_files, summary.already_processed = discover_extracts(ws, con)
-        checked = validate_extracts(new_files, ws)
+        journal: list = []  # this run's Great Expectations results, for the Data Docs
+        checked = validate_extracts(new_files, ws, journal)
         summary.republished_months = load_extracts(con, checked)
         summary.quarantined = quarantine_rejected(
             ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
-        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of)
+        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
+        document_validations(ws, journal, "national", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of)
     summary.accepted = [
         {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,

@@ -18,6 +18,7 @@ from flows.ingest import content_hash
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
 from flows.dashboard import build_dashboard
+from flows.data_docs import document_validations as build_data_docs
 from flows.validate import Problem, Reference, describe
 from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, publish_table, reconciled_months,
                              set_run_variables)
@@ -67,14 +68,15 @@ def quarantine_rejected(ws: Workspace, rejected: list[Rejected]) -> list[dict]:
 
 
 @task(cache_policy=NO_CACHE)
-def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: dict, as_of: date) -> list[str]:
+def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: dict, as_of: date,
+                            journal: list) -> list[str]:
     """Build the SQL models (attribution, monthly tables, reconciliation) on the checked BCF trajectory.
 
     Returns the trajectory's problems, already written to quarantine/bcf_trajectory.csv.errors.csv;
     with any problem the trajectory is not used and targets are left blank.
     """
     set_run_variables(con, settings, as_of, ws.reference)
-    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
+    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference), journal)
     errors = ws.quarantine / f"{TRAJECTORY_FILE}.errors.csv"
     if problems:
         write_errors_csv(errors, [p.as_dict() for p in problems])
@@ -82,6 +84,14 @@ def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, setti
         errors.unlink()
     build_models(con, trajectory)
     return [describe(p.as_dict()) for p in problems]
+
+
+@task(cache_policy=NO_CACHE)
+def document_validations(ws: Workspace, journal: list, run_name: str, as_of: date) -> str:
+    """Great Expectations Data Docs of this run's validations (a failed file's included) in publish/data_docs/."""
+    if not journal:
+        return ""
+    return str(build_data_docs(ws.root, ws.publish / "data_docs", journal, run_name, as_of))
 
 
 @task(cache_policy=NO_CACHE)

@@ -123,7 +123,7 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
     )
 
 
-def check_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> list[CheckedNationalFile]:
+def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list | None = None) -> list[CheckedNationalFile]:
     """Read every extract, then validate all of them in one pass of the suite (its cost is per call)."""
     checked, prepared = [], []
     for path in paths:
@@ -145,7 +145,7 @@ def check_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> list[Checked
     if prepared:
         everything = pl.concat([frame for _, frame in prepared], how="diagonal_relaxed")
         by_file = {result.path.name: result for result, _ in prepared}
-        for problem in run_suite(SUITE, everything, {"reason_codes": list(REASONS)}, {}):
+        for problem in run_suite(SUITE, everything, {"reason_codes": list(REASONS)}, {}, journal):
             by_file[problem.file].problems.append(problem)
     for result, frame in prepared:
         result.problems.sort(key=lambda p: (p.row or 0, p.column))

@@ -21,7 +21,8 @@ EMPTY = pl.DataFrame(schema={"la_code": pl.String, "month": pl.String, "provider
                              "responsible_org": pl.String, "planned_days": pl.Decimal(38, 10)})
 
 
-def check_bcf_trajectory(reference_dir: Path, reference: Reference) -> tuple[pl.DataFrame, list[Problem]]:
+def check_bcf_trajectory(reference_dir: Path, reference: Reference,
+                         journal: list | None = None) -> tuple[pl.DataFrame, list[Problem]]:
     """The trajectory rows with planned_days at full precision, or no rows and the reasons why."""
     path = reference_dir / FILE_NAME
     if not path.exists():
@@ -37,7 +38,7 @@ def check_bcf_trajectory(reference_dir: Path, reference: Reference) -> tuple[pl.
         return EMPTY, []
     parameters = {"la_codes": list(reference.la_codes),
                   "provider_codes": sorted(set(reference.sites["provider_code"].to_list()) | {OUT_OF_AREA})}
-    problems = run_suite(SUITE, cells.with_columns(pl.lit(FILE_NAME).alias("file")), parameters, {})
+    problems = run_suite(SUITE, cells.with_columns(pl.lit(FILE_NAME).alias("file")), parameters, {}, journal)
     if problems:
         return EMPTY, sorted(problems, key=lambda p: (p.row or 0, p.column))
     return cells.select("la_code", "month", "provider_code", "responsible_org",

@@ -110,7 +110,8 @@ def required_columns(suite_name: str) -> list[str]:
     return [e.column for e in suite.expectations if e.expectation_type == "expect_column_to_exist"]
 
 
-def check_submissions(paths: list[Path], reference: Reference, settings: dict, as_of: date) -> list[CheckedSubmission]:
+def check_submissions(paths: list[Path], reference: Reference, settings: dict, as_of: date,
+                      journal: list | None = None) -> list[CheckedSubmission]:
     """Read and validate every file; each comes back accepted (with its returns) or with problems."""
     checked: list[CheckedSubmission] = []
     prepared: dict[str, list[tuple[CheckedSubmission, pl.DataFrame]]] = {layout: [] for layout in LAYOUT_SUITES}
@@ -138,7 +139,7 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
         prepared[result.layout].append((result, prepare_cells(raw, result.layout, reference, settings)))
     for layout, items in prepared.items():
         if items:
-            _validate_layout(layout, items, reference, settings, as_of)
+            _validate_layout(layout, items, reference, settings, as_of, journal)
     for result, cells in (item for items in prepared.values() for item in items):
         if result.accepted:
             result.returns = returns_from_cells(cells, result.layout, reference)
@@ -213,7 +214,7 @@ def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, setting
 
 
 def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFrame]], reference: Reference,
-                     settings: dict, as_of: date) -> None:
+                     settings: dict, as_of: date, journal: list | None) -> None:
     import pandas as pd
 
     cells = pl.concat([frame for _, frame in items], how="diagonal_relaxed")
@@ -226,16 +227,18 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
     }
     message_parameters = {"expected_weekday": settings["week_ending_weekday"].title(), "as_of_text": as_of.isoformat()}
     by_file = {result.path.name: result for result, _ in items}
-    for problem in run_suite(LAYOUT_SUITES[layout], cells, parameters, message_parameters):
+    for problem in run_suite(LAYOUT_SUITES[layout], cells, parameters, message_parameters, journal):
         by_file[problem.file].problems.append(problem)
     for result, _ in items:
         result.problems.sort(key=lambda p: (p.row or 0, p.column, p.problem))
 
 
-def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict) -> list[Problem]:
+def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
+              journal: list | None = None) -> list[Problem]:
     """Validate a frame (with `file` and `row` columns) against a suite; each failing cell becomes a Problem.
 
     Date columns are handed to Great Expectations as timestamps so that range rules compare dates.
+    The raw result is added to `journal` (suite, files, result) for the run's Data Docs.
     """
     import pandas as pd
 
@@ -248,6 +251,8 @@ def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_pa
              .get_batch(batch_parameters={"dataframe": frame}))
     results = batch.validate(context.suites.get(suite_name), expectation_parameters=parameters,
                              result_format="COMPLETE")
+    if journal is not None:
+        journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
     for outcome in results.results:
         if outcome.success:

@@ -18,8 +18,8 @@ from prefect.runtime import flow_run
 
 from flows.alerts import deliver_pending, emit_events, raise_alerts, should_alert
 from flows.ingest import content_hash
-from flows.pipeline import (Rejected, attribute_and_reconcile, inbox_files, publish, quarantine_rejected,
-                            summary_tail_markdown)
+from flows.pipeline import (Rejected, attribute_and_reconcile, document_validations, inbox_files, publish,
+                            quarantine_rejected, summary_tail_markdown)
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import known_hashes, open_warehouse, record_submission
 from flows.workspace import Workspace, default_workdir, open_workspace
@@ -51,8 +51,9 @@ def discover_submissions(ws: Workspace, con: duckdb.DuckDBPyConnection) -> tuple
 
 
 @task(cache_policy=NO_CACHE)
-def validate_submissions(paths: list[Path], ws: Workspace, settings: dict, as_of: date) -> list[CheckedSubmission]:
-    return check_submissions(paths, Reference.load(ws.reference), settings, as_of)
+def validate_submissions(paths: list[Path], ws: Workspace, settings: dict, as_of: date,
+                         journal: list) -> list[CheckedSubmission]:
+    return check_submissions(paths, Reference.load(ws.reference), settings, as_of, journal)
 
 
 @task(cache_policy=NO_CACHE)
@@ -137,12 +138,14 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
         new_files, summary.already_processed = discover_submissions(ws, con)
-        checked = validate_submissions(new_files, ws, settings, as_of)
+        journal: list = []  # this run's Great Expectations results, for the Data Docs
+        checked = validate_submissions(new_files, ws, settings, as_of, journal)
         summary.resubmitted_keys = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(
             ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
-        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of)
+        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
         summary.alerts = alert(con, settings, as_of, alerts)
+        document_validations(ws, journal, "weekly", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of)
     for result in checked:
         if result.accepted:

@@ -119,3 +119,21 @@ def test_quarantined_files_and_alerts_are_on_the_page(rendered):
     assert counts == {"1", "4"}  # the three refused demo files: 1, 4 and 1 problems
     states = [c["text"] for c in cells if c["measure"] == "delivery_state"]
     assert states and set(states) == {"pending"}  # the demo sets no webhook
+
+
+def test_data_docs_open_from_the_page_and_show_a_failed_file(demo_national):
+    ws, _ = demo_national
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((ws.publish / "site" / "index.html").resolve().as_uri())
+        outcomes = page.evaluate("""() => Array.from(document.querySelectorAll('#downloads tbody tr')).map(r =>
+            [r.querySelector('th').textContent.trim(), r.querySelector('[data-measure=validation]').textContent])""")
+        assert dict(outcomes) == {"weekly_detail": "failed: at least one file was refused",
+                                  "weekly_summary": "failed: at least one file was refused",
+                                  "bcf_trajectory": "passed", "national_extract": "passed"}
+        page.click("#downloads a:text-is('weekly_summary')")
+        page.wait_for_load_state()
+        text = page.evaluate("document.body.innerText")
+    assert "Expectation Suite: weekly_summary" in text and "Status: Failed" in text.replace("\n", " ").replace("\t", "")
+    assert "DGS" in text  # the unknown site code of the refused NorthKent file
+    assert "NorthKent_week_2017-11-23.csv" in text  # the files the validation covered

@@ -1,0 +1,77 @@
+"""Great Expectations Data Docs of each run's validations, built into `publish/data_docs/`.
+
+The rules stay in the repository's context (`expectations/`). Each workspace keeps its own small
+file context (`validation/gx/`) that records the validation results of its runs, with copies of
+the suites they were checked against, and builds the Data Docs site from them: one page per
+validation, failed expectations with their unexpected values, linked from the dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from flows.validate import EXPECTATIONS_ROOT, _gx_context
+
+SITE = "dtoc"
+MAX_BATCH_LABEL = 180
+
+
+def _workspace_context(root: Path, docs_dir: Path):
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=str(root / "validation"))
+    if SITE not in context.get_config().data_docs_sites:
+        context.add_data_docs_site(SITE, {
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir) + "/"},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+    return context
+
+
+def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, list[str], object]], run_name: str,
+                         as_of: date) -> Path:
+    """Store this run's validation results and rebuild the Data Docs site.
+
+    Keeps `last_run.json` beside the site's index: each validation of the latest run of each flow, with its suite,
+    files, outcome and page, which the dashboard links (GX's own index page lists validations with
+    scripts from the internet; the validation pages themselves work offline).
+    """
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (ExpectationSuiteIdentifier,
+                                                                             ValidationResultIdentifier)
+
+    context = _workspace_context(root, docs_dir)
+    rules = _gx_context(EXPECTATIONS_ROOT)
+    run_id = RunIdentifier(run_name=f"{run_name} as of {as_of.isoformat()}", run_time=datetime.now(timezone.utc))
+    for suite_name in sorted({name for name, _, _ in journal}):
+        source = rules.suites.get(suite_name).to_json_dict()  # the repository's rules, as they are today
+        context.suites.add_or_update(gx.ExpectationSuite(**{k: source[k] for k in ("name", "expectations", "meta", "notes")
+                                                            if k in source}))
+    keys = []
+    for suite_name, files, result in journal:
+        label = f"{len(files)} file(s): {', '.join(files)}"
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id,
+                                         label if len(label) <= MAX_BATCH_LABEL else label[:MAX_BATCH_LABEL - 3] + "...")
+        result.meta["run_id"] = run_id
+        result.meta.setdefault("batch_markers", {})["files"] = ", ".join(files)
+        context.validation_results_store.set(key, result)
+        keys.append((suite_name, files, result.success, key))
+    context.build_data_docs(site_names=[SITE])
+    pages = [{"flow": run_name, "suite": suite, "run": run_id.run_name, "files": files, "success": success,
+              "page": _relative_page(context.get_docs_sites_urls(resource_identifier=key, site_name=SITE), docs_dir)}
+             for suite, files, success, key in keys]
+    manifest = docs_dir / "last_run.json"  # the latest weekly run's validations and the latest national run's
+    earlier = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else []
+    pages = [page for page in earlier if page["flow"] != run_name] + pages
+    manifest.write_text(json.dumps(pages, indent=1), encoding="utf-8")
+    return docs_dir / "index.html"
+
+
+def _relative_page(urls: list[dict], docs_dir: Path) -> str:
+    """The validation page's path inside the Data Docs folder, from GX's file:// URL for it."""
+    path = Path(unquote(urlparse(urls[0]["site_url"]).path))
+    return path.relative_to(docs_dir.resolve()).as_posix()
