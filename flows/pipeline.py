@@ -11,7 +11,7 @@ from typing import TextIO
 
 import duckdb
 from prefect import task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.ingest import content_hash
@@ -107,8 +107,32 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple
         paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES]
         paths.append(write_report(con, month, as_of, ws.publish / f"dtoc_report_{month}.xlsx"))
         _reconciliation_artifact(con, month)
-    paths.append(build_dashboard(con, ws.publish, as_of))
+    dashboard = build_dashboard(con, ws.publish, as_of)
+    paths.append(dashboard)
+    _dashboard_artifact(con, dashboard, months)
     return [str(path) for path in paths], months
+
+
+def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months: list[str]) -> None:
+    """A markdown artifact linking the dashboard, with the headline figures read from the published views."""
+    week = con.execute("select max(week_ending), sum(total_days) filter (where week_ending = "
+                       "(select max(week_ending) from weekly_site_summary)) from weekly_site_summary").fetchone()
+    kpi = con.execute("select month, pct_att_social_care, rag from kpi_monthly order by month desc limit 1").fetchone()
+    lines = [f"# DToC dashboard", "", f"[Open the dashboard]({dashboard.resolve().as_uri()}) (`{dashboard}`)", ""]
+    if week[0] is not None:
+        lines.append(f"- Week ending {week[0]:%d %B %Y}: **{float(week[1]):,.0f}** delayed days across the sites")
+    if kpi:
+        pct = "no delays" if kpi[1] is None else f"{kpi[1]:.1f}%"
+        lines.append(f"- {kpi[0]}: {pct} attributable to social care, **{kpi[2] or 'n/a'}**")
+    if months:
+        local, national, target = con.execute(
+            "select local_days, national_days, bcf_target_days from reconciliation "
+            "where month = ? and provider_code = 'Total' and responsible_org = 'Total'", [months[-1]]).fetchone()
+        target_text = "no target" if target is None else f"{float(target):,.0f}"
+        lines.append(f"- {months[-1]}: local {float(local):,.0f}, national {float(national):,.0f}, "
+                     f"BCF target {target_text} delayed days")
+    create_markdown_artifact(key="dtoc-dashboard", markdown="\n".join(lines),
+                             description="The dashboard and its headline figures")
 
 
 def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None:

@@ -137,3 +137,23 @@ def test_data_docs_open_from_the_page_and_show_a_failed_file(demo_national):
     assert "Expectation Suite: weekly_summary" in text and "Status: Failed" in text.replace("\n", " ").replace("\t", "")
     assert "DGS" in text  # the unknown site code of the refused NorthKent file
     assert "NorthKent_week_2017-11-23.csv" in text  # the files the validation covered
+
+
+def test_dashboard_artifact_links_the_page_with_headline_figures(demo_national):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    ws, summary = demo_national
+
+    async def read():
+        async with get_client() as client:
+            [artifact] = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["dtoc-dashboard"]), flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])))
+            return artifact.data
+
+    markdown = asyncio.run(read())
+    assert (ws.publish / "site" / "index.html").resolve().as_uri() in markdown
+    assert "Week ending 23 November 2017: **565** delayed days" in markdown
+    assert "2017-09: local 3,569, national 4,090, BCF target 3,399 delayed days" in markdown
