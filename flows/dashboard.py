@@ -29,6 +29,7 @@ WEEKLY_MEASURES = (
 DIRECTION = {"decreased": ("\u2191", "decreased"), "increased": ("\u2193", "increased"), "same": ("\u2194", "same")}
 RAG_WORDS = {"GREEN": "GREEN: at or under target", "AMBER": "AMBER: above target", "RED": "RED: above the ceiling"}
 ORG_ORDER = ("NHS", "Social Care", "Both", "Total")
+SPC_CHART_WEEKS = 52
 
 CSS = """
 body{font-family:Arial,Helvetica,sans-serif;margin:0 auto;max-width:1240px;padding:0 12px;color:#1d1d1d}
@@ -291,23 +292,25 @@ def _spc(con) -> str:
     if not rows:
         return "<p>No weekly returns loaded yet.</p>"
     parts = ['<p class="legend">XmR charts of weekly total delayed days: the mean and the process limits '
-             '(mean \u00b1 2.66 \u00d7 the mean moving range). Points with a special cause are marked and listed; '
-             'for delays, upward signals are concerning.</p>']
+             '(mean \u00b1 2.66 \u00d7 the mean moving range, over every reported week). The charts show the last '
+             f'{SPC_CHART_WEEKS} weeks. Points with a special cause are marked and listed; for delays, upward signals '
+             'are concerning.</p>']
     sites: dict[str, list[dict]] = {}
     for row in rows:
         sites.setdefault(row["site_code"], []).append(row)
     for site, points in sites.items():
         values = [{"week": str(p["week_ending"]), "days": p["total_days"], "signal": p["signal"] or "none",
-                   "mean": p["mean"], "lower": p["lower_limit"], "upper": p["upper_limit"]} for p in points]
+                   "mean": p["mean"], "lower": p["lower_limit"], "upper": p["upper_limit"]}
+                  for p in points[-SPC_CHART_WEEKS:]]
         signals = [p for p in points if p["signal"]]
         parts.append(_chart({
             "title": f"{site}: weekly total delayed days", "width": 520, "height": 160, "data": {"values": values},
             "layer": [
                 {"mark": {"type": "line", "color": "#555"}, "encoding": {
-                    "x": {"field": "week", "type": "ordinal", "title": "week ending"},
+                    "x": {"field": "week", "type": "temporal", "title": "week ending"},
                     "y": {"field": "days", "type": "quantitative", "title": "days"}}},
                 {"mark": {"type": "point", "filled": True, "size": 50}, "encoding": {
-                    "x": {"field": "week", "type": "ordinal"}, "y": {"field": "days", "type": "quantitative"},
+                    "x": {"field": "week", "type": "temporal"}, "y": {"field": "days", "type": "quantitative"},
                     "shape": {"field": "signal", "type": "nominal", "title": "signal"},
                     "color": {"field": "signal", "type": "nominal", "title": "signal"}}},
                 *({"mark": {"type": "rule", "strokeDash": dash, "color": "#005eb8"},

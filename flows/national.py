@@ -119,7 +119,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> Nati
 
 
 def run_national(workdir: str | os.PathLike, as_of: date | None = None) -> NationalRunSummary:
-    from flows.weekly import warm_up_validator
+    from flows.weekly import warm_up_libraries
 
-    warm_up_validator()
+    warm_up_libraries()
     return national_dtoc(workdir=str(workdir), as_of=as_of)

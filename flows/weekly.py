@@ -167,15 +167,16 @@ def alert_markdown(alerts: dict) -> list[str]:
     return lines + [f"  - {text}" for text in alerts["raised"]]
 
 
-def warm_up_validator() -> None:
-    """Import Great Expectations (about 2 s of imports) in the background while Prefect starts."""
+def warm_up_libraries() -> None:
+    """Import Great Expectations (about 2 s) and start the chart renderer in the background while Prefect starts."""
     def load() -> None:
         with contextlib.suppress(Exception):
             importlib.import_module("great_expectations")
+            importlib.import_module("vl_convert").vegalite_to_svg('{"mark": "point"}')
 
-    threading.Thread(target=load, name="dtoc-warm-up-validator", daemon=True).start()
+    threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
 
 
 def run_weekly(workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None) -> RunSummary:
-    warm_up_validator()
+    warm_up_libraries()
     return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts)
