@@ -335,9 +335,7 @@ def _quality(con) -> str:
         select 'national', file_name, problem_count, processed_at from national_files where status = 'rejected'
         order by processed_at desc, file_name""")
     problems = _rows(con, """
-        select file_name, row_number, column_name, value, problem from validation_problems
-        union all
-        select file_name, row_number, column_name, value, problem from national_problems
+        select file_name, row_number, column_name, value, problem from file_problems
         order by file_name, row_number nulls first, column_name""")
     first = {}
     for p in problems:

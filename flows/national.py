@@ -20,8 +20,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.ingest import content_hash
-from flows.pipeline import (Rejected, attribute_and_reconcile, document_validations, inbox_files, publish,
-                            quarantine_rejected, summary_tail_markdown)
+from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
+                            publish, quarantine_rejected, summary_tail_markdown)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
 from flows.warehouse import known_hashes, open_warehouse, record_national_file
@@ -29,17 +29,8 @@ from flows.workspace import Workspace, default_workdir, open_workspace
 
 
 @dataclass
-class NationalRunSummary:
-    workdir: str
-    as_of: str
-    accepted: list[dict] = field(default_factory=list)
-    quarantined: list[dict] = field(default_factory=list)
+class NationalRunSummary(RunOutcome):
     republished_months: list[str] = field(default_factory=list)
-    already_processed: int = 0
-    reconciled_months: list[str] = field(default_factory=list)
-    trajectory_problems: list[str] = field(default_factory=list)
-    published: list[str] = field(default_factory=list)
-    flow_run_id: str = ""
 
 
 @task(cache_policy=NO_CACHE)

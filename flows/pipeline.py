@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -25,6 +25,20 @@ from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, bu
 from flows.workspace import Workspace
 
 ERRORS_HEADER = ("file", "row", "column", "value", "problem")
+
+
+@dataclass
+class RunOutcome:
+    """What every run reports: files taken and refused, the trajectory's state, months reconciled, outputs."""
+    workdir: str
+    as_of: str
+    accepted: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    already_processed: int = 0
+    reconciled_months: list[str] = field(default_factory=list)
+    trajectory_problems: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    flow_run_id: str = ""
 
 
 @dataclass

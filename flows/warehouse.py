@@ -105,7 +105,7 @@ def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission
         if checked.accepted:
             insert_return_rows(con, file_id, checked.returns)
         else:
-            insert_problems(con, "validation_problems", file_id, checked.problems)
+            insert_problems(con, "weekly", file_id, checked.problems)
     return file_id
 
 
@@ -125,10 +125,10 @@ def insert_return_rows(con, file_id: int, returns: pl.DataFrame) -> None:
     con.execute("insert into weekly_return_rows by name select * from rows")
 
 
-def insert_problems(con, table: str, file_id: int, problems: list[Problem]) -> None:
+def insert_problems(con, source: str, file_id: int, problems: list[Problem]) -> None:
     con.executemany(
-        f"insert into {table} values (?, ?, ?, ?, ?, ?)",
-        [[file_id, p.file, p.row, p.column, p.value, p.problem] for p in problems],
+        "insert into file_problems values (?, ?, ?, ?, ?, ?, ?)",
+        [[source, file_id, p.file, p.row, p.column, p.value, p.problem] for p in problems],
     )
 
 
@@ -148,7 +148,7 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
             rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))
             con.execute("insert into national_rows by name select * from rows")
         else:
-            insert_problems(con, "national_problems", file_id, checked.problems)
+            insert_problems(con, "national", file_id, checked.problems)
     return file_id
 
 

@@ -18,27 +18,18 @@ from prefect.runtime import flow_run
 
 from flows.alerts import deliver_pending, emit_events, raise_alerts, should_alert
 from flows.ingest import content_hash
-from flows.pipeline import (Rejected, attribute_and_reconcile, document_validations, inbox_files, publish,
-                            quarantine_rejected, summary_tail_markdown)
+from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
+                            publish, quarantine_rejected, summary_tail_markdown)
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import known_hashes, open_warehouse, record_submission
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
 @dataclass
-class RunSummary:
-    workdir: str
-    as_of: str
-    accepted: list[dict] = field(default_factory=list)
-    quarantined: list[dict] = field(default_factory=list)
+class RunSummary(RunOutcome):
     resubmitted_keys: list[str] = field(default_factory=list)
     weeks_loaded: list[str] = field(default_factory=list)
-    already_processed: int = 0
-    published: list[str] = field(default_factory=list)
-    reconciled_months: list[str] = field(default_factory=list)
-    trajectory_problems: list[str] = field(default_factory=list)
     alerts: dict = field(default_factory=dict)
-    flow_run_id: str = ""
 
 
 @task(cache_policy=NO_CACHE)

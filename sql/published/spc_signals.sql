@@ -97,12 +97,7 @@ signals as (
 )
 
 select
-    site_code,
-    week_ending,
-    total_days,
-    mean,
-    lower_limit,
-    upper_limit,
+    * exclude (signal_list),
     nullif(array_to_string(signal_list, ';'), '') as signal,
     len(list_filter(signal_list, lambda signal: signal in
         ('above_upper_limit', 'run_above_mean', 'trend_up', 'near_upper_limit'))) > 0 as concerning

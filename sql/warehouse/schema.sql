@@ -26,7 +26,9 @@ create table if not exists weekly_return_rows (
     patients_delayed  integer
 );
 
-create table if not exists validation_problems (
+-- Why a file was refused: one row per problem, as in its <file>.errors.csv.
+create table if not exists file_problems (
+    source       varchar not null,   -- weekly (submission_files) | national (national_files)
     file_id      integer not null,
     file_name    varchar not null,
     row_number   integer,
@@ -72,15 +74,6 @@ create table if not exists national_rows (
     social_care_b_sum     decimal(38, 10),
     both_a_sum            decimal(38, 10),
     both_b_sum            decimal(38, 10)
-);
-
-create table if not exists national_problems (
-    file_id      integer not null,
-    file_name    varchar not null,
-    row_number   integer,
-    column_name  varchar not null,
-    value        varchar not null,
-    problem      varchar not null
 );
 
 -- Every alert ever raised. dedup_key makes an alert unique: one per event, council, provider or
