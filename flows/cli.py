@@ -34,6 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
                      help="raise alerts even for a date before the latest alerting run (--no-alerts: never)")
 
+    backfill = with_workdir(commands.add_parser("backfill", help="load the inboxes and recompute a range of weeks"))
+    backfill.add_argument("--from", dest="date_from", type=_iso_date, required=True)
+    backfill.add_argument("--to", dest="date_to", type=_iso_date, required=True)
+    backfill.add_argument("--sources", default="weekly,national", help="weekly, national or both (comma separated)")
+    backfill.add_argument("--alerts", action="store_true", help="raise alerts for the past weeks, in order")
+
+    synth = commands.add_parser("synth", help="write realistic synthetic inputs into a workspace")
+    synth.add_argument("kind", choices=["national", "weekly"])
+    synth.add_argument("--out", type=Path, required=True, help="a workspace folder: inbox/ and reference/ are filled")
+    synth.add_argument("--months", type=int, default=12, help="national: months from August 2010 (default 12)")
+    synth.add_argument("--las", type=int, default=1, help="weekly: councils (default 1)")
+    synth.add_argument("--weeks", type=int, default=52, help="weekly: weeks (default 52)")
+    synth.add_argument("--seed", type=int, default=1)
+
     national = with_workdir(commands.add_parser("national", help="load new national SitRep extracts and reconcile"))
     national.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
 
@@ -49,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "national": cmd_national, "demo": cmd_demo, "validate": cmd_validate}[args.command]
+    handler = {"run": cmd_run, "national": cmd_national, "backfill": cmd_backfill, "synth": cmd_synth,
+               "demo": cmd_demo, "validate": cmd_validate}[args.command]
     try:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
@@ -112,6 +127,32 @@ def cmd_run(args) -> int:
 
     open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
     print_summary(run_weekly(args.workdir, args.as_of, args.alerts))
+    return EXIT_OK
+
+
+def cmd_backfill(args) -> int:
+    from flows.backfill import run_backfill
+    from flows.workspace import open_workspace
+
+    open_workspace(args.workdir).settings()
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+    summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts)
+    print(f"Backfill {summary.date_from} to {summary.as_of}, workspace {summary.workdir} ({', '.join(summary.sources)})")
+    print(f"  accepted {len(summary.accepted)} file(s): {summary.site_weeks_loaded} site-week(s), "
+          f"{len(summary.national_months_loaded)} national month(s); {summary.already_processed} already processed")
+    print(f"  weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: {summary.alerts_raised}")
+    print_outputs(summary)
+    return EXIT_OK
+
+
+def cmd_synth(args) -> int:
+    from flows.synth import write_synth_weekly, write_synth_workspace_national
+
+    if args.kind == "national":
+        written = write_synth_workspace_national(args.out, args.months, args.seed)
+    else:
+        written = write_synth_weekly(args.out, args.las, args.weeks, args.seed)
+    print(f"Wrote {len(written)} {args.kind} file(s) under {args.out} (reference files in {args.out / 'reference'})")
     return EXIT_OK
 
 

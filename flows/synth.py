@@ -118,3 +118,80 @@ def local_authorities_csv(seed: int = 1) -> str:
     councils, _ = national_geography(random.Random(seed))
     rows = [f"E{int(code) * 1000:08d},{code},{name}" for code, name in councils.items()]
     return "la_code,dh_code,la_name\n" + "\n".join(rows) + "\n"
+
+
+FIRST_WEEK = date(2017, 4, 6)  # a Thursday
+
+
+def _ons_code(dh_code: str) -> str:
+    return f"E{int(dh_code) * 1000:08d}"
+
+
+def synth_sites(seed: int = 1) -> list[tuple]:
+    """Hospital sites of every synthetic provider (about 1,500), each belonging to its provider's home council."""
+    rng = random.Random(seed * 7 + 3)
+    _, providers = national_geography(random.Random(seed))
+    return [(f"{p.code}{n:02d}", f"Site {n} of {p.name.title()}", p.code, p.name.title(), p.care.lower(),
+             rng.randint(150, 700), p.councils[0]) for p in providers for n in range(rng.randint(3, 10))]
+
+
+def write_synth_reference(out: Path, seed: int = 1) -> None:
+    """The reference files every synthetic input agrees with; the first council is the home council."""
+    councils, _ = national_geography(random.Random(seed))
+    reference = out / "reference"
+    reference.mkdir(parents=True, exist_ok=True)
+    (reference / "local_authorities.csv").write_text(
+        "la_code,dh_code,la_name\n" + "".join(f"{_ons_code(c)},{c},{n}\n" for c, n in councils.items()))
+    (reference / "sites.csv").write_text(
+        "site_code,site_name,provider_code,provider_name,care_type,beds\n"
+        + "".join(",".join(map(str, site[:6])) + "\n" for site in synth_sites(seed)))
+    (reference / "bcf_trajectory.csv").write_text("la_code,month,provider_code,responsible_org,planned_days\n")
+    (reference / "population_18plus.csv").write_text(
+        "la_code,year,population\n" + "".join(f"{_ons_code(c)},2010,{400000 + 1000 * i}\n"
+                                              for i, c in enumerate(councils)))
+    settings = out / "dtoc.toml"
+    if not settings.exists():
+        settings.write_text(f'home_la = "{_ons_code(next(iter(councils)))}"\n')
+
+
+def write_synth_workspace_national(out: Path, months: int, seed: int = 1) -> list[Path]:
+    """National extracts in out/inbox/national, with the reference files they agree with."""
+    write_synth_reference(out, seed)
+    return write_synth_national(out / "inbox" / "national", months, seed)
+
+
+def write_synth_weekly(out: Path, las: int, weeks: int, seed: int = 1) -> list[Path]:
+    """Weekly returns for every site of the first `las` councils: one file per council and week, the
+    detail or summary layout by council, ISO or UK dates, and about 1 % of files with a mistake."""
+    write_synth_reference(out, seed)
+    rng = random.Random(seed)
+    councils, _ = national_geography(random.Random(seed))
+    chosen = list(councils)[:las]
+    sites = synth_sites(seed)
+    inbox = out / "inbox" / "weekly"
+    inbox.mkdir(parents=True, exist_ok=True)
+    written = []
+    for w in range(weeks):
+        week = date.fromordinal(FIRST_WEEK.toordinal() + 7 * w)
+        for number, council in enumerate(chosen):
+            council_sites = [site for site in sites if site[6] == council]
+            if not council_sites:
+                continue
+            detail = number % 2 == 0
+            lines = []
+            for site in council_sites:
+                nhs, sc, both = rng.randint(0, 120), rng.randint(0, 70), rng.choice([0, 0, 0, 1, 2, 5])
+                if detail:
+                    lines += [f"{site[0]},{week.isoformat()},{_ons_code(council)},{site[4]},{org},"
+                              f"{rng.choice(list(REASON_WEIGHTS))},{days}"
+                              for org, days in (("NHS", nhs), ("Social Care", sc), ("Both", both))]
+                else:
+                    lines.append(f"{site[0]},{week:%d/%m/%Y},{nhs},{sc},{both}")
+            if rng.random() < 0.01:  # a bad file: a negative count someone typed
+                lines[0] = lines[0].rsplit(",", 1)[0] + ",-3"
+            header = ("site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days" if detail
+                      else "site_code,week_ending,nhs_days,social_care_days,both_days")
+            path = inbox / f"council_{council}_week_{week.isoformat()}.csv"
+            path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+            written.append(path)
+    return written

@@ -10,6 +10,7 @@ once over all files of a layout, and turns failures into `file, row, column, val
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -97,6 +98,9 @@ class Reference:
         return cls(sites, tuple(las["la_code"].to_list()), dict(las.select("dh_code", "la_code").iter_rows()))
 
 
+_GX_LOCK = threading.RLock()
+
+
 @functools.cache
 def _gx_context(root: Path):
     import great_expectations as gx
@@ -106,7 +110,8 @@ def _gx_context(root: Path):
 
 def required_columns(suite_name: str) -> list[str]:
     """The columns a suite requires (its expect_column_to_exist rules), checked per file before values."""
-    suite = _gx_context(EXPECTATIONS_ROOT).suites.get(suite_name)
+    with _GX_LOCK:
+        suite = _gx_context(EXPECTATIONS_ROOT).suites.get(suite_name)
     return [e.column for e in suite.expectations if e.expectation_type == "expect_column_to_exist"]
 
 
@@ -246,11 +251,12 @@ def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_pa
     for name, dtype in cells.schema.items():
         if dtype == pl.Date:
             frame[name] = pd.to_datetime(frame[name])
-    context = _gx_context(EXPECTATIONS_ROOT)
-    batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
-             .get_batch(batch_parameters={"dataframe": frame}))
-    results = batch.validate(context.suites.get(suite_name), expectation_parameters=parameters,
-                             result_format="COMPLETE")
+    with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
+        context = _gx_context(EXPECTATIONS_ROOT)
+        batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
+                 .get_batch(batch_parameters={"dataframe": frame}))
+        results = batch.validate(context.suites.get(suite_name), expectation_parameters=parameters,
+                                 result_format="COMPLETE")
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []

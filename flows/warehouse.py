@@ -25,7 +25,8 @@ from flows.validate import CheckedSubmission, Problem
 SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "published")
 PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
-                    "la_rates", "trajectory_status", "trajectory_burnup", "spc_signals", "alerts",
+                    "la_rates", "trajectory_status", "trajectory_status_history", "trajectory_burnup", "spc_signals",
+                    "alerts",
                     "weekly_social_care_makeup")
 
 
@@ -223,6 +224,13 @@ def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month
                 f"to '{quoted}' (header, delimiter ',')")
     os.replace(partial, target)
     return target
+
+
+def snapshot_trajectory(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    """Keep the trajectory as it stands at this as-of (replacing an earlier snapshot for the same date)."""
+    with transaction(con):
+        con.execute("delete from trajectory_snapshots where as_of = ?", [as_of])
+        con.execute("insert into trajectory_snapshots select * from trajectory_status")
 
 
 def _display_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:

@@ -21,7 +21,7 @@ from flows.ingest import content_hash
 from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
                             publish, quarantine_rejected, summary_tail_markdown)
 from flows.validate import CheckedSubmission, Reference, check_submissions
-from flows.warehouse import known_hashes, open_warehouse, record_submission
+from flows.warehouse import known_hashes, open_warehouse, record_submission, snapshot_trajectory
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
@@ -135,6 +135,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         summary.quarantined = quarantine_rejected(
             ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
+        snapshot_trajectory(con, as_of)
         summary.alerts = alert(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of)

@@ -104,3 +104,17 @@ create table if not exists alert_runs (
     as_of      date not null,
     run_at     timestamp not null
 );
+
+-- trajectory_status as it stood at each run's as-of (weekly runs and every week of a backfill).
+create table if not exists trajectory_snapshots (
+    as_of             date not null,
+    month             varchar not null,
+    provider_code     varchar not null,
+    planned_days      decimal(38, 10),
+    mtd_days          decimal(38, 10),
+    mtd_planned_days  double,
+    projected_days    double,
+    status            varchar not null,
+    periods_to_date   bigint,
+    periods_in_month  bigint
+);

@@ -1,0 +1,172 @@
+"""Backfills: load whatever is in the inboxes, then recompute every week and month of a range.
+
+    discover -> validate (fanned out over chunks of files on the task runner) -> load (one writer)
+    -> for each week in the range: the trajectory as it stood at that week's as-of (and its alerts,
+    when asked) -> reconcile -> publish at the end of the range
+
+Reading and validating files is pure work on files and reference data, so it runs on the flow's
+task runner: threads by default, a Dask cluster when `DTOC_DASK_ADDRESS` names a scheduler
+(`prefect-dask`). DuckDB stays the single writer: every load, snapshot and publication happens
+in this flow's process, in order. Running the same backfill twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.national import discover_extracts, load_extracts
+from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, publish, quarantine_rejected,
+                            summary_tail_markdown)
+from flows.sitrep import CheckedNationalFile, check_extracts
+from flows.validate import CheckedSubmission, Reference, check_submissions
+from flows.warehouse import open_warehouse, snapshot_trajectory
+from flows.weekly import alert, discover_submissions, load_submissions
+from flows.workspace import WEEKDAYS, default_workdir, open_workspace
+
+SOURCES = ("weekly", "national")
+FILES_PER_CHUNK = 250
+
+
+def backfill_task_runner():
+    """Dask when DTOC_DASK_ADDRESS names a scheduler (tcp://host:8786), else two threads."""
+    address = os.environ.get("DTOC_DASK_ADDRESS")
+    if address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=address)
+    return ThreadPoolTaskRunner(max_workers=2)
+
+
+@dataclass
+class BackfillSummary(RunOutcome):
+    date_from: str = ""
+    sources: list[str] = field(default_factory=list)
+    weeks_recomputed: int = 0
+    alerts_raised: int = 0
+    site_weeks_loaded: int = 0
+    national_months_loaded: list[str] = field(default_factory=list)
+
+
+def week_endings(date_from: date, date_to: date, weekday: str) -> list[date]:
+    first = date_from + timedelta(days=(WEEKDAYS.index(weekday) - date_from.weekday()) % 7)
+    return [first + timedelta(weeks=n) for n in range((date_to - first).days // 7 + 1)] if first <= date_to else []
+
+
+def chunks(paths: list[Path], size: int = FILES_PER_CHUNK) -> list[list[Path]]:
+    return [paths[i:i + size] for i in range(0, len(paths), size)]
+
+
+@task(cache_policy=NO_CACHE)
+def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: dict, as_of: date) -> list[CheckedSubmission]:
+    return check_submissions(paths, Reference.load(reference_dir), settings, as_of)
+
+
+@task(cache_policy=NO_CACHE)
+def check_national_chunk(paths: list[Path], reference_dir: Path) -> list[CheckedNationalFile]:
+    return check_extracts(paths, Reference.load(reference_dir).dh_to_ons)
+
+
+@task(cache_policy=NO_CACHE)
+def recompute_weeks(con, settings: dict, weeks: list[date], alerts: bool, date_to: date) -> tuple[int, int]:
+    """The trajectory (and, when asked, the alerts) as they stood at each week's as-of, in order.
+
+    The models are views on the run's `as_of` variable, so each week only moves that date.
+    """
+    raised = 0
+    for week in _progress(weeks, "weeks"):
+        as_of = week + timedelta(days=1)
+        con.execute("set variable as_of = ?", [as_of])
+        snapshot_trajectory(con, as_of)
+        if alerts:
+            raised += len(alert.fn(con, settings, as_of, True)["raised"])
+    con.execute("set variable as_of = ?", [date_to])
+    return len(weeks), raised
+
+
+def _progress(items: list, unit: str):
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return tqdm(items, unit=unit, desc="backfill")
+    return items
+
+
+@flow(name="backfill_dtoc", log_prints=True, task_runner=backfill_task_runner())
+def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, sources: list[str] | None = None,
+                  alerts: bool = False, files_per_chunk: int = FILES_PER_CHUNK) -> BackfillSummary:
+    """Load new files from the inboxes and recompute every week and month from date_from to date_to."""
+    logger = get_run_logger()
+    sources = [s for s in (sources or list(SOURCES)) if s]
+    unknown = sorted(set(sources) - set(SOURCES))
+    if unknown:
+        raise ValueError(f"unknown source(s) {', '.join(unknown)}: use weekly and/or national")
+    ws = open_workspace(workdir or default_workdir())
+    settings = ws.settings()
+    summary = BackfillSummary(workdir=str(ws.root), as_of=date_to.isoformat(), date_from=date_from.isoformat(),
+                              sources=sources, flow_run_id=str(flow_run.id))
+    with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        weekly_files, national_files, processed = [], [], 0
+        if "weekly" in sources:
+            weekly_files, earlier = discover_submissions(ws, con)
+            processed += earlier
+        if "national" in sources:
+            national_files, earlier = discover_extracts(ws, con)
+            processed += earlier
+        summary.already_processed = processed
+        weekly_futures = [check_weekly_chunk.submit(chunk, ws.reference, settings, date_to)
+                          for chunk in chunks(weekly_files, files_per_chunk)]
+        national_futures = [check_national_chunk.submit(chunk, ws.reference)
+                            for chunk in chunks(national_files, files_per_chunk)]
+        weekly = [result for future in weekly_futures for result in future.result()]
+        national = [result for future in national_futures for result in future.result()]
+        load_submissions(con, weekly, date_to)
+        load_extracts(con, national)
+        summary.quarantined = quarantine_rejected(
+            ws, [Rejected(c.path, c.content_hash, c.problems) for c in [*weekly, *national] if not c.accepted])
+        summary.accepted = [{"file": c.path.name} for c in [*weekly, *national] if c.accepted]
+        summary.site_weeks_loaded = sum(len(c.keys) for c in weekly if c.accepted)
+        summary.national_months_loaded = sorted({m for c in national if c.accepted for m in c.months})
+        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])
+        weeks = week_endings(date_from, date_to, settings["week_ending_weekday"])
+        summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
+        summary.published, summary.reconciled_months = publish(con, ws, date_to)
+    for q in summary.quarantined:
+        logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    report_backfill(summary)
+    return summary
+
+
+@task(cache_policy=NO_CACHE)
+def report_backfill(summary: BackfillSummary) -> None:
+    lines = [f"# DToC backfill {summary.date_from} to {summary.as_of}", "",
+             f"- Workspace: `{summary.workdir}`; sources: {', '.join(summary.sources)}",
+             f"- Files accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
+             f"already processed earlier: {summary.already_processed}",
+             f"- Site-weeks loaded: {summary.site_weeks_loaded}; national months loaded: "
+             f"{len(summary.national_months_loaded)}",
+             f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: "
+             f"{summary.alerts_raised}"]
+    lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
+                                   summary.published)
+    create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
+                             description="What the backfill loaded, quarantined and recomputed")
+
+
+def run_backfill(workdir, date_from: date, date_to: date, sources: list[str] | None = None,
+                 alerts: bool = False, task_runner=None, files_per_chunk: int = FILES_PER_CHUNK) -> BackfillSummary:
+    from flows.weekly import warm_up_libraries
+
+    warm_up_libraries()
+    chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
+    return chosen(date_from=date_from, date_to=date_to, workdir=str(workdir), sources=sources, alerts=alerts,
+                  files_per_chunk=files_per_chunk)
