@@ -1,0 +1,94 @@
+"""Backfills: idempotent, equal to loading week by week, and the same on a Dask cluster."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from flows.backfill import run_backfill, week_endings
+from flows.synth import FIRST_WEEK, write_synth_national, write_synth_weekly
+from flows.weekly import run_weekly
+from flows.workspace import open_workspace
+
+WEEKS = 6
+DATE_FROM = FIRST_WEEK - timedelta(days=3)
+DATE_TO = FIRST_WEEK + timedelta(weeks=WEEKS - 1, days=1)
+
+
+def published_digests(ws, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    return {str(path.relative_to(ws.publish)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(ws.publish.rglob("*")) if path.is_file()
+            and not str(path.relative_to(ws.publish)).startswith(skip)}
+
+
+@pytest.fixture(scope="module")
+def synthetic_inbox(tmp_path_factory) -> Path:
+    """Six weeks of returns from two synthetic councils (about 20 sites), and two national months."""
+    source = tmp_path_factory.mktemp("synthetic")
+    write_synth_weekly(source, las=2, weeks=WEEKS, seed=7)
+    write_synth_national(source / "inbox" / "national", months=2, seed=7, first_index=80)  # April, May 2017
+    return source
+
+
+def workspace_from(source: Path, target: Path):
+    shutil.copytree(source, target)
+    return open_workspace(target)
+
+
+def test_week_endings_in_a_range():
+    assert week_endings(date(2017, 9, 1), date(2017, 9, 30), "thursday") == [
+        date(2017, 9, 7), date(2017, 9, 14), date(2017, 9, 21), date(2017, 9, 28)]
+    assert week_endings(date(2017, 9, 7), date(2017, 9, 7), "thursday") == [date(2017, 9, 7)]
+    assert week_endings(date(2017, 9, 8), date(2017, 9, 13), "thursday") == []
+
+
+def test_backfill_twice_changes_nothing(synthetic_inbox, tmp_path):
+    ws = workspace_from(synthetic_inbox, tmp_path / "w")
+    first = run_backfill(ws.root, DATE_FROM, DATE_TO)
+    assert first.site_weeks_loaded > 100 and first.national_months_loaded == ["2017-04", "2017-05"]
+    assert first.weeks_recomputed == WEEKS
+    assert first.reconciled_months == ["2017-04", "2017-05"]
+    before = published_digests(ws)
+    assert "reconciliation_2017-05.csv" in before and "trajectory_status_history.csv" in before
+    second = run_backfill(ws.root, DATE_FROM, DATE_TO)
+    assert second.accepted == [] and second.already_processed == len(first.accepted)  # refused files were moved out
+    assert published_digests(ws) == before
+
+
+def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):
+    weekly_ws = open_workspace(tmp_path / "week_by_week")
+    shutil.copytree(synthetic_inbox / "reference", weekly_ws.reference, dirs_exist_ok=True)
+    shutil.copy(synthetic_inbox / "dtoc.toml", weekly_ws.settings_file)
+    files = sorted((synthetic_inbox / "inbox" / "weekly").iterdir())
+    for week in week_endings(DATE_FROM, DATE_TO, "thursday"):
+        for path in files:
+            if week.isoformat() in path.name:
+                shutil.copy(path, weekly_ws.inbox_weekly / path.name)
+        run_weekly(weekly_ws.root, week + timedelta(days=1))
+    backfill_ws = workspace_from(synthetic_inbox, tmp_path / "backfill")
+    shutil.rmtree(backfill_ws.inbox_national)  # the weekly runs never saw national data
+    backfill_ws.inbox_national.mkdir()
+    run_backfill(backfill_ws.root, DATE_FROM, DATE_TO, sources=["weekly"], alerts=True)
+    skip = ("site/", "data_docs/")  # the dashboard links Data Docs, which only the weekly runs build
+    assert published_digests(backfill_ws, skip) == published_digests(weekly_ws, skip)
+    history = (backfill_ws.publish / "trajectory_status_history.csv").read_text()
+    assert history == (weekly_ws.publish / "trajectory_status_history.csv").read_text()
+
+
+def test_backfill_on_a_dask_cluster_gives_identical_output(synthetic_inbox, tmp_path):
+    from distributed import LocalCluster
+    from prefect_dask import DaskTaskRunner
+
+    threads_ws = workspace_from(synthetic_inbox, tmp_path / "threads")
+    run_backfill(threads_ws.root, DATE_FROM, DATE_TO, files_per_chunk=4)
+    dask_ws = workspace_from(synthetic_inbox, tmp_path / "dask")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        summary = run_backfill(dask_ws.root, DATE_FROM, DATE_TO, files_per_chunk=4,
+                               task_runner=DaskTaskRunner(address=cluster.scheduler_address))
+        assert len(summary.accepted) == len(list((synthetic_inbox / "inbox" / "weekly").iterdir())) + 2 - len(
+            summary.quarantined)
+    assert published_digests(dask_ws) == published_digests(threads_ws)
