@@ -35,6 +35,7 @@ from flows.workspace import WEEKDAYS, default_workdir, open_workspace
 
 SOURCES = ("weekly", "national")
 FILES_PER_CHUNK = 250
+CHUNK_BYTES = 8000000  # about a year of national extracts: memory stays bounded on a backfill of 115 months
 
 
 def backfill_task_runner():
@@ -62,8 +63,18 @@ def week_endings(date_from: date, date_to: date, weekday: str) -> list[date]:
     return [first + timedelta(weeks=n) for n in range((date_to - first).days // 7 + 1)] if first <= date_to else []
 
 
-def chunks(paths: list[Path], size: int = FILES_PER_CHUNK) -> list[list[Path]]:
-    return [paths[i:i + size] for i in range(0, len(paths), size)]
+def chunks(paths: list[Path], size: int = FILES_PER_CHUNK, max_bytes: int = CHUNK_BYTES) -> list[list[Path]]:
+    """Consecutive groups of files, at most `size` files or `max_bytes` of input each (order kept)."""
+    groups: list[list[Path]] = [[]]
+    weight = 0
+    for path in paths:
+        length = path.stat().st_size
+        if groups[-1] and (len(groups[-1]) >= size or weight + length > max_bytes):
+            groups.append([])
+            weight = 0
+        groups[-1].append(path)
+        weight += length
+    return [group for group in groups if group]
 
 
 @task(cache_policy=NO_CACHE)
@@ -127,15 +138,26 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
                           for chunk in chunks(weekly_files, files_per_chunk)]
         national_futures = [check_national_chunk.submit(chunk, ws.reference)
                             for chunk in chunks(national_files, files_per_chunk)]
-        weekly = [result for future in weekly_futures for result in future.result()]
-        national = [result for future in national_futures for result in future.result()]
-        load_submissions(con, weekly, date_to)
-        load_extracts(con, national)
-        summary.quarantined = quarantine_rejected(
-            ws, [Rejected(c.path, c.content_hash, c.problems) for c in [*weekly, *national] if not c.accepted])
-        summary.accepted = [{"file": c.path.name} for c in [*weekly, *national] if c.accepted]
-        summary.site_weeks_loaded = sum(len(c.keys) for c in weekly if c.accepted)
-        summary.national_months_loaded = sorted({m for c in national if c.accepted for m in c.months})
+        rejected: list[Rejected] = []
+        months: set[str] = set()
+        for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
+            checked = future.result()
+            load_submissions(con, checked, date_to)
+            summary.site_weeks_loaded += sum(len(c.keys) for c in checked if c.accepted)
+            summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
+            rejected += [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted]
+            for c in checked:  # loaded: let the rows go (the futures keep their results until the flow ends)
+                c.returns = None
+        for future in national_futures:
+            checked = future.result()
+            load_extracts(con, checked)
+            months.update(m for c in checked if c.accepted for m in c.months)
+            summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
+            rejected += [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted]
+            for c in checked:
+                c.rows = None
+        summary.national_months_loaded = sorted(months)
+        summary.quarantined = quarantine_rejected(ws, rejected)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])
         weeks = week_endings(date_from, date_to, settings["week_ending_weekday"])
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)

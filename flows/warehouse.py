@@ -24,6 +24,9 @@ from flows.validate import CheckedSubmission, Problem
 
 SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "published")
+# A model whose file starts with this line is built as a table once per run (as at the run's as-of)
+# instead of a view, where many later queries read it.
+MATERIALIZED_TABLE = "-- materialized: table"
 PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
                     "la_rates", "trajectory_status", "trajectory_status_history", "trajectory_burnup", "spc_signals",
                     "alerts",
@@ -57,7 +60,7 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
         lock.truncate()
         lock.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
         lock.flush()
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")})
         try:
             con.execute(_sql_text(SQL_ROOT / "warehouse" / "schema.sql"))
             yield con
@@ -181,16 +184,17 @@ def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame) -
         con.execute(_sql_text(macro_file))
     order = model_build_order()
     for name, path in order:
-        con.execute(f"create or replace view {name} as\n{_sql_text(path)}")
+        sql = _sql_text(path)
+        kind = "table" if sql.startswith(MATERIALIZED_TABLE) else "view"
+        con.execute(f"create or replace {kind} {name} as\n{sql}")
     return [name for name, _ in order]
 
 
 def model_build_order() -> list[tuple[str, Path]]:
     models = {path.stem: path for layer in MODEL_LAYERS for path in sorted((SQL_ROOT / layer).glob("*.sql"))}
-    depends = {
-        name: {other for other in models if other != name and re.search(rf"\b{other}\b", _sql_text(path))}
-        for name, path in models.items()
-    }
+    code = {name: re.sub(r"--[^\n]*", "", _sql_text(path)) for name, path in models.items()}  # comments may name models
+    depends = {name: {other for other in models if other != name and re.search(rf"\b{other}\b", code[name])}
+               for name in models}
     order: list[str] = []
     while len(order) < len(models):
         ready = [name for name in models if name not in order and depends[name] <= set(order)]

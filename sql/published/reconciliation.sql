@@ -1,3 +1,4 @@
+-- materialized: table (each month's CSV, report and artifact reads it; built once per run)
 -- Local versus national versus BCF target, for every month with national data: one row per
 -- local provider x responsible organisation, OUT_OF_AREA for the council's residents delayed at
 -- providers outside the local collection ("Out of Area (NHS data only)"), and Total rows.

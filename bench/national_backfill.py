@@ -1,0 +1,87 @@
+"""Benchmark: a national backfill of 115 synthetic months against the floor and the analyst's peer.
+
+    .venv/bin/python bench/national_backfill.py [--months 115] [--seed 1]
+
+On the same synthetic extracts (`dtoc synth national`, the real layout, ~20,000 rows a month):
+(a) the floor: DuckDB reads the CSVs and groups delayed days by council and month, nothing checked;
+(b) ours: `dtoc backfill --sources national` from a fresh Python (imports, Prefect's ephemeral
+    server, validation of every cell, loads, reconciliation and publication of every month);
+(c) the peer: pandas reads each monthly CSV, concatenates, fills blanks with 0, writes to SQLite
+    and groups by council and month.
+Prints wall times, ratios and our peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.national import floor  # noqa: E402
+from flows.synth import write_synth_workspace_national  # noqa: E402
+
+
+def peer(files: list[Path], scratch: Path) -> float:
+    import pandas as pd
+
+    started = time.perf_counter()
+    frames = []
+    for path in files:
+        with open(path, encoding="utf-8") as handle:
+            header = next(i for i, line in enumerate(handle) if line.startswith("Year,"))
+        frame = pd.read_csv(path, skiprows=header, thousands=",")
+        # the SHA column names of early files, renamed as an analyst's script does
+        frames.append(frame.rename(columns={"Provider SHA Code": "Provider Parent Org Code",
+                                            "Provider SHA Name": "Provider Parent Name"}))
+    data = pd.concat(frames, ignore_index=True).fillna(0)
+    with sqlite3.connect(scratch / "peer.sqlite") as con:
+        data.to_sql("dtoc", con, if_exists="replace", index=False)
+        con.execute('select "Year", "Period Name", "Local Authority Code", sum("NHS B SUM" + "Social Care B SUM" + '
+                    '"Both B SUM") from dtoc group by 1, 2, 3').fetchall()
+    return time.perf_counter() - started
+
+
+def ours(workdir: Path, months: int) -> tuple[float, float]:
+    env = {**os.environ, "PREFECT_HOME": str(workdir.parent / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)
+    end_year = 2010 + (7 + months) // 12
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "flows.cli", "backfill", "--workdir", str(workdir), "--from", "2010-08-01",
+                    "--to", f"{end_year + 1}-03-31", "--sources", "national"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return wall, peak_rss_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--months", type=int, default=115)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="dtoc-bench-backfill-"))
+    files = write_synth_workspace_national(scratch / "work", args.months, args.seed)
+    floor_seconds, rows = floor(files)
+    peer_seconds = peer(files, scratch)
+    our_seconds, peak_rss_mb = ours(scratch / "work", args.months)
+    print(f"national backfill, {args.months} monthly extracts, {rows:,} rows, {os.cpu_count()} cores:")
+    print(f"  (a) floor, bare DuckDB read_csv + group-by:        {floor_seconds:7.1f} s")
+    print(f"  (b) ours, dtoc backfill (validate, load, publish):  {our_seconds:7.1f} s"
+          f"  = {our_seconds / floor_seconds:.1f}x the floor (target <= 3.0x), "
+          f"{our_seconds / peer_seconds:.2f}x the peer (target <= 0.2x)")
+    print(f"  (c) peer, pandas + SQLite:                          {peer_seconds:7.1f} s")
+    print(f"  our peak RSS: {peak_rss_mb:,.0f} MB (target <= 1,024 MB)")
+
+
+if __name__ == "__main__":
+    main()
