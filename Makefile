@@ -33,6 +33,8 @@ screenshot: $(INSTALLED) browser
 bench: $(INSTALLED)
 	$(BIN)/python bench/weekly.py
 	$(BIN)/python bench/national.py
+	$(BIN)/python bench/national_backfill.py
+	$(BIN)/python bench/weekly_national.py
 
 clean:
 	rm -rf $(WORKDIR) .pytest_cache

@@ -30,6 +30,7 @@ DIRECTION = {"decreased": ("\u2191", "decreased"), "increased": ("\u2193", "incr
 RAG_WORDS = {"GREEN": "GREEN: at or under target", "AMBER": "AMBER: above target", "RED": "RED: above the ceiling"}
 ORG_ORDER = ("NHS", "Social Care", "Both", "Total")
 SPC_CHART_WEEKS = 52
+SPC_CHART_SITES = 40
 
 CSS = """
 body{font-family:Arial,Helvetica,sans-serif;margin:0 auto;max-width:1240px;padding:0 12px;color:#1d1d1d}
@@ -298,6 +299,16 @@ def _spc(con) -> str:
     sites: dict[str, list[dict]] = {}
     for row in rows:
         sites.setdefault(row["site_code"], []).append(row)
+    if len(sites) > SPC_CHART_SITES:
+        # at regional or national scale, chart the sites whose last 12 weeks show a special cause,
+        # concerning ones first, and say how many are left out
+        recent = {site: [p for p in points[-12:] if p["signal"]] for site, points in sites.items()}
+        ranked = sorted((site for site in sites if recent[site]),
+                        key=lambda site: (not any(p["concerning"] for p in recent[site]), site))[:SPC_CHART_SITES]
+        parts.append(f'<p>{len(sites)} sites: charted below are the {len(ranked)} whose last 12 weeks show a special '
+                     f"cause (concerning ones first, at most {SPC_CHART_SITES}); every site's points are in "
+                     '<a href="../spc_signals.csv">spc_signals.csv</a>.</p>')
+        sites = {site: sites[site] for site in ranked}
     for site, points in sites.items():
         values = [{"week": str(p["week_ending"]), "days": p["total_days"], "signal": p["signal"] or "none",
                    "mean": p["mean"], "lower": p["lower_limit"], "upper": p["upper_limit"]}
