@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.national import discover_extracts, load_extracts
-from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, publish, quarantine_rejected,
+from flows.pipeline import (RunOutcome, attribute_and_reconcile, publish, quarantine_rejected,
                             summary_tail_markdown)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
@@ -138,14 +138,14 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
                           for chunk in chunks(weekly_files, files_per_chunk)]
         national_futures = [check_national_chunk.submit(chunk, ws.reference)
                             for chunk in chunks(national_files, files_per_chunk)]
-        rejected: list[Rejected] = []
+        rejected: list = []
         months: set[str] = set()
         for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
             checked = future.result()
             load_submissions(con, checked, date_to)
             summary.site_weeks_loaded += sum(len(c.keys) for c in checked if c.accepted)
             summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
-            rejected += [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted]
+            rejected += [c for c in checked if not c.accepted]
             for c in checked:  # loaded: let the rows go (the futures keep their results until the flow ends)
                 c.returns = None
         for future in national_futures:
@@ -153,7 +153,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
             load_extracts(con, checked)
             months.update(m for c in checked if c.accepted for m in c.months)
             summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
-            rejected += [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted]
+            rejected += [c for c in checked if not c.accepted]
             for c in checked:
                 c.rows = None
         summary.national_months_loaded = sorted(months)

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.ingest import content_hash
-from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
+from flows.pipeline import (RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
                             publish, quarantine_rejected, summary_tail_markdown)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
@@ -89,8 +89,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> Nati
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked = validate_extracts(new_files, ws, journal)
         summary.republished_months = load_extracts(con, checked)
-        summary.quarantined = quarantine_rejected(
-            ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
+        summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
         document_validations(ws, journal, "national", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of)

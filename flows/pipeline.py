@@ -19,7 +19,7 @@ from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
-from flows.validate import Problem, Reference, describe
+from flows.validate import Reference, describe
 from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, publish_table, reconciled_months,
                              set_run_variables)
 from flows.workspace import Workspace
@@ -41,14 +41,6 @@ class RunOutcome:
     flow_run_id: str = ""
 
 
-@dataclass
-class Rejected:
-    """A file that was refused: where it came from, its content hash and every problem found."""
-    path: Path
-    content_hash: str
-    problems: list[Problem]
-
-
 def inbox_files(folder: Path) -> list[Path]:
     """Files waiting in an inbox, oldest received first (ties by name), hidden files ignored."""
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
@@ -67,10 +59,10 @@ def write_problems(handle: TextIO, problems: list[dict]) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def quarantine_rejected(ws: Workspace, rejected: list[Rejected]) -> list[dict]:
-    """Move each refused file to quarantine/ with <file>.errors.csv beside it."""
+def quarantine_rejected(ws: Workspace, checked: list) -> list[dict]:
+    """Move each refused file (a checked weekly return or national extract) to quarantine/ with its errors.csv."""
     moved = []
-    for item in rejected:
+    for item in (c for c in checked if not c.accepted):
         target = ws.quarantine / item.path.name
         if target.exists() and content_hash(target) != item.content_hash:
             target = target.with_name(f"{item.path.stem}__{item.content_hash[:8]}{item.path.suffix}")

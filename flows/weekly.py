@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 
 from flows.alerts import deliver_pending, emit_events, raise_alerts, should_alert
 from flows.ingest import content_hash
-from flows.pipeline import (Rejected, RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
+from flows.pipeline import (RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
                             publish, quarantine_rejected, summary_tail_markdown)
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import known_hashes, open_warehouse, record_submission, snapshot_trajectory
@@ -132,8 +132,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked = validate_submissions(new_files, ws, settings, as_of, journal)
         summary.resubmitted_keys = load_submissions(con, checked, as_of)
-        summary.quarantined = quarantine_rejected(
-            ws, [Rejected(c.path, c.content_hash, c.problems) for c in checked if not c.accepted])
+        summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
         snapshot_trajectory(con, as_of)
         summary.alerts = alert(con, settings, as_of, alerts)

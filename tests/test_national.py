@@ -227,7 +227,7 @@ def test_invalid_bcf_trajectory_is_not_used_and_explained(workspace):
         "la_code,month,provider_code,responsible_org,planned_days\n"
         "E10000016,2017-09,RN7,NHS,402.8\n"
         "E10000016,Sept 2017,RN7,Social Care,10\n"
-        "E10000016,2017-09,XXX,NHS,-1\n")
+        "E10000016,2017-09,ZZZ,NHS,-1\n")
     (workspace.inbox_weekly / "dvh.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
     (workspace.inbox_national / "sept.csv").write_text(extract_text([row()]))
     run_weekly(workspace.root, AS_OF)
@@ -235,7 +235,7 @@ def test_invalid_bcf_trajectory_is_not_used_and_explained(workspace):
     assert summary.trajectory_problems == [
         "row 3, month = 'Sept 2017': month must be written YYYY-MM",
         "row 4, planned_days = '-1': planned days must be a number of 0 or more, with at most 10 decimal places",
-        "row 4, provider_code = 'XXX': provider code is not a provider in reference/sites.csv (or OUT_OF_AREA)"]
+        "row 4, provider_code = 'ZZZ': provider code is not a provider in reference/sites.csv (or OUT_OF_AREA)"]
     assert (workspace.quarantine / "bcf_trajectory.csv.errors.csv").exists()
     assert (workspace.reference / "bcf_trajectory.csv").exists()
     rec = published(workspace, "reconciliation_2017-09")
