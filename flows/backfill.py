@@ -24,13 +24,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.national import discover_extracts, load_extracts
-from flows.pipeline import (RunOutcome, attribute_and_reconcile, publish, quarantine_rejected,
+from flows.national import load_extracts
+from flows.pipeline import (RunOutcome, attribute_and_reconcile, discover_new_files, publish, quarantine_rejected,
                             summary_tail_markdown)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import open_warehouse, snapshot_trajectory
-from flows.weekly import alert, discover_submissions, load_submissions
+from flows.weekly import alert, load_submissions
 from flows.workspace import WEEKDAYS, default_workdir, open_workspace
 
 SOURCES = ("weekly", "national")
@@ -128,10 +128,10 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
         weekly_files, national_files, processed = [], [], 0
         if "weekly" in sources:
-            weekly_files, earlier = discover_submissions(ws, con)
+            weekly_files, earlier = discover_new_files(con, ws.inbox_weekly, "submission_files")
             processed += earlier
         if "national" in sources:
-            national_files, earlier = discover_extracts(ws, con)
+            national_files, earlier = discover_new_files(con, ws.inbox_national, "national_files")
             processed += earlier
         summary.already_processed = processed
         weekly_futures = [check_weekly_chunk.submit(chunk, ws.reference, settings, date_to)

@@ -361,7 +361,7 @@ def _quality(con) -> str:
              else "<p>No file has been refused.</p>"]
     alerts = _rows(con, "select * from alerts order by raised_as_of desc, event, dedup_key")
     missing = [a for a in alerts if a["event"] == "submission.missing"]
-    parts.append(f"<h3>Missing returns</h3>" + (
+    parts.append("<h3>Missing returns</h3>" + (
         "<ul>" + "".join(f"<li>{_e(a['text'])}</li>" for a in missing) + "</ul>" if missing
         else "<p>Every site sent its return for the latest completed week.</p>"))
     body = [f'<tr><td class="text">{_e(a["raised_as_of"])}</td><td class="text">{_e(a["event"])}</td>'

@@ -19,27 +19,17 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.ingest import content_hash
-from flows.pipeline import (RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
-                            publish, quarantine_rejected, summary_tail_markdown)
+from flows.pipeline import (RunOutcome, attribute_and_reconcile, discover_new_files, document_validations, publish,
+                            quarantine_rejected, summary_tail_markdown)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
-from flows.warehouse import known_hashes, open_warehouse, record_national_file
+from flows.warehouse import open_warehouse, record_national_file
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
 @dataclass
 class NationalRunSummary(RunOutcome):
     republished_months: list[str] = field(default_factory=list)
-
-
-@task(cache_policy=NO_CACHE)
-def discover_extracts(ws: Workspace, con: duckdb.DuckDBPyConnection) -> tuple[list[Path], int]:
-    """New or changed files in inbox/national; an extract already loaded (same bytes) is not read again."""
-    loaded = known_hashes(con, "national_files")
-    waiting = inbox_files(ws.inbox_national)
-    new = [p for p in waiting if content_hash(p) not in loaded]
-    return new, len(waiting) - len(new)
 
 
 @task(cache_policy=NO_CACHE)
@@ -85,7 +75,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> Nati
     as_of = as_of or date.today()
     summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
-        new_files, summary.already_processed = discover_extracts(ws, con)
+        new_files, summary.already_processed = discover_new_files(con, ws.inbox_national, "national_files")
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked = validate_extracts(new_files, ws, journal)
         summary.republished_months = load_extracts(con, checked)

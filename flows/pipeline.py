@@ -14,14 +14,14 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.dashboard import build_dashboard
+from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
-from flows.dashboard import build_dashboard
-from flows.data_docs import document_validations as build_data_docs
 from flows.validate import Reference, describe
-from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, publish_table, reconciled_months,
-                             set_run_variables)
+from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, known_hashes,
+                             publish_table, reconciled_months, set_run_variables)
 from flows.workspace import Workspace
 
 ERRORS_HEADER = ("file", "row", "column", "value", "problem")
@@ -45,6 +45,18 @@ def inbox_files(folder: Path) -> list[Path]:
     """Files waiting in an inbox, oldest received first (ties by name), hidden files ignored."""
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+@task(cache_policy=NO_CACHE)
+def discover_new_files(con: duckdb.DuckDBPyConnection, inbox: Path, files_table: str) -> tuple[list[Path], int]:
+    """New or changed files in an inbox; a file already loaded (the same bytes) is not read again.
+
+    Returns the files to read, oldest received first, and how many were skipped as already loaded.
+    """
+    loaded = known_hashes(con, files_table)
+    waiting = inbox_files(inbox)
+    new = [p for p in waiting if content_hash(p) not in loaded]
+    return new, len(waiting) - len(new)
 
 
 def write_errors_csv(path: Path, problems: list[dict]) -> None:
@@ -124,7 +136,7 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
     week = con.execute("select max(week_ending), sum(total_days) filter (where week_ending = "
                        "(select max(week_ending) from weekly_site_summary)) from weekly_site_summary").fetchone()
     kpi = con.execute("select month, pct_att_social_care, rag from kpi_monthly order by month desc limit 1").fetchone()
-    lines = [f"# DToC dashboard", "", f"[Open the dashboard]({dashboard.resolve().as_uri()}) (`{dashboard}`)", ""]
+    lines = ["# DToC dashboard", "", f"[Open the dashboard]({dashboard.resolve().as_uri()}) (`{dashboard}`)", ""]
     if week[0] is not None:
         lines.append(f"- Week ending {week[0]:%d %B %Y}: **{float(week[1]):,.0f}** delayed days across the sites")
     if kpi:

@@ -17,11 +17,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.alerts import deliver_pending, emit_events, raise_alerts, should_alert
-from flows.ingest import content_hash
-from flows.pipeline import (RunOutcome, attribute_and_reconcile, document_validations, inbox_files,
-                            publish, quarantine_rejected, summary_tail_markdown)
+from flows.pipeline import (RunOutcome, attribute_and_reconcile, discover_new_files, document_validations, publish,
+                            quarantine_rejected, summary_tail_markdown)
 from flows.validate import CheckedSubmission, Reference, check_submissions
-from flows.warehouse import known_hashes, open_warehouse, record_submission, snapshot_trajectory
+from flows.warehouse import open_warehouse, record_submission, snapshot_trajectory
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
@@ -30,15 +29,6 @@ class RunSummary(RunOutcome):
     resubmitted_keys: list[str] = field(default_factory=list)
     weeks_loaded: list[str] = field(default_factory=list)
     alerts: dict = field(default_factory=dict)
-
-
-@task(cache_policy=NO_CACHE)
-def discover_submissions(ws: Workspace, con: duckdb.DuckDBPyConnection) -> tuple[list[Path], int]:
-    """New or changed files in inbox/weekly; a file already loaded (same bytes) is not read again."""
-    loaded = known_hashes(con)
-    waiting = inbox_files(ws.inbox_weekly)
-    new = [p for p in waiting if content_hash(p) not in loaded]
-    return new, len(waiting) - len(new)
 
 
 @task(cache_policy=NO_CACHE)
@@ -128,7 +118,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     as_of = as_of or date.today()
     summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
-        new_files, summary.already_processed = discover_submissions(ws, con)
+        new_files, summary.already_processed = discover_new_files(con, ws.inbox_weekly, "submission_files")
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked = validate_submissions(new_files, ws, settings, as_of, journal)
         summary.resubmitted_keys = load_submissions(con, checked, as_of)
