@@ -19,7 +19,7 @@ from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
-from flows.validate import Reference, describe
+from flows.validate import CheckedFile, Reference, describe
 from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, known_hashes,
                              publish_table, reconciled_months, set_run_variables)
 from flows.workspace import Workspace
@@ -71,7 +71,7 @@ def write_problems(handle: TextIO, problems: list[dict]) -> None:
 
 
 @task(cache_policy=NO_CACHE)
-def quarantine_rejected(ws: Workspace, checked: list) -> list[dict]:
+def quarantine_rejected(ws: Workspace, checked: list[CheckedFile]) -> list[dict]:
     """Move each refused file (a checked weekly return or national extract) to quarantine/ with its errors.csv."""
     moved = []
     for item in (c for c in checked if not c.accepted):

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from flows.ingest import OLE_MAGIC, ZIP_MAGIC, UnreadableFile, content_hash
-from flows.validate import REASON_ALIASES, REASONS, Problem, required_columns, run_suite
+from flows.validate import REASON_ALIASES, REASONS, CheckedFile, Problem, required_columns, run_suite
 
 SUITE = "national_extract"
 HEADER_SEARCH_LINES = 12
@@ -34,18 +34,11 @@ FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS = 2017  # A SUM: patients at the month'
 
 
 @dataclass
-class CheckedNationalFile:
-    path: Path
-    content_hash: str
+class CheckedNationalFile(CheckedFile):
     header_line: int | None = None
-    problems: list[Problem] = field(default_factory=list)
     rows: pl.DataFrame | None = None
     empty_cells: dict[str, int] = field(default_factory=dict)
     unknown_la_codes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def accepted(self) -> bool:
-        return not self.problems
 
     @property
     def months(self) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from flows.ingest import RawSubmission, UnreadableFile, read_submission
+from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission
 
 EXPECTATIONS_ROOT = Path(__file__).resolve().parent.parent / "expectations"
 DATASOURCE, ASSET, BATCH = "dtoc_inputs", "frame", "all_rows"  # in-memory frames, one batch each
@@ -65,16 +65,21 @@ def describe(problem: dict) -> str:
 
 
 @dataclass
-class CheckedSubmission:
+class CheckedFile:
+    """A file after its checks: accepted when no problem was found (a refused file is quarantined)."""
     path: Path
     content_hash: str
-    layout: str | None = None
     problems: list[Problem] = field(default_factory=list)
-    returns: pl.DataFrame | None = None  # one row per site x week x LA x care type x org x reason
 
     @property
     def accepted(self) -> bool:
         return not self.problems
+
+
+@dataclass
+class CheckedSubmission(CheckedFile):
+    layout: str | None = None
+    returns: pl.DataFrame | None = None  # one row per site x week x LA x care type x org x reason
 
     @property
     def keys(self) -> list[tuple[str, date]]:
@@ -124,7 +129,7 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
         try:
             raw = read_submission(path)
         except UnreadableFile as exc:
-            checked.append(CheckedSubmission(path, _hash_or_blank(path), problems=[Problem(path.name, None, "", "", str(exc))]))
+            checked.append(CheckedSubmission(path, content_hash(path), [Problem(path.name, None, "", "", str(exc))]))
             continue
         result = CheckedSubmission(path, raw.content_hash)
         checked.append(result)
@@ -149,15 +154,6 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
         if result.accepted:
             result.returns = returns_from_cells(cells, result.layout, reference)
     return checked
-
-
-def _hash_or_blank(path: Path) -> str:
-    from flows.ingest import content_hash
-
-    try:
-        return content_hash(path)
-    except OSError:
-        return ""
 
 
 def detect_layout(columns: list[str]) -> str | None:

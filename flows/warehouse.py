@@ -29,8 +29,7 @@ MODEL_LAYERS = ("staging", "intermediate", "published")
 MATERIALIZED_TABLE = "-- materialized: table"
 PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
                     "la_rates", "trajectory_status", "trajectory_status_history", "trajectory_burnup", "spc_signals",
-                    "alerts",
-                    "weekly_social_care_makeup")
+                    "alerts", "weekly_social_care_makeup")
 
 
 class WarehouseBusy(RuntimeError):
@@ -212,9 +211,9 @@ PUBLISH_ORDER = {
     "gap_decomposition": "month, list_position(['local', 'national_only', 'residual', 'national'], component)",
     "la_rates": "month, list_position(['local', 'national', 'bcf_target'], source), "
                 "list_position(['all', 'nhs', 'social_care', 'both'], measure)",
+    "alerts": "raised_as_of, event, dedup_key",
 }
 MONTHLY_TABLES = ("reconciliation", "gap_decomposition")
-PUBLISH_ORDER["alerts"] = "raised_as_of, event, dedup_key"
 
 
 def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:
