@@ -21,6 +21,7 @@ demo: $(INSTALLED)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/dtoc demo --workdir $(WORKDIR)
 
 test: $(INSTALLED) browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # Debian's Chromium for the dashboard's browser tests and screenshot (Playwright never downloads one).

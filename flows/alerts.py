@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import duckdb
@@ -60,7 +60,7 @@ def _json_value(value):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def deliver_pending(con: duckdb.DuckDBPyConnection, settings: dict) -> dict:

@@ -25,8 +25,14 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.national import load_extracts
-from flows.pipeline import (RunOutcome, attribute_and_reconcile, discover_new_files, publish, quarantine_rejected,
-                            summary_tail_markdown)
+from flows.pipeline import (
+    RunOutcome,
+    attribute_and_reconcile,
+    discover_new_files,
+    publish,
+    quarantine_rejected,
+    summary_tail_markdown,
+)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import open_warehouse, snapshot_trajectory

@@ -185,8 +185,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from flows.validate import Reference, check_submissions
     from flows.pipeline import write_problems
+    from flows.validate import Reference, check_submissions
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)

@@ -9,7 +9,7 @@ validation, failed expectations with their unexpected values, linked from the da
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -41,12 +41,14 @@ def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, li
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (ExpectationSuiteIdentifier,
-                                                                             ValidationResultIdentifier)
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
     context = _workspace_context(root, docs_dir)
     rules = _gx_context(EXPECTATIONS_ROOT)
-    run_id = RunIdentifier(run_name=f"{run_name} as of {as_of.isoformat()}", run_time=datetime.now(timezone.utc))
+    run_id = RunIdentifier(run_name=f"{run_name} as of {as_of.isoformat()}", run_time=datetime.now(UTC))
     for suite_name in sorted({name for name, _, _ in journal}):
         source = rules.suites.get(suite_name).to_json_dict()  # the repository's rules, as they are today
         context.suites.add_or_update(gx.ExpectationSuite(**{k: source[k] for k in ("name", "expectations", "meta", "notes")

@@ -98,7 +98,7 @@ def write_sample(inbox: Path) -> list[Path]:
 
     for (week_ending,), week in weeks.sort("week_ending", "site_code").group_by("week_ending", maintain_order=True):
         iso = week_ending.isoformat()
-        site = lambda *codes: week.filter(pl.col("site_code").is_in(codes))  # noqa: E731
+        site = lambda *codes, week=week: week.filter(pl.col("site_code").is_in(codes))  # noqa: E731
         # Darent Valley: summary CSV, dashboard-style header, UK dates.
         dvh = site("DVH").select(
             pl.col("site_code").alias("Site Code"), pl.col("week_ending").dt.strftime("%d/%m/%Y").alias("Week Ending"),

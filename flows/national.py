@@ -19,8 +19,15 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.pipeline import (RunOutcome, attribute_and_reconcile, discover_new_files, document_validations, publish,
-                            quarantine_rejected, summary_tail_markdown)
+from flows.pipeline import (
+    RunOutcome,
+    attribute_and_reconcile,
+    discover_new_files,
+    document_validations,
+    publish,
+    quarantine_rejected,
+    summary_tail_markdown,
+)
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
 from flows.warehouse import open_warehouse, record_national_file

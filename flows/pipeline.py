@@ -18,10 +18,19 @@ from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.report import write_report
-from flows.trajectory import FILE_NAME as TRAJECTORY_FILE, check_bcf_trajectory
+from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
+from flows.trajectory import check_bcf_trajectory
 from flows.validate import CheckedFile, Reference, describe
-from flows.warehouse import (MONTHLY_TABLES, PUBLISH_ORDER, PUBLISHED_TABLES, build_models, known_hashes,
-                             publish_table, reconciled_months, set_run_variables)
+from flows.warehouse import (
+    MONTHLY_TABLES,
+    PUBLISH_ORDER,
+    PUBLISHED_TABLES,
+    build_models,
+    known_hashes,
+    publish_table,
+    reconciled_months,
+    set_run_variables,
+)
 from flows.workspace import Workspace
 
 ERRORS_HEADER = ("file", "row", "column", "value", "problem")

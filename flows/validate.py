@@ -95,7 +95,7 @@ class Reference:
     dh_to_ons: dict[str, str]  # three-digit codes of the national files -> ONS codes
 
     @classmethod
-    def load(cls, folder: Path) -> "Reference":
+    def load(cls, folder: Path) -> Reference:
         sites = pl.read_csv(folder / "sites.csv", schema_overrides={"beds": pl.Int64}).with_columns(
             pl.col(pl.String).str.strip_chars())
         las = pl.read_csv(folder / "local_authorities.csv", infer_schema=False).with_columns(

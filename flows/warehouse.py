@@ -12,9 +12,9 @@ import fcntl
 import os
 import re
 import time
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -57,7 +57,7 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
                 time.sleep(0.2)
         lock.seek(0)
         lock.truncate()
-        lock.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
+        lock.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         lock.flush()
         con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")})
         try:
@@ -97,7 +97,7 @@ def _next_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission, received_at: datetime,
@@ -124,7 +124,7 @@ def insert_file_record(con, checked: CheckedSubmission, received_at: datetime, a
 
 
 def insert_return_rows(con, file_id: int, returns: pl.DataFrame) -> None:
-    rows = returns.select(pl.lit(file_id).alias("file_id"), pl.col("row").alias("row_number"), pl.exclude("row"))
+    rows = returns.select(pl.lit(file_id).alias("file_id"), pl.col("row").alias("row_number"), pl.exclude("row"))  # noqa: F841  (DuckDB reads the frame by name)
     con.execute("insert into weekly_return_rows by name select * from rows")
 
 
@@ -148,7 +148,7 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
              unknown or None, len(checked.problems)],
         )
         if checked.accepted:
-            rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))
+            rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))  # noqa: F841  (DuckDB reads the frame by name)
             con.execute("insert into national_rows by name select * from rows")
         else:
             insert_problems(con, "national", file_id, checked.problems)

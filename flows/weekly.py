@@ -17,8 +17,15 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.alerts import deliver_pending, emit_events, raise_alerts, should_alert
-from flows.pipeline import (RunOutcome, attribute_and_reconcile, discover_new_files, document_validations, publish,
-                            quarantine_rejected, summary_tail_markdown)
+from flows.pipeline import (
+    RunOutcome,
+    attribute_and_reconcile,
+    discover_new_files,
+    document_validations,
+    publish,
+    quarantine_rejected,
+    summary_tail_markdown,
+)
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import open_warehouse, record_submission, snapshot_trajectory
 from flows.workspace import Workspace, default_workdir, open_workspace

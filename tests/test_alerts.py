@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import drop_file, published
+
 from flows.warehouse import SQL_ROOT
 from flows.weekly import run_weekly
 

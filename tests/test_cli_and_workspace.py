@@ -7,8 +7,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import drop_file
+
 from flows.cli import main
 from flows.workspace import SettingsError, load_settings, open_workspace
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from conftest import published
+
 from flows.screenshot import browser
 
 CELLS_JS = """() => Array.from(document.querySelectorAll('[data-measure]')).map(e => ({

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from conftest import GOLDEN, published
 
 DASHBOARD_SITE_CODES = {"DVH": "DVH", "MED": "MED", "KCH": "KCH", "QEQM": "QEQM", "WHH": "WHH", "MAID": "MAID",

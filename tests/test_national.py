@@ -9,8 +9,8 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import GOLDEN, published
+
 from flows.demo import NATIONAL_HEADER
 from flows.national import run_national
 from flows.sitrep import check_extracts

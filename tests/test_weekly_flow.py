@@ -12,8 +12,8 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 import pytest
-
 from conftest import drop_file, published
+
 from flows.warehouse import PUBLISHED_TABLES, WarehouseBusy, open_warehouse
 from flows.weekly import run_weekly
 
