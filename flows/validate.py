@@ -19,8 +19,9 @@ from typing import Any
 import polars as pl
 
 from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission
+from flows.resources import shipped
 
-EXPECTATIONS_ROOT = Path(__file__).resolve().parent.parent / "expectations"
+EXPECTATIONS_ROOT = shipped("expectations")
 DATASOURCE, ASSET, BATCH = "dtoc_inputs", "frame", "all_rows"  # in-memory frames, one batch each
 LAYOUT_SUITES = {"detail": "weekly_detail", "summary": "weekly_summary"}
 SUMMARY_DAY_COLUMNS = {"nhs_days": "NHS", "social_care_days": "Social Care", "both_days": "Both"}

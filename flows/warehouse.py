@@ -19,10 +19,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.resources import shipped
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
-SQL_ROOT = Path(__file__).resolve().parent.parent / "sql"
+SQL_ROOT = shipped("sql")
 MODEL_LAYERS = ("staging", "intermediate", "published")
 # A model whose file starts with this line is built as a table once per run (as at the run's as-of)
 # instead of a view, where many later queries read it.
