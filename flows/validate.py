@@ -154,17 +154,15 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
                                            _unrecognised_header_message()))
             continue
         missing = [c for c in required_columns(LAYOUT_SUITES[result.layout]) if c not in raw.cells.columns]
-        if missing:
-            result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
-                                           f"of this {result.layout}-layout file") for c in missing)
-            continue
+        result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
+                                       f"of this {result.layout}-layout file") for c in missing)
         known, ignored = layout_columns(LAYOUT_SUITES[result.layout])
         unknown = [c for c in raw.cells.columns if c not in known and c not in ignored and c != "row"]
-        if unknown:
-            result.problems.extend(Problem(
-                path.name, 1, c, raw.headers.get(c, c),
-                f"column {c} is not part of the {result.layout} layout ({', '.join(known)}); rename it to one of "
-                "these or delete it (a notes or comments column is kept and ignored)") for c in unknown)
+        result.problems.extend(Problem(
+            path.name, 1, c, raw.headers.get(c, c),
+            f"column {c} is not part of the {result.layout} layout ({', '.join(known)}); rename it to one of "
+            "these or delete it (a notes or comments column is kept and ignored)") for c in unknown)
+        if result.problems:
             continue
         if raw.cells.height == 0:
             result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))

@@ -344,3 +344,10 @@ def test_a_file_that_passes_its_rules_but_cannot_be_shaped_is_refused_not_a_cras
     [(row, column, value, problem)] = problems(results[1])
     assert (row, column, value) == (None, "", "")
     assert problem.startswith("the file passed its checks but could not be read into rows: ")
+
+
+def test_a_renamed_council_column_in_the_detail_layout_is_named_with_the_missing_one(workspace):
+    result = check(workspace, "dvh.csv", "site_code,week_ending,local_authority,care_type,responsible_org,reason_code,"
+                                         f"delayed_days\nDVH,2017-09-07,{MEDWAY},acute,NHS,A,5\n")
+    assert [p[:3] for p in problems(result)] == [(1, "la_code", ""), (1, "local_authority", "local_authority")]
+    assert problems(result)[0][3] == "required column la_code is missing from the header of this detail-layout file"
