@@ -105,8 +105,8 @@ def test_notes_columns_are_kept_and_ignored_and_empty_rows_skipped(workspace):
                                          ",,,,,,\n"
                                          "MED,2017-09-14,x,4,0,,\n"
                                          ",,,,,,\n,,,,,,\n")
-    assert problems(result) == [(4, "nhs_days", "x", "is not a whole number of days; write digits only, e.g. 15 "
-                                 "(no decimal part, thousands separator or exponent)")]
+    assert problems(result) == [(4, "nhs_days", "x", "is not a whole number of days; write digits only "
+                                 "(no decimals or thousands separator or exponent)")]
     ok = check(workspace, "med2.csv", f"{SUMMARY_HEADER},notes\nMED,2017-09-07,10,4,0,late\n,,,,,\n")
     assert ok.accepted and ok.returns.height == 3
 
@@ -151,8 +151,8 @@ def test_whole_numbers_written_as_text_are_read(workspace, text, days):
 @pytest.mark.parametrize("text", ["1,5", "2.5", "1e3", "+7", "7 days", "1 500", "0x10"])
 def test_numbers_that_are_not_plain_whole_numbers_are_refused(workspace, text):
     result = check(workspace, "n.csv", f'{SUMMARY_HEADER}\nMED,2017-09-07,"{text}",0,0\n')
-    assert problems(result) == [(2, "nhs_days", text, "is not a whole number of days; write digits only, e.g. 15 "
-                                 "(no decimal part, thousands separator or exponent)")]
+    assert problems(result) == [(2, "nhs_days", text, "is not a whole number of days; write digits only "
+                                 "(no decimals or thousands separator or exponent)")]
 
 
 def test_a_huge_day_count_is_refused_by_the_capacity_rule(workspace):
