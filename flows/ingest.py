@@ -67,7 +67,7 @@ def read_submission(path: Path) -> RawSubmission:
         raise UnreadableFile("the file is empty")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table, header_row = _read_csv(data), 1
+        table, header_row = _read_csv(data)
     elif suffix == ".xlsx":
         table, header_row = _read_xlsx(path, data)
     else:
@@ -76,7 +76,8 @@ def read_submission(path: Path) -> RawSubmission:
     return RawSubmission(path, hashlib.sha256(data).hexdigest(), cells, headers)
 
 
-def _read_csv(data: bytes) -> pl.DataFrame:
+def _read_csv(data: bytes) -> tuple[pl.DataFrame, int]:
+    """The table (header row included, as text) and the line the header is on (blank lines above it skipped)."""
     if data.startswith(ZIP_MAGIC):
         raise UnreadableFile("this is an Excel workbook with a .csv name; save it as .xlsx or export it as CSV")
     if data.startswith(OLE_MAGIC):
@@ -92,11 +93,16 @@ def _read_csv(data: bytes) -> pl.DataFrame:
         raise UnreadableFile(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8'"
         ) from None
+    lines = text.split("\n")
+    blank = next((i for i, line in enumerate(lines) if line.strip(" \t\r,")), None)
+    if blank is None:
+        raise UnreadableFile("the file is empty")
     try:  # the header is read as a row like the others, so that a blank header cell stays blank
-        table = pl.read_csv(io.StringIO(text), infer_schema=False, has_header=False, truncate_ragged_lines=False)
+        table = pl.read_csv(io.StringIO("\n".join(lines[blank:])), infer_schema=False, has_header=False,
+                            truncate_ragged_lines=False)
     except Exception as exc:  # polars raises several error types for malformed text
         raise UnreadableFile(f"the file could not be read as CSV: {str(exc).splitlines()[0]}") from None
-    return _with_header(table, 0)
+    return _with_header(table, 0), blank + 1
 
 
 def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
@@ -120,16 +126,31 @@ def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
     holding_data = [name for name, table in sheets.items() if _first_filled_row(table) is not None]
     if not holding_data:
         raise UnreadableFile("the workbook has no data")
-    returns = [name for name in holding_data if _is_returns_header(sheets[name], _first_filled_row(sheets[name]))]
+    headers = {name: _returns_header_row(sheets[name]) for name in holding_data}
+    returns = [name for name in holding_data if headers[name] is not None]
     if len(returns) > 1:
         raise UnreadableFile(f"the workbook has returns on more than one sheet ({', '.join(returns)}); "
                              "send one sheet of returns per file")
     if not returns and len(holding_data) > 1:
         raise UnreadableFile("no sheet has a header row with site_code and week_ending; sheets holding data: "
                              + ", ".join(holding_data))
-    table = sheets[(returns or holding_data)[0]]
-    header_index = _first_filled_row(table)
+    name = (returns or holding_data)[0]
+    table = sheets[name]
+    header_index = headers[name] if returns else _first_filled_row(table)
+    for index in range(header_index):  # a title line above the header is fine; a row of data is not
+        filled = [cell for cell in table.row(index) if cell is not None and cell.strip()]
+        if len(filled) > 1:
+            raise UnreadableFile(f"row {index + 1} of sheet {name}, above the header on row {header_index + 1}, "
+                                 "holds data; put the header on the first row of the returns")
     return _with_header(table, header_index), header_index + 1
+
+
+def _returns_header_row(table: pl.DataFrame, look_at: int = 20) -> int | None:
+    """Index of the row naming site_code and week_ending among the sheet's first filled rows, if any."""
+    first = _first_filled_row(table)
+    if first is None:
+        return None
+    return next((i for i in range(first, min(first + look_at, table.height)) if _is_returns_header(table, i)), None)
 
 
 def _excel_text(table: pl.DataFrame) -> pl.DataFrame:

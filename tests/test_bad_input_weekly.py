@@ -351,3 +351,20 @@ def test_a_renamed_council_column_in_the_detail_layout_is_named_with_the_missing
                                          f"delayed_days\nDVH,2017-09-07,{MEDWAY},acute,NHS,A,5\n")
     assert [p[:3] for p in problems(result)] == [(1, "la_code", ""), (1, "local_authority", "local_authority")]
     assert problems(result)[0][3] == "required column la_code is missing from the header of this detail-layout file"
+
+
+def test_a_title_line_above_the_header_is_allowed_and_rows_keep_excel_numbers(workspace):
+    path = workspace.inbox_weekly / "med.xlsx"
+    write_workbook(path, {"Return": [(0, ["Medway weekly DToC return"]), (2, SUMMARY_CELLS),
+                                     (3, ["MED", "2017-09-07", 1, 0, 0]), (4, ["MED", "2017-09-14", "x", 0, 0])]})
+    assert [p[:3] for p in problems(check_path(workspace, path))] == [(5, "nhs_days", "x")]
+    write_workbook(path, {"Return": [(0, ["MED", "2017-08-31", 9, 0, 0]), (2, SUMMARY_CELLS),
+                                     (3, ["MED", "2017-09-07", 1, 0, 0])]})
+    assert problems(check_path(workspace, path)) == [(None, "", "", "row 1 of sheet Return, above the header on row 3, "
+                                                      "holds data; put the header on the first row of the returns")]
+
+
+def test_blank_lines_above_a_csv_header_are_skipped_and_rows_keep_their_line_numbers(workspace):
+    result = check(workspace, "gap.csv", f",,,,\r\n\r\n{SUMMARY_HEADER}\r\nMED,2017-09-07,1,0,0\r\nMED,2017-09-14,-2,0,0\r\n")
+    assert problems(result) == [(5, "nhs_days", "-2", "days cannot be negative")]
+    assert problems(check(workspace, "commas.csv", ",,,,\n,,,,\n")) == [(None, "", "", "the file is empty")]
