@@ -19,6 +19,8 @@ SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, and the container of a password-protected workbook
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # the stream an encrypted workbook keeps in that container
+EXCEL_ERRORS = {"NA": "#N/A", "Value": "#VALUE!", "Div0": "#DIV/0!", "Ref": "#REF!", "Name": "#NAME?", "Num": "#NUM!",
+                "Null": "#NULL!"}
 BLANK_HEADER = "\x00column "  # name given to a column whose header cell is blank (followed by its position)
 
 # Header spellings seen in returns, mapped to the contract's column names.
@@ -118,8 +120,8 @@ def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
     try:
         reader = fastexcel.read_excel(str(path))
         # every cell as text, from Excel row 1 (skip_rows=0 keeps leading blank rows, so row numbers match Excel's)
-        sheets = {name: reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-                  for name in reader.sheet_names}
+        sheets = {name: _with_error_cells(reader, name, reader.load_sheet(
+            name, header_row=None, skip_rows=0, dtypes="string").to_polars()) for name in reader.sheet_names}
     except Exception as exc:
         raise UnreadableFile(f"the workbook could not be read: {str(exc).splitlines()[0]}") from None
     sheets = {name: _excel_text(table) for name, table in sheets.items()}
@@ -151,6 +153,22 @@ def _returns_header_row(table: pl.DataFrame, look_at: int = 20) -> int | None:
     if first is None:
         return None
     return next((i for i in range(first, min(first + look_at, table.height)) if _is_returns_header(table, i)), None)
+
+
+def _with_error_cells(reader, sheet: str, table: pl.DataFrame) -> pl.DataFrame:
+    """Excel error cells (#N/A, #VALUE! ...) read as blank; put back what Excel shows, so they are reported as such."""
+    if table.width == 0:
+        return table
+    _, errors = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="int").to_arrow_with_errors()
+    columns = {name: table[name].to_list() for name in table.columns}
+    found = False
+    for error in errors.errors if errors else []:
+        kind = re.search(r"got 'Error\((\w+)\)'", error.detail)
+        row, column = error.position
+        if kind and column < table.width and row < table.height:
+            columns[table.columns[column]][row] = EXCEL_ERRORS.get(kind.group(1), f"#{kind.group(1).upper()}")
+            found = True
+    return pl.DataFrame(columns, schema=table.schema) if found else table
 
 
 def _excel_text(table: pl.DataFrame) -> pl.DataFrame:

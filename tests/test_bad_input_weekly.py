@@ -368,3 +368,19 @@ def test_blank_lines_above_a_csv_header_are_skipped_and_rows_keep_their_line_num
     result = check(workspace, "gap.csv", f",,,,\r\n\r\n{SUMMARY_HEADER}\r\nMED,2017-09-07,1,0,0\r\nMED,2017-09-14,-2,0,0\r\n")
     assert problems(result) == [(5, "nhs_days", "-2", "days cannot be negative")]
     assert problems(check(workspace, "commas.csv", ",,,,\n,,,,\n")) == [(None, "", "", "the file is empty")]
+
+
+def test_an_excel_error_cell_is_reported_as_excel_shows_it_not_as_blank(workspace):
+    import xlsxwriter
+
+    path = workspace.inbox_weekly / "med.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Return")
+    sheet.write_row(0, 0, SUMMARY_CELLS)
+    sheet.write_row(1, 0, ["MED", "2017-09-07"])
+    sheet.write_formula(1, 2, "=NA()", None, "#N/A")
+    sheet.write_formula(1, 3, "=1/0", None, "#DIV/0!")
+    sheet.write_row(1, 4, [0])
+    workbook.close()
+    assert [p[:3] for p in problems(check_path(workspace, path))] == [
+        (2, "nhs_days", "#N/A"), (2, "social_care_days", "#DIV/0!")]
