@@ -2,7 +2,8 @@
 
 Nothing is interpreted here beyond the header: every cell stays text so that validation can
 report the value exactly as it was typed, and `row` is the row number shown by Excel or a text
-editor (the header is row 1).
+editor (the header is the first filled row: blank rows above it are counted, as Excel does).
+In a workbook, the one sheet whose header names site_code and week_ending is read.
 """
 
 from __future__ import annotations

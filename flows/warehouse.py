@@ -123,6 +123,8 @@ def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission
     checked.problems.append(Problem(checked.path.name, None, "", "", f"the warehouse refused this file: {reason}"))
     checked.returns = None
     return record_submission(con, checked, received_at, as_of)
+
+
 def insert_file_record(con, checked: CheckedSubmission, received_at: datetime, as_of: date) -> int:
     file_id = _next_id(con, "submission_files")
     rows = 0 if checked.returns is None else checked.returns.height
