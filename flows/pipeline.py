@@ -73,10 +73,21 @@ def write_errors_csv(path: Path, problems: list[dict]) -> None:
         write_problems(handle, problems)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading ' (so -5 shows as '-5, as typed)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_problems(handle: TextIO, problems: list[dict]) -> None:
+    """The errors.csv of a refused file; no cell starts with a character that makes it a formula."""
     writer = csv.DictWriter(handle, fieldnames=ERRORS_HEADER, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(problems)
+    writer.writerows({name: spreadsheet_safe(value) for name, value in problem.items()} for problem in problems)
 
 
 @task(cache_policy=NO_CACHE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,21 @@ def required_columns(suite_name: str) -> list[str]:
     return [e.column for e in suite.expectations if e.expectation_type == "expect_column_to_exist"]
 
 
+def layout_columns(suite_name: str) -> tuple[list[str], list[str]]:
+    """The columns a layout reads (every column its rules name) and those it keeps but ignores (notes).
+
+    Any other column refuses the file: a council column under a header no layout knows must not
+    be dropped (its residents would be counted as the home council's).
+    """
+    with _GX_LOCK:
+        suite = _gx_context(EXPECTATIONS_ROOT).suites.get(suite_name)
+    named = [e.column for e in suite.expectations if e.expectation_type == "expect_column_to_exist"]
+    for expectation in suite.expectations:
+        named += (expectation.meta or {}).get("column", "").split("+")
+    known = list(dict.fromkeys(c for c in named if c))
+    return known, list((suite.meta or {}).get("ignored_columns", []))
+
+
 def check_submissions(paths: list[Path], reference: Reference, settings: dict, as_of: date,
                       journal: list | None = None) -> list[CheckedSubmission]:
     """Read and validate every file; each comes back accepted (with its returns) or with problems."""
@@ -140,20 +155,32 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
                                            _unrecognised_header_message()))
             continue
         missing = [c for c in required_columns(LAYOUT_SUITES[result.layout]) if c not in raw.cells.columns]
-        if missing:
-            result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
-                                           f"of this {result.layout}-layout file") for c in missing)
+        result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
+                                       f"of this {result.layout}-layout file") for c in missing)
+        known, ignored = layout_columns(LAYOUT_SUITES[result.layout])
+        unknown = [c for c in raw.cells.columns if c not in known and c not in ignored and c != "row"]
+        result.problems.extend(Problem(
+            path.name, 1, c, raw.headers.get(c, c),
+            f"column {c} is not part of the {result.layout} layout ({', '.join(known)}); rename it to one of "
+            "these or delete it (a notes or comments column is kept and ignored)") for c in unknown)
+        if result.problems:
             continue
         if raw.cells.height == 0:
             result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))
             continue
+        raw = replace(raw, cells=raw.cells.drop(ignored, strict=False))
         prepared[result.layout].append((result, prepare_cells(raw, result.layout, reference, settings)))
     for layout, items in prepared.items():
         if items:
             _validate_layout(layout, items, reference, settings, as_of, journal)
     for result, cells in (item for items in prepared.values() for item in items):
         if result.accepted:
-            result.returns = returns_from_cells(cells, result.layout, reference)
+            try:
+                result.returns = returns_from_cells(cells, result.layout, reference)
+            except pl.exceptions.PolarsError as exc:  # passed every rule yet cannot be shaped: refused, never loaded
+                reason = " ".join(str(exc).split())
+                result.problems.append(Problem(result.path.name, None, "", "",
+                                               f"the file passed its checks but could not be read into rows: {reason}"))
     return checked
 
 
@@ -193,8 +220,11 @@ def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, setting
     if layout == "summary":
         if "la_code" not in cells.columns:
             cells = cells.with_columns(pl.lit(None, pl.String).alias("la_code"))
+        # the summary layout's optional la_code: absent or blank means the home council
+        cells = cells.with_columns(pl.col("la_code").fill_null(settings["home_la"]).alias("la_code_std"))
         day_columns = list(SUMMARY_DAY_COLUMNS)
-    else:
+    else:  # the detail layout names the council on every row: a blank one is refused, never defaulted
+        cells = cells.with_columns(pl.col("la_code").alias("la_code_std"))
         if "patients_delayed" not in cells.columns:
             cells = cells.with_columns(pl.lit(None, pl.String).alias("patients_delayed"))
         day_columns = ["delayed_days"]
@@ -205,7 +235,6 @@ def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, setting
         )
     cells = cells.with_columns(
         parse_week_ending().alias("week_ending_date"),
-        pl.col("la_code").fill_null(settings["home_la"]).alias("la_code_std"),
         pl.sum_horizontal(pl.col(c).cast(pl.Float64, strict=False) for c in day_columns).alias("row_days"),
     ).with_columns(
         pl.col("week_ending_date").dt.strftime("%A").alias("week_ending_weekday"),

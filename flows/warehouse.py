@@ -103,14 +103,27 @@ def _now() -> datetime:
 
 def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission, received_at: datetime,
                       as_of: date) -> int:
-    """Write one weekly file's outcome and, when accepted, all its rows, in a single transaction."""
-    with transaction(con):
-        file_id = insert_file_record(con, checked, received_at, as_of)
-        if checked.accepted:
-            insert_return_rows(con, file_id, checked.returns)
-        else:
-            insert_problems(con, "weekly", file_id, checked.problems)
-    return file_id
+    """Write one weekly file's outcome and, when accepted, all its rows, in a single transaction.
+
+    A file that passed validation but that the warehouse refuses (a constraint, a type, a value out
+    of range) loads nothing: it is marked refused with the database's reason, so that it is
+    quarantined like any other refused file and never blocks the other files or later runs.
+    """
+    try:
+        with transaction(con):
+            file_id = insert_file_record(con, checked, received_at, as_of)
+            if checked.accepted:
+                insert_return_rows(con, file_id, checked.returns)
+            else:
+                insert_problems(con, "weekly", file_id, checked.problems)
+        return file_id
+    except duckdb.Error as exc:
+        if not checked.accepted:
+            raise  # recording a refusal failed: the warehouse itself is in trouble
+        reason = " ".join(str(exc).split())
+    checked.problems.append(Problem(checked.path.name, None, "", "", f"the warehouse refused this file: {reason}"))
+    checked.returns = None
+    return record_submission(con, checked, received_at, as_of)
 
 
 def insert_file_record(con, checked: CheckedSubmission, received_at: datetime, as_of: date) -> int:

@@ -46,7 +46,11 @@ def validate_submissions(paths: list[Path], ws: Workspace, settings: dict, as_of
 
 @task(cache_policy=NO_CACHE)
 def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[str]:
-    """Each file in its own transaction; returns the site-weeks that replaced earlier returns."""
+    """Each file in its own transaction; returns the site-weeks that replaced earlier returns.
+
+    A file the warehouse refuses is marked refused (with the database's reason) and quarantined
+    by the next step; the other files load as usual.
+    """
     current = {tuple(row) for row in con.execute(
         "select distinct site_code, week_ending from weekly_return_rows").fetchall()}
     resubmitted = []

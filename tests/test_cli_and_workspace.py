@@ -66,7 +66,8 @@ def test_validate_prints_findings_and_loads_nothing(workspace, capsys):
     code = main(["validate", "--workdir", str(workspace.root), "--as-of", "2017-11-24", str(good), str(bad)])
     out, err = capsys.readouterr()
     assert code == 1
-    assert out.splitlines() == ["file,row,column,value,problem", "bad.csv,3,nhs_days,x,is not a whole number of days"]
+    assert out.splitlines() == ["file,row,column,value,problem", "bad.csv,3,nhs_days,x,is not a whole number of days; "
+                                "write digits only (no decimals or thousands separator or exponent)"]
     assert "# good.csv: summary layout, OK" in err and "# bad.csv: summary layout, REJECTED (1 problem(s))" in err
     assert not workspace.warehouse.exists()
     assert bad.exists() and good.exists()  # validate never moves files

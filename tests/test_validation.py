@@ -200,7 +200,8 @@ def test_xlsx_problem_rows_are_excel_row_numbers(workspace):
 
 def test_blank_lines_are_ignored_and_row_numbers_still_match_the_file(workspace):
     result = check(workspace, "gaps.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\n,,,,\nMED,2017-09-07,x,0,0\n")
-    assert problems(result) == [(4, "nhs_days", "x", "is not a whole number of days")]
+    assert problems(result) == [(4, "nhs_days", "x", "is not a whole number of days; write digits only "
+                                 "(no decimals or thousands separator or exponent)")]
 
 
 def test_many_files_are_validated_together_and_problems_stay_with_their_file(workspace):

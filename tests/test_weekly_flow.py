@@ -49,7 +49,7 @@ def test_demo_quarantines_bad_files_and_loads_the_rest(demo_run):
         assert errors.columns == ["file", "row", "column", "value", "problem"]
         assert errors["file"].unique().to_list() == [name]
     qeqm = pl.read_csv(ws.quarantine / "QEQM_correction_2017-10-10.csv.errors.csv", infer_schema=False)
-    assert ("3", "delayed_days", "-3", "days cannot be negative") in qeqm.select("row", "column", "value", "problem").rows()
+    assert ("3", "delayed_days", "'-3", "days cannot be negative") in qeqm.select("row", "column", "value", "problem").rows()
     assert query(ws, "select count(*) from weekly_return_rows where file_id in "
                      "(select file_id from submission_files where status = 'rejected')") == [(0,)]
     rejected = query(ws, "select file_name, problem_count from submission_files where status = 'rejected' order by 1")
@@ -112,7 +112,7 @@ def test_quarantined_file_is_kept_byte_for_byte_and_the_run_goes_on(workspace):
     assert [a["file"] for a in summary.accepted] == ["good.csv"]
     assert (workspace.quarantine / "bad.csv").read_bytes() == bad_bytes
     assert (workspace.quarantine / "bad.csv.errors.csv").read_text() == (
-        "file,row,column,value,problem\nbad.csv,2,social_care_days,-1,days cannot be negative\n")
+        "file,row,column,value,problem\nbad.csv,2,social_care_days,'-1,days cannot be negative\n")
     assert published(workspace, "weekly_site_summary")["site_code"].to_list() == ["MED"]
 
 
