@@ -172,11 +172,11 @@ def cmd_demo(args) -> int:
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)
-    written = write_sample(ws.inbox_weekly)
+    as_of = args.as_of or DEMO_AS_OF
+    written = write_sample(ws.inbox_weekly, as_of)
     national = write_national_sample(ws.inbox_national)
     print(f"Wrote the Kent sample: {len(written)} weekly returns to {ws.inbox_weekly}, "
           f"{len(national)} national extract to {ws.inbox_national}")
-    as_of = args.as_of or DEMO_AS_OF
     print_summary(run_weekly(ws.root, as_of))
     print_national_summary(run_national(ws.root, as_of))
     print(f"Quarantined files and their reasons: {ws.quarantine}")
