@@ -1,8 +1,9 @@
 -- One row per month with local data: the council's headline figures, as the monthly commentary
 -- states them. The BCF target is the month's trajectory for the council (all providers);
 -- days_against_target = total_days - bcf_target_days (negative: under the target), target_met
--- when total_days <= bcf_target_days; change_total_days = total_days - previous_total_days. complete: every site returned every week of the month;
--- otherwise the figures are "with the data available".
+-- when total_days <= bcf_target_days; change_total_days = total_days - previous_total_days.
+-- complete: every site returned every week of the month; otherwise the figures are "with the
+-- data available".
 with council as (
     select
         month,
