@@ -140,11 +140,14 @@ def _reasons(con, month: str, la_name: str) -> list[str]:
 
 
 def _movers(con, month: str) -> list[str]:
-    rows = _rows(con, "select * from monthly_movers where month = ? and level = 'site'", [month])
+    rows = _rows(con, "select * from monthly_movers where month = ? and level = 'site' "
+                      "order by provider_code, site_code", [month])
     if not rows or all(r["previous_total_days"] is None for r in rows):
         return []
     previous = month_name(rows[0]["previous_month"], False)
     this = month_name(month, False)
+    if not any(r["comparable"] for r in rows):
+        return [f"Sites are compared with {previous} once both months' collections are complete."]
 
     def both(rows: list[dict]) -> str:
         return _listing([f"{r['name']} ({days(r['previous_total_days'])}{' delayed days' if i == 0 else ''} in "
@@ -207,12 +210,17 @@ def _completeness(con, head: dict, month: str) -> list[str]:
     if head["complete"]:
         sentences.append(f"Every site returned every week of {name} ({days(head['returns_received'])} returns).")
     else:
-        short = _rows(con, "select * from monthly_completeness where month = ? and not complete "
+        short = _rows(con, "select * from monthly_completeness where month = ? and weeks_missing > 0 "
                            "order by provider_code, site_code", [month])
-        detail = _listing([f"{r['site_name']} has sent {r['weeks_returned']} of {r['weeks_in_month']}" for r in short])
-        sentences.append(f"The {name} collection is not yet complete ({days(head['returns_received'])} of "
-                         f"{days(head['returns_expected'])} weekly returns): {detail}. The figures above are with the "
-                         "data available.")
+        text = (f"The {name} collection is not yet complete ({days(head['returns_received'])} of "
+                f"{days(head['returns_expected'])} weekly returns)")
+        if short:
+            text += ": " + _listing([f"{r['site_name']} has sent {r['weeks_returned']} of {r['weeks_due']}"
+                                     for r in short])
+        if head["returns_due"] < head["returns_expected"]:
+            text += ("; the month's remaining weeks have not yet ended" if short
+                     else ": every return due so far has arrived, and the month's remaining weeks have not yet ended")
+        sentences.append(text + ". The figures above are with the data available.")
     for r in _rows(con, "select * from suspicious_returns where month = ? order by week_ending, site_code", [month]):
         week = r["week_ending"].strftime("%d %B %Y").lstrip("0")
         if r["check"] == "all_zero":

@@ -163,9 +163,10 @@ def _tiles(con) -> list[dict]:
         c = coverage[0]
         suspicious = (f"; {c['suspicious_returns']} return(s) to confirm" if c["suspicious_returns"] else "")
         tiles.append({"id": "completeness", "title": f"Completeness, {month_name(c['month'])}",
-                      "big": f"{c['returns_received']} of {c['returns_expected']}",
+                      "big": f"{c['returns_received']} of {c['returns_due']}",
                       "data": _data(month=c["month"], measure="tile_returns_received"),
-                      "text": f"weekly returns: {c['coverage']}{suspicious}"})
+                      "text": f"weekly returns due so far ({c['returns_expected']} in the month): "
+                              f"{c['coverage']}{suspicious}"})
     return tiles
 
 

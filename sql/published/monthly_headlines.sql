@@ -2,8 +2,8 @@
 -- states them. The BCF target is the month's trajectory for the council (all providers);
 -- days_against_target = total_days - bcf_target_days (negative: under the target), target_met
 -- when total_days <= bcf_target_days; change_total_days = total_days - previous_total_days.
--- complete: every site returned every week of the month; otherwise the figures are "with the
--- data available".
+-- returns_expected: every site's weeks of the month; returns_due: those ended by as-of. complete:
+-- every site returned every week of the month; otherwise the figures are "with the data available".
 with council as (
     select
         month,
@@ -30,6 +30,7 @@ coverage as (
         count(*) as sites,
         count(*) filter (where complete) as sites_complete,
         sum(weeks_in_month) as returns_expected,
+        sum(weeks_due) as returns_due,
         sum(weeks_returned) as returns_received,
         sum(suspicious_returns) as suspicious_returns
     from monthly_completeness
@@ -68,6 +69,7 @@ select
     coverage.sites,
     coverage.sites_complete,
     coverage.returns_expected,
+    coverage.returns_due,
     coverage.returns_received,
     coverage.suspicious_returns,
     coverage.sites_complete = coverage.sites as complete,
