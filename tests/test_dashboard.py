@@ -204,7 +204,7 @@ def test_the_page_answers_first_tiles_then_the_commentary(rendered):
     published_text = " ".join((rendered["ws"].publish / "commentary_2017-11.md").read_text().split())
     paragraphs = page["commentary"][1:]
     assert len(paragraphs) >= 4 and all(p in published_text for p in paragraphs)
-    assert any("which was missed in November with the data available" in p for p in paragraphs)
+    assert any("which was met in November with the data available: 2,950 delayed days" in p for p in paragraphs)
     assert any("every return due so far has arrived, and the month's remaining weeks have not yet ended" in p
                for p in paragraphs)
 
