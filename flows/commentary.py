@@ -22,6 +22,7 @@ import duckdb
 RAG_PHRASES = {"GREEN": "GREEN (at or under target)", "AMBER": "AMBER (above target)",
                "RED": "RED (above the ceiling)"}
 ORG_WORDS = {"NHS": "the NHS", "Social Care": "social care"}
+DELAY_WORDS = {"NHS": "NHS", "Social Care": "social care"}
 COUNT_WORDS = {1: "one", 2: "two", 3: "three"}
 
 
@@ -198,7 +199,7 @@ def _wholly(con, month: str) -> list[str]:
             other = "NHS" if side == "Social Care" else "Social Care"
             total = before["Total"]
             text += (f", against {days(total['delayed_days'])} delayed days{_people(total['patients_delayed'])} in "
-                     f"{previous}, {days(before[other]['delayed_days'])} of them attributable to {ORG_WORDS[other]}"
+                     f"{previous}, {days(before[other]['delayed_days'])} of them {DELAY_WORDS[other]} delays"
                      f"{_people(before[other]['patients_delayed'])}")
         sentences.append(text + ".")
     return sentences

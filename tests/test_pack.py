@@ -105,7 +105,7 @@ def test_december_reads_like_the_councils_paragraphs(december):
             "132 in December)") in text and "Tunbridge Wells Hospital (294 in November, 87 in December)" in text
     assert "Delayed days rose most at Darent Valley Hospital (580 delayed days in November, 648 in December)" in text
     assert ("Medway Maritime Hospital's delays in December were all attributable to social care: 13 delayed days "
-            "(12 people), against 50 delayed days (18 people) in November, 29 of them attributable to the NHS "
+            "(12 people), against 50 delayed days (18 people) in November, 29 of them NHS delays "
             "(9 people).") in text
     assert ("The December 2017 collection is not yet complete (39 of 40 weekly returns): KMPT older persons wards "
             "has sent 3 of 4. The figures above are with the data available.") in text
