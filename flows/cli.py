@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     def with_workdir(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sub.add_argument("--workdir", default=default_workdir(),
                          help="workspace folder (default ./dtoc-work, or DTOC_WORKDIR)")
+        if sub.prog.split()[-1] != "validate":
+            sub.add_argument("--verbose", "-v", action="store_true",
+                             help="list every published file and where each refused file's problems are")
         return sub
 
     run = with_workdir(commands.add_parser("run", help="process new weekly returns and publish the tables"))
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-def print_summary(summary) -> None:
+def print_summary(summary, verbose: bool = False) -> None:
     print(f"Workspace {summary.workdir}, as of {summary.as_of}")
     print(f"  accepted {len(summary.accepted)} file(s), {len(summary.weeks_loaded)} site-week(s) loaded; "
           f"{summary.already_processed} already processed earlier")
@@ -91,10 +94,10 @@ def print_summary(summary) -> None:
               + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else ""))
         for text in alerts["raised"]:
             print(f"    {text}")
-    print_outputs(summary)
+    print_outputs(summary, verbose)
 
 
-def print_national_summary(summary) -> None:
+def print_national_summary(summary, verbose: bool = False) -> None:
     print(f"National extracts, workspace {summary.workdir}, as of {summary.as_of}")
     print(f"  accepted {len(summary.accepted)} extract(s); {summary.already_processed} already processed earlier")
     for item in summary.accepted:
@@ -103,22 +106,33 @@ def print_national_summary(summary) -> None:
               f"{item['empty_cells']} empty numeric cell(s){unknown}")
     for month in summary.republished_months:
         print(f"  re-published month replaced the earlier publication: {month}")
-    print_outputs(summary)
+    print_outputs(summary, verbose)
 
 
-def print_outputs(summary) -> None:
-    """What both runs share: refused files, the BCF trajectory's state, months reconciled, outputs."""
+def print_outputs(summary, verbose: bool = False) -> None:
+    """What every run ends with: refused files, the BCF trajectory's state, months reconciled, and the
+    dashboard's path; `--verbose` also lists every published file."""
     if summary.quarantined:
-        print(f"  quarantined {len(summary.quarantined)} file(s):")
+        print(f"  quarantined {len(summary.quarantined)} file(s) (problems beside each in quarantine/):")
         for q in summary.quarantined:
             print(f"    {q['file']}: {q['first_problem']}")
-            print(f"      all problems: {q['quarantined_as']}.errors.csv")
+            if verbose:
+                print(f"      all problems: {q['quarantined_as']}.errors.csv")
     for problem in summary.trajectory_problems:
         print(f"  BCF trajectory not used (targets left blank): {problem}")
     print(f"  months reconciled with national data: {', '.join(summary.reconciled_months) or 'none yet'}")
-    print("Published:")
-    for path in summary.published:
-        print(f"  {path}")
+    dashboard = next((path for path in summary.published if path.endswith("index.html")), None)
+    commentaries = [path for path in summary.published if Path(path).name.startswith("commentary_")]
+    print(f"  published {len(summary.published)} file(s) to {Path(summary.workdir) / 'publish'}"
+          + ("" if verbose else " (--verbose lists them)"))
+    if commentaries:
+        print(f"  latest commentary: {commentaries[-1]}")
+    if dashboard:
+        print(f"  dashboard: {dashboard}")
+    if verbose:
+        print("Published:")
+        for path in summary.published:
+            print(f"  {path}")
 
 
 def cmd_run(args) -> int:
@@ -126,7 +140,7 @@ def cmd_run(args) -> int:
     from flows.workspace import open_workspace
 
     open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
-    print_summary(run_weekly(args.workdir, args.as_of, args.alerts))
+    print_summary(run_weekly(args.workdir, args.as_of, args.alerts), args.verbose)
     return EXIT_OK
 
 
@@ -141,7 +155,7 @@ def cmd_backfill(args) -> int:
     print(f"  accepted {len(summary.accepted)} file(s): {summary.site_weeks_loaded} site-week(s), "
           f"{len(summary.national_months_loaded)} national month(s); {summary.already_processed} already processed")
     print(f"  weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: {summary.alerts_raised}")
-    print_outputs(summary)
+    print_outputs(summary, args.verbose)
     return EXIT_OK
 
 
@@ -161,7 +175,7 @@ def cmd_national(args) -> int:
     from flows.workspace import open_workspace
 
     open_workspace(args.workdir).settings()
-    print_national_summary(run_national(args.workdir, args.as_of))
+    print_national_summary(run_national(args.workdir, args.as_of), args.verbose)
     return EXIT_OK
 
 
@@ -172,13 +186,13 @@ def cmd_demo(args) -> int:
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)
-    written = write_sample(ws.inbox_weekly)
+    as_of = args.as_of or DEMO_AS_OF
+    written = write_sample(ws.inbox_weekly, as_of)
     national = write_national_sample(ws.inbox_national)
     print(f"Wrote the Kent sample: {len(written)} weekly returns to {ws.inbox_weekly}, "
           f"{len(national)} national extract to {ws.inbox_national}")
-    as_of = args.as_of or DEMO_AS_OF
-    print_summary(run_weekly(ws.root, as_of))
-    print_national_summary(run_national(ws.root, as_of))
+    print_summary(run_weekly(ws.root, as_of), args.verbose)
+    print_national_summary(run_national(ws.root, as_of), args.verbose)
     print(f"Quarantined files and their reasons: {ws.quarantine}")
     print(f"Warehouse: {ws.warehouse}   Settings: {ws.settings_file}")
     return EXIT_OK

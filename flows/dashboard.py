@@ -1,8 +1,12 @@
-"""The dashboard: `publish/site/index.html`, one self-contained page like the council's weekly dashboard.
+"""The dashboard: `publish/site/index.html`, one self-contained page that answers first.
 
+The page is laid out by the Jinja2 template `flows/templates/dashboard.html` (with its CSS beside
+it); this module only prepares the data: headline tiles (the latest week against the week
+before, each trust's month so far against plan, the KPI, completeness), the drafted commentary,
+then the weekly, monthly, reconciliation, trajectory, SPC, data-quality and download sections.
 Fully offline: charts are Vega-Lite specs rendered to inline SVG by vl-convert, so the page loads
-no script and no CDN. Every figure is read from the published SQL views; this module only lays
-them out (numbers are formatted for display, never recomputed). Each figure cell carries
+no script and no CDN. Every figure is read from the published SQL views (numbers are formatted
+for display, never recomputed here). Each figure cell carries
 `data-site`, `data-week` / `data-month` and `data-measure` so it can be checked against the CSVs.
 Accessible: real table headers and captions, RAG and direction shown in words as well as colour
 or arrows, tables scroll inside their own box on a phone.
@@ -10,14 +14,15 @@ or arrows, tables scroll inside their own box on a phone.
 
 from __future__ import annotations
 
-import html
 import json
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
+import jinja2
 
+from flows.commentary import draft, month_name
 from flows.validate import describe
 
 WEEKLY_MEASURES = (
@@ -31,32 +36,12 @@ RAG_WORDS = {"GREEN": "GREEN: at or under target", "AMBER": "AMBER: above target
 ORG_ORDER = ("NHS", "Social Care", "Both", "Total")
 SPC_CHART_WEEKS = 52
 SPC_CHART_SITES = 40
-
-CSS = """
-body{font-family:Arial,Helvetica,sans-serif;margin:0 auto;max-width:1240px;padding:0 12px;color:#1d1d1d}
-header{border-bottom:4px solid #005eb8;margin-bottom:8px}
-h1{font-size:1.6rem;margin:.6rem 0}
-h2{font-size:1.3rem;margin-top:2rem;border-bottom:1px solid #ccc}
-h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
-nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem 1rem}
-a{color:#005eb8}
-.scroll{overflow-x:auto;max-width:100%;margin-bottom:1rem}
-table{border-collapse:collapse;font-size:.85rem}
-caption{text-align:left;font-weight:bold;padding:.3rem 0}
-th,td{border:1px solid #bbb;padding:.2rem .45rem;text-align:right;white-space:nowrap}
-th[scope=row],td.text{text-align:left}
-thead th{background:#e8eef7}
-tr.total th,tr.total td{font-weight:bold;border-top:2px solid #555}
-.rag{padding:.1rem .4rem;border-radius:3px;font-weight:bold}
-.rag-GREEN{background:#c6efce}.rag-AMBER{background:#ffeb9c}.rag-RED{background:#ffc7ce}
-.breach{background:#ffc7ce}.concerning{background:#ffeb9c}
-.headline{display:flex;flex-wrap:wrap;gap:1rem}
-.headline div{border:1px solid #bbb;padding:.5rem .8rem;min-width:11rem}
-.headline strong{display:block;font-size:1.4rem}
-figure{margin:.5rem 0 1.2rem}
-figure svg{max-width:100%;height:auto}
-.legend{font-size:.85rem;background:#f4f4f4;padding:.4rem .6rem}
-"""
+# NHS "Making Data Count": one fixed colour per kind of variation, the same on every chart.
+SPC_COLOURS = (("common cause", "#a6a6a6"), ("concerning special cause", "#e46c0a"),
+               ("improving special cause", "#00b0f0"))
+STATUS_WORDS = {"breach": "breach: projected above plan", "on_track": "on track"}
+TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("flows", "templates"),
+                               autoescape=jinja2.select_autoescape(["html"]), trim_blocks=False)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -77,28 +62,39 @@ def fmt(value, measure: str = "") -> str:
     return f"{number:,.0f}" if number == round(number) else f"{number:,.1f}"
 
 
-def _e(text) -> str:
-    return html.escape("" if text is None else str(text))
+def _data(**keys) -> dict:
+    return {k.replace("_", "-"): "" if v is None else str(v) for k, v in keys.items()}
 
 
-def _cell(value, measure: str, **keys) -> str:
-    attributes = " ".join(f'data-{k.replace("_", "-")}="{_e(v)}"' for k, v in keys.items())
-    return f'<td {attributes} data-measure="{measure}">{_e(fmt(value, measure))}</td>'
+def _cell(value, measure: str, **keys) -> dict:
+    """A figure cell: the formatted value, and data-* attributes naming what it is."""
+    return {"text": fmt(value, measure), "data": {**_data(**keys), "measure": measure}}
 
 
-def _table(caption: str, head: list[str], body: list[str], cls: str = "") -> str:
-    header = "".join(f'<th scope="col">{_e(h)}</th>' for h in head)
-    return (f'<div class="scroll"><table class="{cls}"><caption>{_e(caption)}</caption>'
-            f"<thead><tr>{header}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+def _text(text, header: bool = False, cls: str | None = "text", **keys) -> dict:
+    return {"text": "" if text is None else str(text), "header": header, "cls": cls, "data": _data(**keys)}
 
 
-def _chart(spec: dict, label: str) -> str:
+def _table(caption: str, head: list[str], rows: list[dict], cls: str = "") -> dict:
+    return {"kind": "table", "caption": caption, "head": head, "rows": rows, "cls": cls}
+
+
+def _row(cells: list[dict], cls: str = "") -> dict:
+    return {"cells": cells, "cls": cls}
+
+
+def _para(text: str, cls: str = "", href: str = "", link_text: str = "") -> dict:
+    return {"kind": "para", "text": text, "cls": cls, "href": href, "link_text": link_text}
+
+
+def _chart(spec: dict, label: str) -> dict:
     import vl_convert
 
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "background": "white", **spec}
     svg = vl_convert.vegalite_to_svg(json.dumps(spec, default=str))
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_e(label)}" ', 1)
-    return f"<figure>{svg}<figcaption>{_e(label)}</figcaption></figure>"
+    # vl-convert's SVG is trusted markup; the label is escaped before it goes into the attribute
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{jinja2.utils.markupsafe.escape(label)}" ', 1)
+    return {"kind": "chart", "svg": svg, "label": label}
 
 
 def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) -> Path:
@@ -107,6 +103,7 @@ def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) 
     la_code, la_name = con.execute("select getvariable('home_la'), coalesce((select la_name from ref_local_authorities "
                                    "where la_code = getvariable('home_la')), getvariable('home_la'))").fetchone()
     sections = [
+        ("commentary", "Commentary", _commentary(con)),
         ("weekly", "Weekly", _weekly(con)),
         ("monthly", "Monthly and KPI", _monthly(con)),
         ("reconciliation", "Local, national and BCF", _reconciliation(con)),
@@ -115,15 +112,10 @@ def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) 
         ("quality", "Data quality and alerts", _quality(con)),
         ("downloads", "Downloads", _downloads(publish)),
     ]
-    nav = "".join(f'<li><a href="#{anchor}">{_e(title)}</a></li>' for anchor, title, _ in sections)
-    body = "".join(f'<section id="{anchor}" aria-labelledby="{anchor}-h"><h2 id="{anchor}-h">{_e(title)}</h2>'
-                   f"{content}</section>" for anchor, title, content in sections)
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Delayed transfers of care: {_e(la_name)}, as of {as_of.isoformat()}</title><style>{CSS}</style>"
-            f'</head><body><header><h1>Delayed transfers of care: {_e(la_name)} ({_e(la_code)})</h1>'
-            f"<p>As of {as_of.strftime('%d %B %Y')}. {_headline(con)}</p></header>"
-            f'<nav aria-label="Sections"><ul>{nav}</ul></nav><main>{body}</main></body></html>')
+    page = TEMPLATES.get_template("dashboard.html").render(
+        la_code=la_code, la_name=la_name, as_of=as_of.isoformat(), as_of_long=as_of.strftime("%d %B %Y"),
+        tiles=_tiles(con),
+        sections=[{"anchor": anchor, "title": title, "blocks": blocks} for anchor, title, blocks in sections])
     target = site_dir / "index.html"
     partial = site_dir / ".index.html.partial"
     partial.write_text(page, encoding="utf-8")
@@ -131,112 +123,166 @@ def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) 
     return target
 
 
-def _headline(con) -> str:
+def _tiles(con) -> list[dict]:
+    """The answers first: the latest week against the week before, each trust's month so far against
+    plan, the KPI and the completeness of the month's collection."""
     latest = con.execute("select max(week_ending) from weekly_site_summary").fetchone()[0]
     if latest is None:
-        return "No weekly returns loaded yet."
-    [week] = _rows(con, "select sum(total_days) as total_days, sum(att_social_care_days) as att_social_care_days "
-                        "from weekly_site_summary where week_ending = ?", [latest])
+        return [{"id": "week", "title": "Latest week", "text": "No weekly returns loaded yet."}]
+    [week] = _rows(con, """
+        select sum(total_days) filter (where week_ending = ?) as total_days,
+               sum(total_days) filter (where week_ending = ? - 7) as previous_total_days,
+               count(*) filter (where week_ending = ? - 7) as previous_sites
+        from weekly_site_summary""", [latest, latest, latest])
+    previous = (f"against {fmt(week['previous_total_days'])} the week before" if week["previous_sites"]
+                else "no return for the week before")
+    tiles = [{"id": "week", "title": f"Week ending {latest.strftime('%d %B %Y')}", "big": fmt(week["total_days"]),
+              "big_id": "headline-total", "data": _data(week=latest, measure="headline_total_days"),
+              "text": f"delayed days across the sites, {previous}"}]
+    plan = _rows(con, """
+        select status.*, providers.provider_name from trajectory_status as status
+        join (select provider_code, min(provider_name) as provider_name from ref_sites group by provider_code)
+            as providers using (provider_code)
+        where month = (select max(month) from trajectory_status) order by provider_code""")
+    if plan:
+        tiles.append({"id": "plan", "title": f"{month_name(plan[0]['month'])} so far against plan",
+                      "entries": [{"label": r["provider_name"],
+                                 "value": f"{fmt(r['mtd_days'])} of {fmt(r['mtd_planned_days'])} planned to date",
+                                 "status": r["status"], "status_words": STATUS_WORDS[r["status"]],
+                                 "data": _data(provider=r["provider_code"], month=r["month"], measure="tile_mtd_days")}
+                                for r in plan]})
     kpi = _rows(con, "select * from kpi_monthly order by month desc limit 1")
-    text = (f'Week ending {latest.strftime("%d %B %Y")}: <strong id="headline-total" data-week="{latest}">'
-            f'{_e(fmt(week["total_days"]))}</strong> delayed days across the sites.')
     if kpi:
-        text += (f' {kpi[0]["month"]} so far: {_e(fmt(kpi[0]["pct_att_social_care"], "pct"))} attributable to social '
-                 f'care, <span class="rag rag-{kpi[0]["rag"]}">{_e(RAG_WORDS.get(kpi[0]["rag"], ""))}</span>.')
-    return text
+        tiles.append({"id": "kpi", "title": f"KPI, {month_name(kpi[0]['month'])}",
+                      "big": fmt(kpi[0]["pct_att_social_care"], "pct") or "no delays",
+                      "data": _data(month=kpi[0]["month"], measure="tile_pct_att_social_care"),
+                      "text": f"attributable to social care: {RAG_WORDS.get(kpi[0]['rag'], 'no RAG')}",
+                      "rag": kpi[0]["rag"]})
+    coverage = _rows(con, "select * from monthly_headlines order by month desc limit 1")
+    if coverage:
+        c = coverage[0]
+        suspicious = (f"; {c['suspicious_returns']} return(s) to confirm" if c["suspicious_returns"] else "")
+        tiles.append({"id": "completeness", "title": f"Completeness, {month_name(c['month'])}",
+                      "big": f"{c['returns_received']} of {c['returns_due']}",
+                      "data": _data(month=c["month"], measure="tile_returns_received"),
+                      "text": f"weekly returns due so far ({c['returns_expected']} in the month): "
+                              f"{c['coverage']}{suspicious}"})
+    return tiles
 
 
-def _weekly(con) -> str:
+def _commentary(con) -> list[dict]:
+    month = con.execute("select max(month) from monthly_headlines").fetchone()[0]
+    if month is None:
+        return [_para("No weekly returns loaded yet.")]
+    blocks = [_para(f"Drafted from the published tables for {month_name(month)} "
+                    f"(commentary_{month}.md; every figure is in the CSVs).", "legend",
+                    f"../commentary_{month}.md", "Open the commentary")]
+    for heading, sentences in draft(con, month):
+        blocks += [{"kind": "h3", "text": heading}, _para(" ".join(sentences))]
+    return blocks
+
+
+def _weekly(con) -> list[dict]:
     weeks = [r["week_ending"] for r in _rows(con, "select distinct week_ending from weekly_site_summary "
                                                   "order by week_ending desc limit 12")][::-1]
     if not weeks:
-        return "<p>No weekly returns loaded yet.</p>"
+        return [_para("No weekly returns loaded yet.")]
     rows = _rows(con, "select * from weekly_site_summary where week_ending >= ? order by provider_code, site_code, "
                       "week_ending", [weeks[0]])
     sites: dict[str, list[dict]] = {}
     for row in rows:
         sites.setdefault(row["site_code"], []).append(row)
     head = ["Measure", *[w.strftime("%d/%m/%y") for w in weeks]]
-    parts = ['<p class="legend">Direction of travel uses the council\'s key: \u2191 means delayed days '
-             '<strong>decreased</strong> on the week before, \u2193 means they increased, \u2194 that they stayed the '
-             'same. Each arrow is followed by the word.</p>']
+    blocks = [_para("Direction of travel uses the council's key: \u2191 means delayed days decreased on the week "
+                    "before, \u2193 means they increased, \u2194 that they stayed the same. Each arrow is followed "
+                    "by the word.", "legend")]
     for site_code, site_rows in sites.items():
         by_week = {r["week_ending"]: r for r in site_rows}
         body = []
         for measure, label in (*WEEKLY_MEASURES, ("avg_12wk_total_days", "12-week average total")):
-            cells = "".join(_cell(by_week[w][measure], measure, site=site_code, week=w) if w in by_week
-                            else "<td>not sent</td>" for w in weeks)
-            body.append(f'<tr><th scope="row">{_e(label)}</th>{cells}</tr>')
-        arrows = "".join(
-            f'<td data-site="{site_code}" data-week="{w}" data-measure="direction">'
-            f'{DIRECTION[by_week[w]["direction"]][0]} {DIRECTION[by_week[w]["direction"]][1]}</td>'
-            if w in by_week and by_week[w]["direction"] else "<td></td>" for w in weeks)
-        body.append(f'<tr><th scope="row">Direction of travel</th>{arrows}</tr>')
+            body.append(_row([_text(label, header=True, cls=None)]
+                             + [_cell(by_week[w][measure], measure, site=site_code, week=w) if w in by_week
+                                else _text("not sent", cls=None) for w in weeks]))
+        arrows = [{"text": " ".join(DIRECTION[by_week[w]["direction"]]),
+                   "data": {**_data(site=site_code, week=w), "measure": "direction"}}
+                  if w in by_week and by_week[w]["direction"] else _text("", cls=None) for w in weeks]
+        body.append(_row([_text("Direction of travel", header=True, cls=None), *arrows]))
         first = site_rows[0]
-        parts.append(_table(f"{first['site_name']} ({site_code}), {first['provider_code']}", head, body))
+        blocks.append(_table(f"{first['site_name']} ({site_code}), {first['provider_code']}", head, body))
     makeup = _rows(con, "select * from weekly_social_care_makeup where week_ending >= ? order by site_code, week_ending",
                    [weeks[0]])
     by_site: dict[str, dict] = {}
     for row in makeup:
         by_site.setdefault(row["site_code"], {})[row["week_ending"]] = row["pct_of_social_care_days"]
-    body = [f'<tr><th scope="row">{_e(site)}</th>'
-            + "".join(_cell(values.get(w), "pct_of_social_care_days", site=site, week=w) for w in weeks) + "</tr>"
-            for site, values in by_site.items()]
-    parts.append(_table("% make-up of days attributed to social care, by site", ["Site", *head[1:]], body))
-    return "".join(parts)
+    body = [_row([_text(site, header=True)] + [_cell(values.get(w), "pct_of_social_care_days", site=site, week=w)
+                                               for w in weeks]) for site, values in by_site.items()]
+    blocks.append(_table("% make-up of days attributed to social care, by site", ["Site", *head[1:]], body))
+    return blocks
 
 
-def _monthly(con) -> str:
+def _monthly(con) -> list[dict]:
     kpi = _rows(con, "select * from kpi_monthly order by month")
-    body = [f'<tr><th scope="row">{_e(r["month"])}</th>{_cell(r["pct_att_social_care"], "pct_att_social_care", month=r["month"])}'
-            f'<td>{_e(fmt(r["target_pct"], "pct"))}</td><td><span class="rag rag-{_e(r["rag"])}" data-month="{_e(r["month"])}"'
-            f' data-measure="rag">{_e(RAG_WORDS.get(r["rag"], "no delays"))}</span></td></tr>' for r in kpi]
-    parts = [_table("KPI: % of delayed days attributable to adult social care (incl. share of joint); lower is better",
-                    ["Month", "% attributable", "Target", "RAG"], body)]
+    body = [_row([_text(r["month"], header=True, cls=None), _cell(r["pct_att_social_care"], "pct_att_social_care",
+                                                                  month=r["month"]),
+                  _text(fmt(r["target_pct"], "pct"), cls=None),
+                  {"text": RAG_WORDS.get(r["rag"], "no delays"), "rag": r["rag"],
+                   "span_data": {**_data(month=r["month"]), "measure": "rag"}}]) for r in kpi]
+    blocks = [_table("KPI: % of delayed days attributable to adult social care (incl. share of joint); lower is better",
+                     ["Month", "% attributable", "Target", "RAG"], body)]
+    incomplete = _rows(con, "select month, returns_received, returns_expected from monthly_headlines "
+                            "where not complete order by month")
+    if incomplete:
+        blocks.append(_para("With the data available: " + "; ".join(
+            f"{r['month']} has {r['returns_received']} of {r['returns_expected']} weekly returns" for r in incomplete)
+            + ". Its figures will change as the rest arrive.", "legend"))
     measures = ("nhs_days", "social_care_days", "both_days", "att_social_care_days", "total_days", "pct_att_social_care")
     head = ["Month", "Trust", "NHS", "Social care", "Both", "Attributed to SC", "Total", "% attributable"]
     rows = _rows(con, "select * from monthly_provider_summary order by month, provider_code")
-    body = [f'<tr><td class="text">{_e(r["month"])}</td><th scope="row">{_e(r["provider_name"])}</th>'
-            + "".join(_cell(r[m], m, provider=r["provider_code"], month=r["month"]) for m in measures) + "</tr>"
-            for r in rows]
-    parts.append(_table("Monthly delayed days by trust (council's residents)", head, body))
+    body = [_row([_text(r["month"]), _text(r["provider_name"], header=True, cls=None)]
+                 + [_cell(r[m], m, provider=r["provider_code"], month=r["month"]) for m in measures]) for r in rows]
+    blocks.append(_table("Monthly delayed days by trust (council's residents)", head, body))
     rows = _rows(con, "select * from monthly_site_summary order by month, provider_code, site_code")
-    body = [f'<tr><td class="text">{_e(r["month"])}</td><th scope="row">{_e(r["site_name"])}</th>'
-            + "".join(_cell(r[m], m, site=r["site_code"], month=r["month"]) for m in measures) + "</tr>" for r in rows]
-    parts.append(_table("Monthly delayed days by site", ["Month", "Site", *head[2:]], body))
-    return "".join(parts)
+    body = [_row([_text(r["month"]), _text(r["site_name"], header=True, cls=None)]
+                 + [_cell(r[m], m, site=r["site_code"], month=r["month"]) for m in measures]) for r in rows]
+    blocks.append(_table("Monthly delayed days by site", ["Month", "Site", *head[2:]], body))
+    return blocks
 
 
-def _reconciliation(con) -> str:
+def _reconciliation(con) -> list[dict]:
     months = [r["month"] for r in _rows(con, "select distinct month from reconciliation order by month")]
     if not months:
-        return "<p>No national data yet: the reconciliation appears when NHS England's extract for a month arrives.</p>"
+        return [_para("No national data yet: the reconciliation appears when NHS England's extract for a month "
+                      "arrives.")]
     month = months[-1]
     rows = _rows(con, "select * from reconciliation where month = ? order by list_position(?, responsible_org), "
                       "provider_code = 'Total', provider_code = 'OUT_OF_AREA', provider_code", [month, list(ORG_ORDER)])
     measures = ("local_days", "national_days", "national_provider_days", "bcf_target_days", "local_minus_target",
                 "national_minus_target", "national_minus_local")
-    body = []
-    for r in rows:
-        name = "All providers" if r["provider_code"] == "Total" else r["provider_name"]
-        total = ' class="total"' if r["provider_code"] == "Total" else ""
-        body.append(f'<tr{total}><td class="text">{_e(r["responsible_org"])}</td><th scope="row">{_e(name)}</th>'
-                    + "".join(_cell(r[m], m, provider=r["provider_code"], org=r["responsible_org"]) for m in measures)
-                    + "</tr>")
-    parts = [_table(f"{month}: local count, national figure and BCF target by provider and responsible organisation",
-                    ["Responsible", "Provider", "Local", "National (our residents)", "National (all residents)",
-                     "BCF target", "Local - target", "National - target", "National - local"], body)]
-    gap = _rows(con, "select component, days from gap_decomposition where month = ? "
-                     "order by list_position(['local', 'national_only', 'residual', 'national'], component)", [month])
+    body = [_row([_text(r["responsible_org"]),
+                  _text("All providers" if r["provider_code"] == "Total" else r["provider_name"], header=True, cls=None)]
+                 + [_cell(r[m], m, provider=r["provider_code"], org=r["responsible_org"]) for m in measures],
+                 "total" if r["provider_code"] == "Total" else "") for r in rows]
+    blocks = [_table(f"{month}: local count, national figure and BCF target by provider and responsible organisation",
+                     ["Responsible", "Provider", "Local", "National (our residents)", "National (all residents)",
+                      "BCF target", "Local - target", "National - target", "National - local"], body)]
+    # a waterfall: the local count and the national figure stand on zero, each part of the gap on the last
+    gap = _rows(con, """
+        with placed as (
+            select component, days, list_position(['local', 'national_only', 'residual', 'national'], component) as n,
+                   coalesce(sum(days) filter (where component != 'national') over (
+                       order by list_position(['local', 'national_only', 'residual', 'national'], component)
+                       rows between unbounded preceding and 1 preceding), 0) as running
+            from gap_decomposition where month = ?
+        )
+        select component, days,
+               case when component in ('local', 'national') then 0 else running end as bar_start,
+               case when component in ('local', 'national') then days else running + days end as bar_end
+        from placed order by n""", [month])
     labels = {"local": "Local count", "national_only": "Residents at other providers",
               "residual": "Validation and timing", "national": "National figure"}
-    bars, running = [], 0.0
-    for item in gap:
-        days = float(item["days"])
-        start, end = (0.0, days) if item["component"] in ("local", "national") else (running, running + days)
-        running = end if item["component"] != "national" else running
-        bars.append({"component": labels[item["component"]], "start": start, "end": end, "days": days})
-    parts.append(_chart({
+    bars = [{"component": labels[g["component"]], "days": float(g["days"]), "start": float(g["bar_start"]),
+             "end": float(g["bar_end"])} for g in gap]
+    blocks.append(_chart({
         "title": f"Why the national figure differs from the local count, {month}", "width": 520, "height": 240,
         "data": {"values": bars}, "mark": {"type": "bar", "tooltip": True},
         "encoding": {"x": {"field": "component", "type": "nominal", "sort": None, "title": None,
@@ -251,31 +297,33 @@ def _reconciliation(con) -> str:
     for r in rates:
         by_measure.setdefault(r["measure"], {"target": r["national_target_per_100k_per_day"]})[r["source"]] = \
             r["rate_per_100k_per_day"]
-    body = [f'<tr><th scope="row">{_e(m)}</th>' + "".join(_cell(v.get(s), "rate_per_100k", measure_name=m, source=s)
-            for s in ("local", "national", "bcf_target", "target")) + "</tr>" for m, v in by_measure.items()]
-    parts.append(_table(f"{month}: delayed days per day per 100,000 aged 18+, against the national targets",
-                        ["Measure", "Local", "National", "BCF target", "National target"], body))
-    return "".join(parts)
+    body = [_row([_text(m, header=True, cls=None)] + [_cell(v.get(s), "rate_per_100k", measure_name=m, source=s)
+                                                      for s in ("local", "national", "bcf_target", "target")])
+            for m, v in by_measure.items()]
+    blocks.append(_table(f"{month}: delayed days per day per 100,000 aged 18+, against the national targets",
+                         ["Measure", "Local", "National", "BCF target", "National target"], body))
+    return blocks
 
 
-def _trajectories(con) -> str:
+def _trajectories(con) -> list[dict]:
     month = con.execute("select max(month) from trajectory_status").fetchone()[0]
     if month is None:
-        return "<p>No BCF trajectory for these months.</p>"
+        return [_para("No BCF trajectory for these months.")]
     rows = _rows(con, "select * from trajectory_status where month = ? order by provider_code", [month])
     measures = ("planned_days", "mtd_days", "mtd_planned_days", "projected_days")
-    body = [f'<tr class="{"breach" if r["status"] == "breach" else ""}"><th scope="row">{_e(r["provider_code"])}</th>'
-            + "".join(_cell(r[m], m, provider=r["provider_code"], month=month) for m in measures)
-            + f'<td>{"Breach: projected above plan" if r["status"] == "breach" else "On track"}</td></tr>' for r in rows]
-    parts = [_table(f"{month}: month to date against the BCF trajectory ({rows[0]['periods_to_date']} of "
-                    f"{rows[0]['periods_in_month']} periods)", ["Trust", "Planned (month)", "Month to date",
-                                                                 "Planned to date", "Projected", "Status"], body)]
+    body = [_row([_text(r["provider_code"], header=True, cls=None)]
+                 + [_cell(r[m], m, provider=r["provider_code"], month=month) for m in measures]
+                 + [_text("Breach: projected above plan" if r["status"] == "breach" else "On track", cls=None)],
+                 "breach" if r["status"] == "breach" else "") for r in rows]
+    blocks = [_table(f"{month}: month to date against the BCF trajectory ({rows[0]['periods_to_date']} of "
+                     f"{rows[0]['periods_in_month']} periods)", ["Trust", "Planned (month)", "Month to date",
+                                                                  "Planned to date", "Projected", "Status"], body)]
     burn = _rows(con, "select * from trajectory_burnup where month = ? order by provider_code, week_ending", [month])
     if burn:
         values = [{"trust": b["provider_code"], "week": str(b["week_ending"]), "series": series,
                    "days": float(b[column])} for b in burn
                   for series, column in (("delayed days to date", "cumulative_days"), ("plan to date", "planned_to_date"))]
-        parts.append(_chart({
+        blocks.append(_chart({
             "title": f"Burn-up by trust, {month}: delayed days to date against the pro-rata plan",
             "data": {"values": values},
             "facet": {"field": "trust", "type": "nominal", "title": None}, "columns": 4,
@@ -285,17 +333,20 @@ def _trajectories(con) -> str:
                 "color": {"field": "series", "type": "nominal", "title": None},
                 "strokeDash": {"field": "series", "type": "nominal", "title": None}}}},
             f"Burn-up charts for {len({b['provider_code'] for b in burn})} trusts in {month}"))
-    return "".join(parts)
+    return blocks
 
 
-def _spc(con) -> str:
-    rows = _rows(con, "select * from spc_signals order by site_code, week_ending")
+def _spc(con) -> list[dict]:
+    # a count cannot fall below zero: the lower limit is drawn no lower than 0
+    rows = _rows(con, "select site_code, week_ending, total_days, mean, greatest(lower_limit, 0) as lower_limit, "
+                      "upper_limit, signal, concerning from spc_signals order by site_code, week_ending")
     if not rows:
-        return "<p>No weekly returns loaded yet.</p>"
-    parts = ['<p class="legend">XmR charts of weekly total delayed days: the mean and the process limits '
-             '(mean \u00b1 2.66 \u00d7 the mean moving range, over every reported week). The charts show the last '
-             f'{SPC_CHART_WEEKS} weeks. Points with a special cause are marked and listed; for delays, upward signals '
-             'are concerning.</p>']
+        return [_para("No weekly returns loaded yet.")]
+    blocks = [{"kind": "spc_key", "colours": SPC_COLOURS, "text":
+               "XmR charts of weekly total delayed days: the mean and the process limits (mean \u00b1 2.66 \u00d7 "
+               f"the mean moving range, over every reported week; the lower limit no lower than zero). The charts "
+               f"show the last {SPC_CHART_WEEKS} weeks. Points are coloured as in NHS Making Data Count, the same "
+               "on every chart; for delays, upward signals are concerning:"}]
     sites: dict[str, list[dict]] = {}
     for row in rows:
         sites.setdefault(row["site_code"], []).append(row)
@@ -305,25 +356,29 @@ def _spc(con) -> str:
         recent = {site: [p for p in points[-12:] if p["signal"]] for site, points in sites.items()}
         ranked = sorted((site for site in sites if recent[site]),
                         key=lambda site: (not any(p["concerning"] for p in recent[site]), site))[:SPC_CHART_SITES]
-        parts.append(f'<p>{len(sites)} sites: charted below are the {len(ranked)} whose last 12 weeks show a special '
-                     f"cause (concerning ones first, at most {SPC_CHART_SITES}); every site's points are in "
-                     '<a href="../spc_signals.csv">spc_signals.csv</a>.</p>')
+        blocks.append(_para(f"{len(sites)} sites: charted below are the {len(ranked)} whose last 12 weeks show a "
+                            f"special cause (concerning ones first, at most {SPC_CHART_SITES}); every site's points "
+                            "are in", "", "../spc_signals.csv", "spc_signals.csv"))
         sites = {site: sites[site] for site in ranked}
+    domain = [name for name, _ in SPC_COLOURS]
+    colours = [colour for _, colour in SPC_COLOURS]
     for site, points in sites.items():
         values = [{"week": str(p["week_ending"]), "days": p["total_days"], "signal": p["signal"] or "none",
+                   "variation": (domain[1] if p["concerning"] else domain[2]) if p["signal"] else domain[0],
                    "mean": p["mean"], "lower": p["lower_limit"], "upper": p["upper_limit"]}
                   for p in points[-SPC_CHART_WEEKS:]]
         signals = [p for p in points if p["signal"]]
-        parts.append(_chart({
+        blocks.append(_chart({
             "title": f"{site}: weekly total delayed days", "width": 520, "height": 160, "data": {"values": values},
             "layer": [
                 {"mark": {"type": "line", "color": "#555"}, "encoding": {
                     "x": {"field": "week", "type": "temporal", "title": "week ending"},
                     "y": {"field": "days", "type": "quantitative", "title": "days"}}},
-                {"mark": {"type": "point", "filled": True, "size": 50}, "encoding": {
+                {"mark": {"type": "point", "filled": True, "size": 60}, "encoding": {
                     "x": {"field": "week", "type": "temporal"}, "y": {"field": "days", "type": "quantitative"},
-                    "shape": {"field": "signal", "type": "nominal", "title": "signal"},
-                    "color": {"field": "signal", "type": "nominal", "title": "signal"}}},
+                    "color": {"field": "variation", "type": "nominal", "title": "variation",
+                              "scale": {"domain": domain, "range": colours}},
+                    "tooltip": [{"field": "week"}, {"field": "days"}, {"field": "signal"}]}},
                 *({"mark": {"type": "rule", "strokeDash": dash, "color": "#005eb8"},
                    "encoding": {"y": {"field": field, "aggregate": "mean", "type": "quantitative"}}}
                   for field, dash in (("mean", [1, 0]), ("lower", [4, 4]), ("upper", [4, 4])))]},
@@ -331,15 +386,15 @@ def _spc(con) -> str:
             f"{fmt(points[0]['upper_limit'])}; " + (f"{len(signals)} point(s) with a special cause" if signals
                                                      else "no special cause")))
         if signals:
-            items = "".join(f'<li class="{"concerning" if p["concerning"] else ""}" data-site="{site}" '
-                            f'data-week="{p["week_ending"]}">{p["week_ending"].strftime("%d/%m/%y")}: '
-                            f'{_e(p["total_days"])} days, {_e(p["signal"].replace(";", ", "))}'
-                            f'{" (concerning)" if p["concerning"] else ""}</li>' for p in signals)
-            parts.append(f"<ul>{items}</ul>")
-    return "".join(parts)
+            blocks.append({"kind": "list", "items": [
+                {"text": f"{p['week_ending'].strftime('%d/%m/%y')}: {p['total_days']} days, "
+                         f"{p['signal'].replace(';', ', ')}{' (concerning)' if p['concerning'] else ''}",
+                 "cls": "concerning" if p["concerning"] else "", "data": _data(site=site, week=p["week_ending"])}
+                for p in signals]})
+    return blocks
 
 
-def _quality(con) -> str:
+def _quality(con) -> list[dict]:
     files = _rows(con, """
         select 'weekly' as source, file_name, problem_count, processed_at from submission_files where status = 'rejected'
         union all
@@ -351,26 +406,51 @@ def _quality(con) -> str:
     first = {}
     for p in problems:
         first.setdefault(p["file_name"], p)
-    body = [f'<tr><th scope="row" class="text">{_e(f["file_name"])}</th><td class="text">{_e(f["source"])}</td>'
-            f'<td data-file="{_e(f["file_name"])}" data-measure="problem_count">{f["problem_count"]}</td>'
-            f'<td class="text">{_e(_describe(first.get(f["file_name"])))}</td>'
-            f'<td class="text"><a href="../../quarantine/{_e(f["file_name"])}.errors.csv">all problems</a></td></tr>'
+    body = [_row([_text(f["file_name"], header=True), _text(f["source"]),
+                  {"text": str(f["problem_count"]), "data": {**_data(file=f["file_name"]), "measure": "problem_count"}},
+                  _text(_describe(first.get(f["file_name"]))),
+                  {**_text("all problems"), "href": f"../../quarantine/{quote(f['file_name'])}.errors.csv"}])
             for f in files]
-    parts = [_table("Files refused (kept in quarantine/ with their reasons)",
-                    ["File", "Source", "Problems", "First problem", "Details"], body) if body
-             else "<p>No file has been refused.</p>"]
+    blocks = [_table("Files refused (kept in quarantine/ with their reasons)",
+                     ["File", "Source", "Problems", "First problem", "Details"], body) if body
+              else _para("No file has been refused.")]
+    suspicious = _rows(con, "select * from suspicious_returns order by week_ending desc, provider_code, site_code")
+    checks = {"all_zero": "all zeros against a site that usually reports delays",
+              "far_outside_limits": "far outside the site's process limits"}
+    blocks.append({"kind": "h3", "text": "Returns to confirm with the sites"})
+    blocks.append(_table(
+        "Suspicious returns: all zeros from a site whose previous twelve weeks averaged 7 or more days a week, or a "
+        "week far outside its SPC limits", ["Site", "Week ending", "Check", "Total days", "Previous 12-week average",
+                                            "Lower limit", "Upper limit"],
+        [_row([_text(r["site_name"], header=True), _text(r["week_ending"].strftime("%d/%m/%Y")),
+               {**_text(checks[r["check"]]), "data": {**_data(site=r["site_code"], week=r["week_ending"]),
+                                                      "measure": "suspicious_check"}},
+               _cell(r["total_days"], "suspicious_total_days", site=r["site_code"], week=r["week_ending"]),
+               _cell(r["avg_previous_12wk_total_days"], "avg_previous_12wk_total_days", site=r["site_code"],
+                     week=r["week_ending"]),
+               _cell(r["lower_limit"], "lower_limit", site=r["site_code"], week=r["week_ending"]),
+               _cell(r["upper_limit"], "upper_limit", site=r["site_code"], week=r["week_ending"])])
+         for r in suspicious]) if suspicious else _para("No return looks suspicious."))
+    done = _rows(con, "select * from monthly_completeness where month = (select max(month) from monthly_headlines) "
+                      "and not complete order by provider_code, site_code")
+    if done:
+        blocks.append(_table(f"Collections not yet complete, {done[0]['month']}",
+                             ["Site", "Weeks in month", "Ended by as-of", "Returned", "Missing"],
+                             [_row([_text(r["site_name"], header=True)]
+                                   + [_cell(r[m], m, site=r["site_code"], month=r["month"])
+                                      for m in ("weeks_in_month", "weeks_due", "weeks_returned", "weeks_missing")])
+                              for r in done]))
     alerts = _rows(con, "select * from alerts order by raised_as_of desc, event, dedup_key")
     missing = [a for a in alerts if a["event"] == "submission.missing"]
-    parts.append("<h3>Missing returns</h3>" + (
-        "<ul>" + "".join(f"<li>{_e(a['text'])}</li>" for a in missing) + "</ul>" if missing
-        else "<p>Every site sent its return for the latest completed week.</p>"))
-    body = [f'<tr><td class="text">{_e(a["raised_as_of"])}</td><td class="text">{_e(a["event"])}</td>'
-            f'<td class="text" style="white-space:normal;min-width:20rem">{_e(a["text"])}</td>'
-            f'<td class="text" data-measure="delivery_state">{_e(a["delivery_state"])}</td><td>{a["attempts"]}</td></tr>'
+    blocks.append({"kind": "h3", "text": "Missing returns"})
+    blocks.append({"kind": "list", "items": [{"text": a["text"]} for a in missing]} if missing
+                  else _para("Every site sent its return for the latest completed week."))
+    body = [_row([_text(a["raised_as_of"]), _text(a["event"]), _text(a["text"], cls="text wrap"),
+                  {**_text(a["delivery_state"]), "data": {"measure": "delivery_state"}}, _text(a["attempts"], cls=None)])
             for a in alerts]
-    parts.append(_table("Alerts and their delivery", ["Raised (as of)", "Event", "Alert", "Delivery", "Attempts"], body)
-                 if body else "<p>No alerts raised.</p>")
-    return "".join(parts)
+    blocks.append(_table("Alerts and their delivery", ["Raised (as of)", "Event", "Alert", "Delivery", "Attempts"], body)
+                  if body else _para("No alerts raised."))
+    return blocks
 
 
 def _describe(problem: dict | None) -> str:
@@ -380,26 +460,26 @@ def _describe(problem: dict | None) -> str:
                      "column": problem["column_name"], "value": problem["value"], "problem": problem["problem"]})
 
 
-def _downloads(publish: Path) -> str:
-    files = sorted(p.name for p in publish.iterdir() if p.is_file() and p.suffix in (".csv", ".xlsx")
+def _downloads(publish: Path) -> list[dict]:
+    files = sorted(p.name for p in publish.iterdir() if p.is_file() and p.suffix in (".csv", ".xlsx", ".md")
                    and not p.name.startswith("."))
-    items = "".join(f'<li><a href="../{_e(name)}">{_e(name)}</a></li>' for name in files)
-    return f"{_data_docs(publish / 'data_docs')}<h3>Published tables and reports</h3><ul>{items}</ul>"
+    return [*_data_docs(publish / "data_docs"), {"kind": "h3", "text": "Published tables and reports"},
+            {"kind": "links", "items": [{"text": name, "href": f"../{quote(name)}"} for name in files]}]
 
 
-def _data_docs(docs: Path) -> str:
+def _data_docs(docs: Path) -> list[dict]:
     """Links to the Great Expectations Data Docs pages of the last run's validations."""
     manifest = docs / "last_run.json"
     if not manifest.exists():
-        return ""
+        return []
     rows = []
     for item in json.loads(manifest.read_text(encoding="utf-8")):
         outcome = "passed" if item["success"] else "failed: at least one file was refused"
         files = ", ".join(item["files"])
-        rows.append(f'<tr><th scope="row"><a href="../data_docs/{quote(item["page"])}">{_e(item["suite"])}</a></th>'
-                    f'<td class="text">{_e(item["run"])}</td><td class="text" data-measure="validation">{_e(outcome)}</td>'
-                    f'<td class="text" style="white-space:normal;min-width:16rem">{_e(files[:300])}'
-                    f'{"..." if len(files) > 300 else ""}</td></tr>')
-    return (_table("Great Expectations Data Docs: the last run's validations", ["Suite", "Run", "Outcome", "Files"],
-                   rows) + '<p><a href="../data_docs/index.html">All Data Docs</a> (the index page needs internet '
-                           "access for its styles and listing; the validation pages above work offline).</p>")
+        rows.append(_row([{"text": item["suite"], "header": True, "href": f"../data_docs/{quote(item['page'])}"},
+                          _text(item["run"]), {**_text(outcome), "data": {"measure": "validation"}},
+                          _text(files[:300] + ("..." if len(files) > 300 else ""), cls="text wrap")]))
+    return [_table("Great Expectations Data Docs: the last run's validations", ["Suite", "Run", "Outcome", "Files"],
+                   rows),
+            _para("The index page needs internet access for its styles and listing; the validation pages above work "
+                  "offline:", "", "../data_docs/index.html", "All Data Docs")]

@@ -19,6 +19,9 @@ import polars as pl
 
 SEED = Path(__file__).parent / "demo_data" / "seed_weekly_site_days.csv"
 DEMO_AS_OF = date(2017, 11, 24)
+# `dtoc demo --as-of 2017-12-29` runs the sample on to the end of December (the monthly pack's
+# December, like the council's March 2018 dashboard commentary).
+DECEMBER_AS_OF = date(2017, 12, 29)
 KENT, MEDWAY = "E10000016", "E06000035"
 DASHBOARD_SITES = {"DVH": "DVH", "MED": "MED", "KCH": "KCH", "QEQM": "QEQM", "WHH": "WHH", "MAID": "MAID",
                    "TWH": "TWH", "Communities": "KCHFT", "KMPT": "KMPT"}
@@ -29,10 +32,35 @@ VCNK_WEEKS = {  # week_ending: (nhs, social care, both)
 }
 # How each organisation's days are spread over national reasons in the detail layout.
 REASON_SPLIT = {"NHS": ("C", "A"), "Social Care": ("E", "DII"), "Both": ("A",)}
+# Illustrative weeks after the council's dashboard (30 Nov - 28 Dec 2017), written only when the
+# demo runs past them: Maidstone and Tunbridge Wells improve sharply on November, Medway's delays
+# are all social care, Darent Valley rises, and KMPT has not yet sent its last December return.
+EXTENSION_WEEKS = {  # week_ending: {site: (nhs, social care, both)}
+    "2017-11-30": {"DVH": (95, 18, 6), "MED": (6, 3, 0), "KCH": (170, 18, 2), "QEQM": (55, 4, 0),
+                   "WHH": (96, 2, 1), "MAID": (46, 30, 4), "TWH": (31, 39, 0), "KCHFT": (24, 15, 0),
+                   "KMPT": (20, 14, 12), "VCNK": (22, 21, 0)},
+    "2017-12-07": {"DVH": (118, 24, 4), "MED": (0, 4, 0), "KCH": (168, 22, 2), "QEQM": (58, 5, 0),
+                   "WHH": (101, 3, 1), "MAID": (24, 16, 0), "TWH": (14, 12, 0), "KCHFT": (26, 14, 0),
+                   "KMPT": (18, 15, 10), "VCNK": (21, 19, 0)},
+    "2017-12-14": {"DVH": (128, 28, 2), "MED": (0, 3, 0), "KCH": (174, 25, 3), "QEQM": (61, 3, 0),
+                   "WHH": (108, 2, 2), "MAID": (20, 13, 2), "TWH": (11, 9, 0), "KCHFT": (29, 16, 0),
+                   "KMPT": (17, 13, 9), "VCNK": (23, 18, 0)},
+    "2017-12-21": {"DVH": (136, 30, 4), "MED": (0, 3, 0), "KCH": (169, 21, 2), "QEQM": (57, 6, 0),
+                   "WHH": (112, 4, 0), "MAID": (19, 11, 0), "TWH": (13, 10, 0), "KCHFT": (27, 18, 0),
+                   "KMPT": (19, 12, 8), "VCNK": (20, 17, 0)},
+    "2017-12-28": {"DVH": (140, 32, 2), "MED": (0, 3, 0), "KCH": (160, 20, 4), "QEQM": (50, 4, 0),
+                   "WHH": (104, 3, 1), "MAID": (17, 10, 0), "TWH": (10, 8, 0), "KCHFT": (22, 13, 0),
+                   "VCNK": (20, 18, 0)},
+}
+# The extension's detail returns spread social care days over three reasons (shares; the last
+# reason takes the rest).
+EXTENSION_SPLIT = {"NHS": (("C", 0.6), ("A", None)),
+                   "Social Care": (("DII", 0.4), ("DI", 0.35), ("E", None)), "Both": (("A", None),)}
 
 
-def seed_weeks() -> pl.DataFrame:
-    """Site-week figures: the dashboard's sites (not its KENT total) plus Virgin Care North Kent."""
+def seed_weeks(through: date = DEMO_AS_OF) -> pl.DataFrame:
+    """Site-week figures: the dashboard's sites (not its KENT total) plus Virgin Care North Kent, and
+    the extension weeks that end before `through`."""
     seed = (
         pl.read_csv(SEED, schema_overrides={"week_ending": pl.String})
         .filter(pl.col("site").is_in(list(DASHBOARD_SITES)))
@@ -43,7 +71,23 @@ def seed_weeks() -> pl.DataFrame:
         [("VCNK", week, *days) for week, days in VCNK_WEEKS.items()],
         schema=["site_code", "week_ending", "nhs_days", "social_care_days", "both_days"], orient="row",
     )
-    return pl.concat([seed, vcnk]).with_columns(pl.col("week_ending").str.to_date())
+    extension = pl.DataFrame(
+        [(site, week, *days) for week, sites in EXTENSION_WEEKS.items() if date.fromisoformat(week) < through
+         for site, days in sites.items()],
+        schema=["site_code", "week_ending", "nhs_days", "social_care_days", "both_days"], orient="row",
+    )
+    return pl.concat([seed, vcnk, extension]).with_columns(pl.col("week_ending").str.to_date())
+
+
+def _spread(total: int, org: str, extension: bool) -> list[tuple[str, int]]:
+    """One organisation's days of a site-week over reasons: the sample's split, or the extension's."""
+    if not extension:
+        reasons = REASON_SPLIT[org]
+        parts = [(reason, round(total * 0.6)) for reason in reasons[:-1]]
+    else:
+        reasons = [reason for reason, _ in EXTENSION_SPLIT[org]]
+        parts = [(reason, round(total * share)) for reason, share in EXTENSION_SPLIT[org][:-1]]
+    return [*parts, (reasons[-1], total - sum(days for _, days in parts))]
 
 
 def detail_rows(weeks: pl.DataFrame, care_type: str, extra_la_days: int = 0) -> list[dict]:
@@ -51,12 +95,9 @@ def detail_rows(weeks: pl.DataFrame, care_type: str, extra_la_days: int = 0) -> 
     rows = []
     for n, week in enumerate(weeks.iter_rows(named=True)):
         site_rows = []
+        extension = week["week_ending"].isoformat() in EXTENSION_WEEKS
         for org, column in (("NHS", "nhs_days"), ("Social Care", "social_care_days"), ("Both", "both_days")):
-            remaining = week[column]
-            reasons = REASON_SPLIT[org]
-            for i, reason in enumerate(reasons):
-                days = remaining if i == len(reasons) - 1 else round(week[column] * 0.6)
-                remaining -= days
+            for reason, days in _spread(week[column], org, extension):
                 if days:
                     site_rows.append({"la_code": KENT, "responsible_org": org, "reason_code": reason, "delayed_days": days})
         if not site_rows:
@@ -85,10 +126,11 @@ def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
     workbook.close()
 
 
-def write_sample(inbox: Path) -> list[Path]:
-    """Write the Kent sample into a weekly inbox; returns the files written."""
+def write_sample(inbox: Path, through: date = DEMO_AS_OF) -> list[Path]:
+    """Write the Kent sample into a weekly inbox; returns the files written. Weeks after the council's
+    dashboard (to 28 December 2017) are written when `through` (the run's as-of) is after them."""
     inbox.mkdir(parents=True, exist_ok=True)
-    weeks = seed_weeks()
+    weeks = seed_weeks(through)
     written: list[Path] = []
 
     def emit(path: Path, frame: pl.DataFrame, week_ending: date, writer=None) -> None:
@@ -123,6 +165,8 @@ def write_sample(inbox: Path) -> list[Path]:
                                          pl.lit(KENT).alias("la_code"))
         emit(inbox / f"MTW_week_{iso}.xlsx", mtw, week_ending, _write_xlsx)
         # KMPT: detail CSV with the aliases people type (SC, Joint, long reason names, "Non Acute").
+        if site("KMPT").is_empty():  # a week KMPT has not sent (28 December)
+            continue
         kmpt = pl.DataFrame(detail_rows(site("KMPT"), "Non Acute")).with_columns(
             pl.col("week_ending").cast(pl.String),
             pl.col("responsible_org").replace({"Social Care": "SC", "Both": "Joint"}),

@@ -14,6 +14,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.commentary import write_commentaries
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
@@ -140,6 +141,7 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple
     table artifact.
     """
     paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES]
+    paths += write_commentaries(con, ws.publish, as_of)
     months = reconciled_months(con)
     for month in months:
         paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES]

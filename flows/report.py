@@ -1,6 +1,7 @@
 """The monthly Excel report `dtoc_report_<YYYY-MM>.xlsx`, formatted for people.
 
-Every figure is read from the published SQL views; this module only lays them out: the summary
+Every figure is read from the published SQL views; this module only lays them out: the drafted
+commentary (flows/commentary.py), the summary
 (LA totals, rates against targets, the KPI with its RAG in words and colour, the gap explained),
 the reconciliation laid out like the council's Cabinet table, the last twelve weeks of the
 weekly dashboard and the month's site and trust summaries.
@@ -13,10 +14,25 @@ from pathlib import Path
 
 import duckdb
 
+from flows.commentary import draft
+
 FORMULA_LEADERS = ("=", "+", "-", "@")
 ORG_LABELS = {"NHS": "NHS delayed days", "Social Care": "Social care delayed days", "Both": "Joint (both) delayed days",
               "Total": "Total delayed days"}
 RAG_COLOURS = {"GREEN": "#C6EFCE", "AMBER": "#FFEB9C", "RED": "#FFC7CE"}
+# Column headers people read, for the sheets that list a published table's columns.
+COLUMN_LABELS = {
+    "week_ending": "Week ending", "month": "Month", "provider_code": "Trust code", "provider_name": "Trust",
+    "site_code": "Site code", "site_name": "Site", "care_type": "Care type", "nhs_days": "NHS days",
+    "social_care_days": "Social care days", "both_days": "Joint (both) days", "att_nhs_days": "Attributed to NHS",
+    "att_social_care_days": "Attributed to social care", "total_days": "Total days",
+    "pct_att_social_care": "% attributable to social care", "direction": "Direction of travel",
+    "avg_12wk_total_days": "12-week average total days",
+}
+
+
+def column_label(name: str) -> str:
+    return COLUMN_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 def neutralise(value):
@@ -79,6 +95,7 @@ def _formats(workbook) -> dict:
                                        "valign": "top"}),
         "text": workbook.add_format({}),
         "bold": workbook.add_format({"bold": True}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
         "days": workbook.add_format({"num_format": "#,##0"}),
         "days_bold": workbook.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
         "decimal": workbook.add_format({"num_format": "#,##0.0"}),
@@ -98,12 +115,26 @@ def write_report(con: duckdb.DuckDBPyConnection, month: str, as_of: date, path: 
     formats = _formats(workbook)
     la = con.execute("select la_code, coalesce(la_name, la_code) from ref_local_authorities "
                      "where la_code = getvariable('home_la')").fetchone() or (None, None)
-    for writer in (_summary, _reconciliation, _weekly, _monthly):
+    for writer in (_commentary, _summary, _reconciliation, _weekly, _monthly):
         sheet = writer(workbook, formats, con, month, as_of, la)
         sheet.finish()
     workbook.close()
     partial.replace(path)
     return path
+
+
+def _commentary(workbook, formats, con, month, as_of, la) -> _Sheet:
+    sheet = _Sheet(workbook, "Commentary", formats)
+    sheet.title(f"Delayed transfers of care: {la[1]}, {month}: drafted commentary (as of {as_of.isoformat()})")
+    sheet.sheet.freeze_panes(1, 0)
+    for heading, sentences in draft(con, month):
+        sheet.write_row([heading], ["bold"])
+        for sentence in sentences:
+            sheet.sheet.write_string(sheet.row, 0, neutralise(sentence), formats["wrap"])
+            sheet.row += 1
+        sheet.gap()
+    sheet.widths[0] = 110
+    return sheet
 
 
 def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
@@ -181,7 +212,7 @@ def _weekly(workbook, formats, con, month, as_of, la) -> _Sheet:
         select * from weekly_site_summary
         where week_ending in (select distinct week_ending from weekly_site_summary order by week_ending desc limit 12)
         order by week_ending, provider_code, site_code""", [])
-    sheet.header(names, freeze=True)
+    sheet.header([column_label(name) for name in names], freeze=True)
     styles = [_style(name) for name in names]
     for row in rows:
         sheet.write_row(list(row), styles)
@@ -190,9 +221,13 @@ def _weekly(workbook, formats, con, month, as_of, la) -> _Sheet:
 
 def _monthly(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Monthly", formats)
+    coverage = con.execute("select coverage, returns_received, returns_expected from monthly_headlines where month = ?",
+                           [month]).fetchone()
+    if coverage and coverage[0] != "complete":
+        sheet.write_row([f"{month}: {coverage[0]} ({coverage[1]} of {coverage[2]} weekly returns received)"], ["bold"])
     for view in ("monthly_provider_summary", "monthly_site_summary"):
         names, rows = _rows(con, f"select * from {view} where month = ? order by all", [month])
-        sheet.header(names, freeze=view == "monthly_provider_summary")
+        sheet.header([column_label(name) for name in names], freeze=view == "monthly_provider_summary")
         styles = [_style(name) for name in names]
         for row in rows:
             sheet.write_row(list(row), styles)

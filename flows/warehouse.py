@@ -30,7 +30,8 @@ MODEL_LAYERS = ("staging", "intermediate", "published")
 MATERIALIZED_TABLE = "-- materialized: table"
 PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
                     "la_rates", "trajectory_status", "trajectory_status_history", "trajectory_burnup", "spc_signals",
-                    "alerts", "weekly_social_care_makeup")
+                    "alerts", "weekly_social_care_makeup", "monthly_reasons", "monthly_site_people", "monthly_movers",
+                    "monthly_completeness", "suspicious_returns", "monthly_headlines")
 
 
 class WarehouseBusy(RuntimeError):
@@ -226,6 +227,14 @@ PUBLISH_ORDER = {
     "la_rates": "month, list_position(['local', 'national', 'bcf_target'], source), "
                 "list_position(['all', 'nhs', 'social_care', 'both'], measure)",
     "alerts": "raised_as_of, event, dedup_key",
+    "monthly_reasons": "month, la_code, list_position(['local', 'national'], source), provider_code = 'Total', "
+                       "provider_code, site_code, list_position(['NHS', 'Social Care', 'Both'], responsible_org), "
+                       "rank_in_org nulls last, reason_code",
+    "monthly_site_people": "month, provider_code, site_code, "
+                           "list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org)",
+    "monthly_movers": "month, list_position(['site', 'trust'], level), provider_code, site_code",
+    "monthly_completeness": "month, provider_code, site_code",
+    "suspicious_returns": "week_ending, provider_code, site_code, \"check\"",
 }
 MONTHLY_TABLES = ("reconciliation", "gap_decomposition")
 

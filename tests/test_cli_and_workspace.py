@@ -82,7 +82,17 @@ def test_run_command_prints_the_summary_and_exits_0_with_a_quarantined_file(work
     assert code == 0
     assert "accepted 1 file(s), 1 site-week(s) loaded" in out
     assert "bad.csv: row 2, site_code = 'NOPE': site code is not in reference/sites.csv" in out
-    assert str(workspace.publish / "weekly_site_summary.csv") in out
+    # a short summary: the dashboard's path, not every published file (--verbose lists them)
+    assert f"dashboard: {workspace.publish / 'site' / 'index.html'}" in out
+    assert str(workspace.publish / "weekly_site_summary.csv") not in out
+    assert "(--verbose lists them)" in out
+    assert "all problems:" not in out
+    drop_file(workspace, "later.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-14,2,0,0\n")
+    drop_file(workspace, "bad2.csv", f"{SUMMARY_HEADER}\nNOPE,2017-09-14,1,0,0\n")
+    assert main(["run", "--workdir", str(workspace.root), "--as-of", "2017-09-15", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    assert str(workspace.publish / "weekly_site_summary.csv") in verbose
+    assert f"all problems: {workspace.quarantine / 'bad2.csv'}.errors.csv" in verbose
 
 
 def test_run_command_with_bad_settings_exits_2_without_a_stack_trace(workspace, capsys):
@@ -121,7 +131,7 @@ def test_as_of_must_be_a_date(capsys):
 
 def test_demo_command_builds_the_sample_and_says_where_everything_is(tmp_path, capsys):
     workdir = tmp_path / "dtoc-work"
-    assert main(["demo", "--workdir", str(workdir)]) == 0
+    assert main(["demo", "--workdir", str(workdir), "--verbose"]) == 0
     out = capsys.readouterr().out
     assert "Wrote the Kent sample: 70 weekly returns" in out and "1 national extract" in out
     assert "accepted 67 file(s)" in out and "quarantined 3 file(s)" in out
@@ -137,3 +147,5 @@ def test_demo_command_builds_the_sample_and_says_where_everything_is(tmp_path, c
     again = capsys.readouterr().out
     assert "accepted 0 file(s), 0 site-week(s) loaded; 67 already processed earlier" in again
     assert "accepted 0 extract(s); 1 already processed earlier" in again
+    assert str(workdir / "publish" / "la_rates.csv") not in again  # without --verbose, only the dashboard's path
+    assert f"dashboard: {workdir / 'publish' / 'site' / 'index.html'}" in again

@@ -14,6 +14,12 @@ CELLS_JS = """() => Array.from(document.querySelectorAll('[data-measure]')).map(
     text: e.textContent.trim()}))"""
 
 
+TILES_JS = """() => Object.fromEntries(Array.from(document.querySelectorAll('#headline .tile')).map(t => [t.id, {
+    title: t.querySelector('h2').textContent.trim(), text: t.innerText.replace(/\\s+/g, ' ').trim(),
+    items: Array.from(t.querySelectorAll('li')).map(li => ({provider: li.dataset.provider,
+                                                            text: li.textContent.trim()}))}]))"""
+
+
 def number(text: str) -> float | None:
     cleaned = text.replace(",", "").replace("%", "").strip()
     return None if cleaned == "" else float(cleaned)
@@ -39,6 +45,16 @@ def rendered(demo_national):
                 "tables": page.evaluate("Array.from(document.querySelectorAll('table')).length"),
                 "charts": page.evaluate("Array.from(document.querySelectorAll('svg[role=img][aria-label]')).length"),
                 "links": page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))"),
+                "order": page.evaluate("Array.from(document.querySelectorAll('main > section')).map(s => s.id)"),
+                "tiles": page.evaluate(TILES_JS),
+                "commentary": page.evaluate("Array.from(document.querySelectorAll('#commentary p'))"
+                                            ".map(p => p.textContent.trim())"),
+                "tiles_above_commentary": page.evaluate(
+                    "document.querySelector('#headline').getBoundingClientRect().bottom <= "
+                    "document.querySelector('#commentary').getBoundingClientRect().top"),
+                "point_colours": page.evaluate(
+                    "Array.from(new Set(Array.from(document.querySelectorAll('#spc svg path[fill]'))"
+                    ".map(p => p.getAttribute('fill'))))"),
             }
             page.close()
     return result
@@ -157,3 +173,59 @@ def test_dashboard_artifact_links_the_page_with_headline_figures(demo_national):
     assert (ws.publish / "site" / "index.html").resolve().as_uri() in markdown
     assert "Week ending 23 November 2017: **565** delayed days" in markdown
     assert "2017-09: local 3,569, national 4,090, BCF target 3,399 delayed days" in markdown
+
+
+def test_the_page_answers_first_tiles_then_the_commentary(rendered):
+    page = rendered[1280]
+    assert page["order"][0] == "commentary" and page["tiles_above_commentary"]
+    tiles = page["tiles"]
+    assert set(tiles) == {"tile-week", "tile-plan", "tile-kpi", "tile-completeness"}
+    weekly = published(rendered["ws"], "weekly_site_summary").with_columns(pl.col("week_ending").cast(pl.String))
+    latest = weekly.filter(pl.col("week_ending") == "2017-11-23")["total_days"].sum()
+    before = weekly.filter(pl.col("week_ending") == "2017-11-16")["total_days"].sum()
+    assert tiles["tile-week"]["title"] == "Week ending 23 November 2017"
+    assert f"{latest:,.0f} delayed days across the sites, against {before:,.0f} the week before" in tiles["tile-week"]["text"]
+    status = published(rendered["ws"], "trajectory_status").filter(pl.col("month") == "2017-11")
+    shown = {item["provider"]: item["text"] for item in tiles["tile-plan"]["items"]}
+    assert set(shown) == set(status["provider_code"])
+    for row in status.iter_rows(named=True):
+        words = "breach: projected above plan" if row["status"] == "breach" else "on track"
+        assert shown[row["provider_code"]].endswith(f"{row['mtd_days']:,.0f} of {row['mtd_planned_days']:,.1f} "
+                                                    f"planned to date {words}")
+    kpi = published(rendered["ws"], "kpi_monthly").filter(pl.col("month") == "2017-11").row(0, named=True)
+    assert f"{kpi['pct_att_social_care']:.1f}% attributable to social care: {kpi['rag']}" in tiles["tile-kpi"]["text"]
+    head = published(rendered["ws"], "monthly_headlines").filter(pl.col("month") == "2017-11").row(0, named=True)
+    # as of 24 November the month's last week (30 November) has not ended: every return due is in
+    assert (head["returns_received"], head["returns_due"], head["returns_expected"]) == (40, 40, 50)
+    assert ("40 of 40 weekly returns due so far (50 in the month): with the data available; "
+            f"{head['suspicious_returns']} return(s) to confirm") in tiles["tile-completeness"]["text"]
+    assert head["suspicious_returns"] == 3
+    # the commentary on the page is the published commentary, sentence for sentence
+    published_text = " ".join((rendered["ws"].publish / "commentary_2017-11.md").read_text().split())
+    paragraphs = page["commentary"][1:]
+    assert len(paragraphs) >= 4 and all(p in published_text for p in paragraphs)
+    assert any("which was met in November with the data available: 2,950 delayed days" in p for p in paragraphs)
+    assert any("every return due so far has arrived, and the month's remaining weeks have not yet ended" in p
+               for p in paragraphs)
+
+
+def test_suspicious_returns_show_in_data_quality(rendered):
+    cells = rendered[1280]["cells"]
+    suspicious = published(rendered["ws"], "suspicious_returns").with_columns(pl.col("week_ending").cast(pl.String))
+    shown = {(c["site"], c["week"]): c["text"] for c in cells if c["measure"] == "suspicious_check"}
+    assert suspicious.height >= 3 and len(shown) == suspicious.height
+    for row in suspicious.iter_rows(named=True):
+        words = {"all_zero": "all zeros", "far_outside_limits": "far outside"}[row["check"]]
+        assert shown[(row["site_code"], row["week_ending"])].startswith(words)
+    assert shown[("TWH", "2017-11-23")].startswith("all zeros")
+
+
+def test_spc_charts_share_one_colour_scale_and_limits_stay_at_or_above_zero(rendered):
+    from flows.dashboard import SPC_COLOURS
+
+    allowed = {colour for _, colour in SPC_COLOURS}
+    assert set(rendered[1280]["point_colours"]) & allowed == allowed  # every kind of variation drawn in its colour
+    limits = [c for c in rendered[1280]["cells"] if c["measure"] == "lower_limit"]
+    assert limits and all(number(c["text"]) >= 0 for c in limits)
+    page = (rendered["ws"].publish / "site" / "index.html").read_text()
+    assert "limits -" not in page  # no chart label shows a negative lower limit

@@ -249,9 +249,9 @@ def test_report_has_the_council_layout_formats_and_matches_the_csvs(demo_nationa
     path = ws.publish / "dtoc_report_2017-09.xlsx"
     with zipfile.ZipFile(path) as book:
         workbook_xml = book.read("xl/workbook.xml").decode()
-        sheets = [book.read(f"xl/worksheets/sheet{i}.xml").decode() for i in range(1, 5)]
+        sheets = [book.read(f"xl/worksheets/sheet{i}.xml").decode() for i in range(1, 6)]
         styles = book.read("xl/styles.xml").decode()
-    for name in ("Summary", "Reconciliation", "Weekly (12 weeks)", "Monthly"):
+    for name in ("Commentary", "Summary", "Reconciliation", "Weekly (12 weeks)", "Monthly"):
         assert f'name="{name}"' in workbook_xml
     assert all('state="frozen"' in sheet for sheet in sheets)
     assert all("<cols>" in sheet for sheet in sheets)  # widths set
