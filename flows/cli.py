@@ -136,6 +136,16 @@ def print_outputs(summary) -> None:
         print(f"  {path}")
 
 
+def check_reference(ws) -> None:
+    """Settings, and sites.csv against the loaded returns, checked before any flow starts (exit 2 with the reason)."""
+    from flows.warehouse import check_sites_kept, open_warehouse
+
+    settings = ws.settings()
+    if ws.warehouse.exists():
+        with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+            check_sites_kept(con, ws.reference)
+
+
 def cmd_run(args) -> int:
     from flows.pipeline import check_as_of
     from flows.weekly import run_weekly
@@ -143,7 +153,7 @@ def cmd_run(args) -> int:
 
     if args.as_of:
         check_as_of(args.as_of, args.allow_future_as_of)  # a mistaken date stops here, before any flow starts
-    open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
+    check_reference(open_workspace(args.workdir))  # a settings or sites mistake stops here, before any flow
     print_summary(run_weekly(args.workdir, args.as_of, args.alerts, args.allow_future_as_of))
     return EXIT_OK
 
@@ -154,7 +164,7 @@ def cmd_backfill(args) -> int:
     from flows.workspace import open_workspace
 
     check_as_of(args.date_to, args.allow_future_as_of, "--to date")
-    open_workspace(args.workdir).settings()
+    check_reference(open_workspace(args.workdir))
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts,
                            allow_future_as_of=args.allow_future_as_of)
@@ -185,7 +195,7 @@ def cmd_national(args) -> int:
 
     if args.as_of:
         check_as_of(args.as_of, args.allow_future_as_of)
-    open_workspace(args.workdir).settings()
+    check_reference(open_workspace(args.workdir))
     print_national_summary(run_national(args.workdir, args.as_of, args.allow_future_as_of))
     return EXIT_OK
 

@@ -258,6 +258,10 @@ def _reconciliation(con) -> str:
     return "".join(parts)
 
 
+STATUS_TEXT = {"breach": "Breach: projected above plan", "on_track": "On track",
+               "incomplete": "Incomplete: a return is still missing"}
+
+
 def _trajectories(con) -> str:
     month = con.execute("select max(month) from trajectory_status").fetchone()[0]
     if month is None:
@@ -266,10 +270,10 @@ def _trajectories(con) -> str:
     measures = ("planned_days", "mtd_days", "mtd_planned_days", "projected_days")
     body = [f'<tr class="{"breach" if r["status"] == "breach" else ""}"><th scope="row">{_e(r["provider_code"])}</th>'
             + "".join(_cell(r[m], m, provider=r["provider_code"], month=month) for m in measures)
-            + f'<td>{"Breach: projected above plan" if r["status"] == "breach" else "On track"}</td></tr>' for r in rows]
-    parts = [_table(f"{month}: month to date against the BCF trajectory ({rows[0]['periods_to_date']} of "
-                    f"{rows[0]['periods_in_month']} periods)", ["Trust", "Planned (month)", "Month to date",
-                                                                 "Planned to date", "Projected", "Status"], body)]
+            + f'<td>{r["days_covered"]} of {r["days_in_month"]}</td><td>{STATUS_TEXT[r["status"]]}</td></tr>'
+            for r in rows]
+    parts = [_table(f"{month}: month to date against the BCF trajectory", [
+        "Trust", "Planned (month)", "Month to date", "Planned to date", "Projected", "Days covered", "Status"], body)]
     burn = _rows(con, "select * from trajectory_burnup where month = ? order by provider_code, week_ending", [month])
     if burn:
         values = [{"trust": b["provider_code"], "week": str(b["week_ending"]), "series": series,
