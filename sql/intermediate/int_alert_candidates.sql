@@ -5,7 +5,7 @@
 -- raised at or before this as-of, so replaying past weeks (a backfill run twice) finds the same
 -- alerts and raises nothing new. An open site (no closed_from on or before the week) that has
 -- sent nothing for the latest week whose return is due (return_due_days after its week ending,
--- and that day has passed) raises submission.missing.
+-- and that day has passed) raises submission.missing, from the first week any return was loaded.
 with monitored as (
     select max(day)::date as latest_week_ending,
            strftime(max(day), '%Y-%m') as month
@@ -104,6 +104,8 @@ missing_returns as (
                sites.site_name, sites.site_code, strftime(due_week.week_ending, '%d %B %Y')) as text
     from ref_sites as sites, due_week
     where (sites.closed_from is null or sites.closed_from > due_week.week_ending)
+      -- weeks before the first week any site has returned are before the collection started
+      and due_week.week_ending >= (select min(week_ending) from stg_loaded_returns)
       and not exists (
         select 1 from stg_weekly_returns as returns
         where returns.site_code = sites.site_code and returns.week_ending = due_week.week_ending
