@@ -23,10 +23,13 @@ PAYLOAD_COLUMNS = ("event", "la_code", "provider_code", "site_code", "month", "w
 
 
 def should_alert(con: duckdb.DuckDBPyConnection, as_of: date, asked: bool | None) -> bool:
-    """Alerts move forward in time: a run for a date before the latest alerting run stays quiet unless asked."""
+    """Alerts move forward in time: a run for a date before the latest alerting run stays quiet unless asked.
+
+    Only runs dated up to today count: one run with a mistaken future as-of cannot silence the alerts.
+    """
     if asked is not None:
         return asked
-    latest = con.execute("select max(as_of) from alert_runs").fetchone()[0]
+    latest = con.execute("select max(as_of) from alert_runs where as_of <= ?", [date.today()]).fetchone()[0]
     return latest is None or as_of >= latest
 
 

@@ -28,14 +28,17 @@ from flows.national import load_extracts
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
+    check_as_of,
+    defer_later_weeks,
     discover_new_files,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
+    week_limit,
 )
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
-from flows.warehouse import open_warehouse, snapshot_trajectory
+from flows.warehouse import check_sites_kept, open_warehouse, snapshot_trajectory
 from flows.weekly import alert, load_submissions
 from flows.workspace import WEEKDAYS, default_workdir, open_workspace
 
@@ -85,7 +88,8 @@ def chunks(paths: list[Path], size: int = FILES_PER_CHUNK, max_bytes: int = CHUN
 
 @task(cache_policy=NO_CACHE)
 def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: dict, as_of: date) -> list[CheckedSubmission]:
-    return check_submissions(paths, Reference.load(reference_dir), settings, as_of)
+    """Check the files; a week after as-of is refused only when it is after today too (else it is deferred)."""
+    return check_submissions(paths, Reference.load(reference_dir), settings, week_limit(as_of))
 
 
 @task(cache_policy=NO_CACHE)
@@ -120,18 +124,25 @@ def _progress(items: list, unit: str):
 
 @flow(name="backfill_dtoc", log_prints=True, task_runner=backfill_task_runner())
 def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, sources: list[str] | None = None,
-                  alerts: bool = False, files_per_chunk: int = FILES_PER_CHUNK) -> BackfillSummary:
-    """Load new files from the inboxes and recompute every week and month from date_from to date_to."""
+                  alerts: bool = False, files_per_chunk: int = FILES_PER_CHUNK,
+                  allow_future_as_of: bool = False) -> BackfillSummary:
+    """Load new files from the inboxes and recompute every week and month from date_from to date_to.
+
+    A date_to after today is refused unless `allow_future_as_of`. A valid weekly file carrying a
+    week after date_to (not after today) is left in the inbox for the run that covers it.
+    """
     logger = get_run_logger()
     sources = [s for s in (sources or list(SOURCES)) if s]
     unknown = sorted(set(sources) - set(SOURCES))
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}: use weekly and/or national")
+    check_as_of(date_to, allow_future_as_of, "--to date")
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
     summary = BackfillSummary(workdir=str(ws.root), as_of=date_to.isoformat(), date_from=date_from.isoformat(),
                               sources=sources, flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        check_sites_kept(con, ws.reference)
         weekly_files, national_files, processed = [], [], 0
         if "weekly" in sources:
             weekly_files, earlier = discover_new_files(con, ws.inbox_weekly, "submission_files")
@@ -147,7 +158,8 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         rejected: list = []
         months: set[str] = set()
         for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
-            checked = future.result()
+            checked, deferred = defer_later_weeks(future.result(), date_to)
+            summary.deferred += deferred
             load_submissions(con, checked, date_to)
             summary.site_weeks_loaded += sum(len(c.keys) for c in checked if c.accepted)
             summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
@@ -170,6 +182,8 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         summary.published, summary.reconciled_months = publish(con, ws, date_to)
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    for d in summary.deferred:
+        logger.warning("left in the inbox %s: %s", d["file"], d["reason"])
     report_backfill(summary)
     return summary
 
@@ -185,16 +199,17 @@ def report_backfill(summary: BackfillSummary) -> None:
              f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: "
              f"{summary.alerts_raised}"]
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published)
+                                   summary.published, summary.deferred)
     create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
                              description="What the backfill loaded, quarantined and recomputed")
 
 
 def run_backfill(workdir, date_from: date, date_to: date, sources: list[str] | None = None,
-                 alerts: bool = False, task_runner=None, files_per_chunk: int = FILES_PER_CHUNK) -> BackfillSummary:
+                 alerts: bool = False, task_runner=None, files_per_chunk: int = FILES_PER_CHUNK,
+                 allow_future_as_of: bool = False) -> BackfillSummary:
     from flows.weekly import warm_up_libraries
 
     warm_up_libraries()
     chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
     return chosen(date_from=date_from, date_to=date_to, workdir=str(workdir), sources=sources, alerts=alerts,
-                  files_per_chunk=files_per_chunk)
+                  files_per_chunk=files_per_chunk, allow_future_as_of=allow_future_as_of)

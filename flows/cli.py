@@ -20,6 +20,11 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
+def allow_future(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--allow-future-as-of", action="store_true",
+                     help="accept an as-of (or --to) date after today; refused otherwise, as a likely typo")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dtoc", description="Delayed transfers of care: weekly and monthly pipeline")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,12 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
     run.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
                      help="raise alerts even for a date before the latest alerting run (--no-alerts: never)")
+    allow_future(run)
 
     backfill = with_workdir(commands.add_parser("backfill", help="load the inboxes and recompute a range of weeks"))
     backfill.add_argument("--from", dest="date_from", type=_iso_date, required=True)
     backfill.add_argument("--to", dest="date_to", type=_iso_date, required=True)
     backfill.add_argument("--sources", default="weekly,national", help="weekly, national or both (comma separated)")
     backfill.add_argument("--alerts", action="store_true", help="raise alerts for the past weeks, in order")
+    allow_future(backfill)
 
     synth = commands.add_parser("synth", help="write realistic synthetic inputs into a workspace")
     synth.add_argument("kind", choices=["national", "weekly"])
@@ -53,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     national = with_workdir(commands.add_parser("national", help="load new national SitRep extracts and reconcile"))
     national.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
+    allow_future(national)
 
     demo = with_workdir(commands.add_parser("demo", help="run the whole pipeline on the bundled Kent sample"))
     demo.add_argument("--as-of", type=_iso_date, default=None, help="as-of date (default: the day after the sample)")
@@ -71,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
-        from flows.warehouse import WarehouseBusy
+        from flows.pipeline import AsOfInFuture
+        from flows.warehouse import SitesRemoved, WarehouseBusy
         from flows.workspace import SettingsError
 
-        if isinstance(exc, (WarehouseBusy, SettingsError)):
+        if isinstance(exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved)):
             print(f"dtoc {args.command}: {exc}", file=sys.stderr)
             return EXIT_RUN_FAILED
         raise
@@ -86,6 +95,7 @@ def print_summary(summary, verbose: bool = False) -> None:
           f"{summary.already_processed} already processed earlier")
     for key in summary.resubmitted_keys:
         print(f"  resubmission replaced {key}")
+    print_deferred(summary)
     alerts = summary.alerts
     if alerts.get("quiet"):
         print("  alerts: none raised for a date before the latest alerting run (use --alerts to raise them)")
@@ -95,6 +105,11 @@ def print_summary(summary, verbose: bool = False) -> None:
         for text in alerts["raised"]:
             print(f"    {text}")
     print_outputs(summary, verbose)
+
+
+def print_deferred(summary) -> None:
+    for item in summary.deferred:
+        print(f"  left in the inbox for a later run: {item['file']}: {item['reason']}")
 
 
 def print_national_summary(summary, verbose: bool = False) -> None:
@@ -135,26 +150,43 @@ def print_outputs(summary, verbose: bool = False) -> None:
             print(f"  {path}")
 
 
+def check_reference(ws) -> None:
+    """Settings, and sites.csv against the loaded returns, checked before any flow starts (exit 2 with the reason)."""
+    from flows.warehouse import check_sites_kept, open_warehouse
+
+    settings = ws.settings()
+    if ws.warehouse.exists():
+        with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+            check_sites_kept(con, ws.reference)
+
+
 def cmd_run(args) -> int:
+    from flows.pipeline import check_as_of
     from flows.weekly import run_weekly
     from flows.workspace import open_workspace
 
-    open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
-    print_summary(run_weekly(args.workdir, args.as_of, args.alerts), args.verbose)
+    if args.as_of:
+        check_as_of(args.as_of, args.allow_future_as_of)  # a mistaken date stops here, before any flow starts
+    check_reference(open_workspace(args.workdir))  # a settings or sites mistake stops here, before any flow
+    print_summary(run_weekly(args.workdir, args.as_of, args.alerts, args.allow_future_as_of), args.verbose)
     return EXIT_OK
 
 
 def cmd_backfill(args) -> int:
     from flows.backfill import run_backfill
+    from flows.pipeline import check_as_of
     from flows.workspace import open_workspace
 
-    open_workspace(args.workdir).settings()
+    check_as_of(args.date_to, args.allow_future_as_of, "--to date")
+    check_reference(open_workspace(args.workdir))
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
-    summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts)
+    summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts,
+                           allow_future_as_of=args.allow_future_as_of)
     print(f"Backfill {summary.date_from} to {summary.as_of}, workspace {summary.workdir} ({', '.join(summary.sources)})")
     print(f"  accepted {len(summary.accepted)} file(s): {summary.site_weeks_loaded} site-week(s), "
           f"{len(summary.national_months_loaded)} national month(s); {summary.already_processed} already processed")
     print(f"  weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: {summary.alerts_raised}")
+    print_deferred(summary)
     print_outputs(summary, args.verbose)
     return EXIT_OK
 
@@ -172,10 +204,13 @@ def cmd_synth(args) -> int:
 
 def cmd_national(args) -> int:
     from flows.national import run_national
+    from flows.pipeline import check_as_of
     from flows.workspace import open_workspace
 
-    open_workspace(args.workdir).settings()
-    print_national_summary(run_national(args.workdir, args.as_of), args.verbose)
+    if args.as_of:
+        check_as_of(args.as_of, args.allow_future_as_of)
+    check_reference(open_workspace(args.workdir))
+    print_national_summary(run_national(args.workdir, args.as_of, args.allow_future_as_of), args.verbose)
     return EXIT_OK
 
 

@@ -305,6 +305,10 @@ def _reconciliation(con) -> list[dict]:
     return blocks
 
 
+STATUS_TEXT = {"breach": "Breach: projected above plan", "on_track": "On track",
+               "incomplete": "Incomplete: a return is still missing"}
+
+
 def _trajectories(con) -> list[dict]:
     month = con.execute("select max(month) from trajectory_status").fetchone()[0]
     if month is None:
@@ -313,11 +317,11 @@ def _trajectories(con) -> list[dict]:
     measures = ("planned_days", "mtd_days", "mtd_planned_days", "projected_days")
     body = [_row([_text(r["provider_code"], header=True, cls=None)]
                  + [_cell(r[m], m, provider=r["provider_code"], month=month) for m in measures]
-                 + [_text("Breach: projected above plan" if r["status"] == "breach" else "On track", cls=None)],
+                 + [_text(f'{r["days_covered"]} of {r["days_in_month"]}', cls=None),
+                    _text(STATUS_TEXT[r["status"]], cls=None)],
                  "breach" if r["status"] == "breach" else "") for r in rows]
-    blocks = [_table(f"{month}: month to date against the BCF trajectory ({rows[0]['periods_to_date']} of "
-                     f"{rows[0]['periods_in_month']} periods)", ["Trust", "Planned (month)", "Month to date",
-                                                                  "Planned to date", "Projected", "Status"], body)]
+    blocks = [_table(f"{month}: month to date against the BCF trajectory", [
+        "Trust", "Planned (month)", "Month to date", "Planned to date", "Projected", "Days covered", "Status"], body)]
     burn = _rows(con, "select * from trajectory_burnup where month = ? order by provider_code, week_ending", [month])
     if burn:
         values = [{"trust": b["provider_code"], "week": str(b["week_ending"]), "series": series,

@@ -22,6 +22,7 @@ from prefect.runtime import flow_run
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
+    check_as_of,
     discover_new_files,
     document_validations,
     publish,
@@ -30,7 +31,7 @@ from flows.pipeline import (
 )
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
-from flows.warehouse import open_warehouse, record_national_file
+from flows.warehouse import check_sites_kept, open_warehouse, record_national_file
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
@@ -74,14 +75,17 @@ def report_national_run(summary: NationalRunSummary) -> None:
 
 
 @flow(name="national_dtoc", log_prints=True)
-def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> NationalRunSummary:
+def national_dtoc(workdir: str | None = None, as_of: date | None = None,
+                  allow_future_as_of: bool = False) -> NationalRunSummary:
     """Load new national SitRep extracts and reconcile every month that has national data."""
     logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
     as_of = as_of or date.today()
+    check_as_of(as_of, allow_future_as_of)
     summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        check_sites_kept(con, ws.reference)
         new_files, summary.already_processed = discover_new_files(con, ws.inbox_national, "national_files")
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked = validate_extracts(new_files, ws, journal)
@@ -105,8 +109,9 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None) -> Nati
     return summary
 
 
-def run_national(workdir: str | os.PathLike, as_of: date | None = None) -> NationalRunSummary:
+def run_national(workdir: str | os.PathLike, as_of: date | None = None,
+                 allow_future_as_of: bool = False) -> NationalRunSummary:
     from flows.weekly import warm_up_libraries
 
     warm_up_libraries()
-    return national_dtoc(workdir=str(workdir), as_of=as_of)
+    return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)

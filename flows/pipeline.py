@@ -45,6 +45,7 @@ class RunOutcome:
     accepted: list[dict] = field(default_factory=list)
     quarantined: list[dict] = field(default_factory=list)
     already_processed: int = 0
+    deferred: list[dict] = field(default_factory=list)  # files left in the inbox for a later run
     reconciled_months: list[str] = field(default_factory=list)
     trajectory_problems: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
@@ -57,16 +58,56 @@ def inbox_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
+class AsOfInFuture(ValueError):
+    """A run dated after today: refused unless explicitly allowed."""
+
+
+def check_as_of(as_of: date, allow_future: bool, what: str = "as-of date") -> None:
+    """Refuse a run dated after today (a typo such as 2029 would silence alerts until then)."""
+    if as_of > date.today() and not allow_future:
+        raise AsOfInFuture(f"the {what} {as_of.isoformat()} is after today ({date.today().isoformat()}); "
+                           "a run can only look at weeks that have ended. Nothing was changed. Check the date, "
+                           "or pass --allow-future-as-of (flow parameter allow_future_as_of) if you really mean it.")
+
+
+def week_limit(as_of: date) -> date:
+    """The latest week ending a return may carry: today (or a deliberately future as-of)."""
+    return max(as_of, date.today())
+
+
 @task(cache_policy=NO_CACHE)
 def discover_new_files(con: duckdb.DuckDBPyConnection, inbox: Path, files_table: str) -> tuple[list[Path], int]:
-    """New or changed files in an inbox; a file already loaded (the same bytes) is not read again.
+    """New or changed files in an inbox; a file whose bytes are the version of that name currently loaded is skipped.
 
-    Returns the files to read, oldest received first, and how many were skipped as already loaded.
+    A file changed back to an earlier version is read again (it differs from the version loaded
+    now). Returns the files to read, oldest received first, and how many were skipped.
     """
     loaded = known_hashes(con, files_table)
     waiting = inbox_files(inbox)
-    new = [p for p in waiting if content_hash(p) not in loaded]
+    new = [p for p in waiting if (p.name, content_hash(p)) not in loaded]
     return new, len(waiting) - len(new)
+
+
+def defer_later_weeks(checked: list, as_of: date) -> tuple[list, list[dict]]:
+    """Split accepted weekly files carrying a week after as-of (but not after today) from the rest.
+
+    Such a file belongs to a later run: it stays in the inbox untouched and is not recorded, so the
+    run that covers its weeks reads it. A file mixing weeks up to as-of with later weeks is left
+    whole. Returns the files to load or quarantine now, and what was left, with the reason.
+    """
+    now, deferred = [], []
+    for item in checked:
+        later = sorted({week for _, week in item.keys if week > as_of}) if item.accepted else []
+        if later:
+            mixed = any(week <= as_of for _, week in item.keys)
+            deferred.append({"file": item.path.name, "weeks_after_as_of": [w.isoformat() for w in later],
+                             "reason": f"carries week(s) ending {', '.join(w.isoformat() for w in later)}, after "
+                                       f"this run's as-of {as_of.isoformat()}"
+                                       + ("; it also has earlier weeks and is kept whole" if mixed else "")
+                                       + ": left in the inbox for the run that covers them"})
+        else:
+            now.append(item)
+    return now, deferred
 
 
 def write_errors_csv(path: Path, problems: list[dict]) -> None:
@@ -188,9 +229,12 @@ def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None
 
 
 def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajectory_problems: list[str],
-                          published: list[str]) -> list[str]:
+                          published: list[str], deferred: list[dict] | None = None) -> list[str]:
     """The part of a run summary both flows share: refused files, months reconciled, trajectory, outputs."""
     lines = [f"- Months reconciled with national data: {', '.join(reconciled) or 'none yet'}"]
+    if deferred:
+        lines += ["", "## Left in the inbox for a later run", ""]
+        lines += [f"- `{d['file']}`: {d['reason']}" for d in deferred]
     if quarantined:
         lines += ["", "## Quarantined files", ""]
         lines += [f"- `{q['file']}` ({q['problems']} problem(s)): {q['first_problem']}" for q in quarantined]

@@ -76,10 +76,62 @@ def _sql_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection, files_table: str = "submission_files") -> set[str]:
-    """Content hashes of files already loaded: such a file is not read again."""
-    rows = con.execute(f"select content_hash from {files_table} where status = 'accepted'").fetchall()
-    return {row[0] for row in rows}
+def known_hashes(con: duckdb.DuckDBPyConnection, files_table: str = "submission_files") -> set[tuple[str, str]]:
+    """(file name, content hash) of the version of each file name currently loaded.
+
+    A file's current content decides: an inbox file is skipped only when its bytes are those of the
+    latest accepted version of the same name. A file changed back to an earlier version (10 -> 20 ->
+    10) differs from the latest version (20), so it is read again and replaces it, like any other
+    resubmission.
+    """
+    rows = con.execute(f"""
+        select file_name, content_hash from (
+            select file_name, content_hash,
+                   row_number() over (partition by file_name order by file_id desc) as newest
+            from {files_table}
+            where status = 'accepted')
+        where newest = 1""").fetchall()
+    return {(row[0], row[1]) for row in rows}
+
+
+class SitesRemoved(RuntimeError):
+    """reference/sites.csv no longer lists a site whose returns are loaded (or has a bad closed_from)."""
+
+
+def check_sites_kept(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None:
+    """Refuse a run when sites.csv dropped a site with loaded returns, or carries a closed_from that is not a date.
+
+    Removing such a site would silently change figures already published for past weeks (its
+    returns would lose their provider); a site that has closed gets a `closed_from` date instead.
+    """
+    sites = pl.read_csv(reference_dir / "sites.csv", infer_schema=False).with_columns(
+        pl.col(pl.String).str.strip_chars())
+    if "closed_from" in sites.columns:
+        for line, (code, text) in enumerate(sites.select("site_code", "closed_from").iter_rows(), start=2):
+            if text and _parse_date(text) is None:
+                raise SitesRemoved(f"{reference_dir / 'sites.csv'} row {line}, closed_from = '{text}' for site "
+                                   f"{code}: not a date; write it as YYYY-MM-DD or DD/MM/YYYY. Nothing was changed.")
+    listed = set(sites["site_code"].to_list()) if "site_code" in sites.columns else set()
+    loaded = con.execute("select rows.site_code, count(distinct rows.week_ending), max(rows.week_ending) "
+                         "from weekly_return_rows as rows join submission_files as files using (file_id) "
+                         "where files.status = 'accepted' group by rows.site_code order by rows.site_code").fetchall()
+    removed = [(code, weeks, last) for code, weeks, last in loaded if code not in listed]
+    if removed:
+        names = "; ".join(f"{code} ({weeks} week(s) loaded, the last ending {last:%Y-%m-%d})"
+                          for code, weeks, last in removed)
+        raise SitesRemoved(
+            f"{reference_dir / 'sites.csv'} no longer lists site(s) with loaded returns: {names}. Removing a site "
+            "would change figures already published for past weeks. Put the row back and, if the site has "
+            "closed, give it a closed_from date (the first date it sends no return). Nothing was changed.")
+
+
+def _parse_date(text: str) -> date | None:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
 
 
 @contextlib.contextmanager
@@ -181,6 +233,7 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: dat
         "week_ending_weekday": settings["week_ending_weekday"],
         "alert_tolerance": float(settings["alert_tolerance"]),
         "alert_on_spc_signals": bool(settings["alert_on_spc_signals"]),
+        "return_due_days": _whole_days(settings["return_due_days_after_week_end"]),
         "reference_dir": str(reference_dir),
     }
     for name, value in values.items():
@@ -188,6 +241,15 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: dat
     # a decimal share keeps attributed days exact, so sums do not depend on the order of addition
     con.execute("set variable both_share_to_social_care = cast(? as decimal(18, 9))",
                 [float(settings["both_share_to_social_care"])])
+
+
+def _whole_days(value: float) -> int:
+    if value < 0 or value != int(value):
+        from flows.workspace import SettingsError
+
+        raise SettingsError(f"setting return_due_days_after_week_end must be a whole number of days >= 0, "
+                            f"got {value:g}")
+    return int(value)
 
 
 def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame) -> list[str]:
@@ -252,11 +314,36 @@ def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month
     return target
 
 
-def snapshot_trajectory(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """Keep the trajectory as it stands at this as-of (replacing an earlier snapshot for the same date)."""
+SNAPSHOT_COLUMNS = ("month", "provider_code", "planned_days", "mtd_days", "mtd_planned_days", "projected_days",
+                    "status", "periods_to_date", "periods_in_month", "days_covered", "days_in_month")
+
+
+def snapshot_trajectory(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """Keep the trajectory as it stands at this as-of; returns the snapshot number kept.
+
+    Every snapshot is kept: when the figures differ from the latest snapshot for the same as-of
+    (a late return arrived), a new one is added beside it; the same figures add nothing, so a
+    rerun leaves the history byte-identical.
+    """
+    columns = ", ".join(SNAPSHOT_COLUMNS)
     with transaction(con):
-        con.execute("delete from trajectory_snapshots where as_of = ?", [as_of])
-        con.execute("insert into trajectory_snapshots select * from trajectory_status")
+        latest = con.execute("select coalesce(max(coalesce(snapshot, 1)), 0) from trajectory_snapshots "
+                             "where as_of = ?", [as_of]).fetchone()[0]
+        if latest:
+            differ = con.execute(f"""
+                select count(*) from (
+                    (select {columns} from trajectory_status
+                     except all
+                     select {columns} from trajectory_snapshots where as_of = $1 and coalesce(snapshot, 1) = $2)
+                    union all
+                    (select {columns} from trajectory_snapshots where as_of = $1 and coalesce(snapshot, 1) = $2
+                     except all
+                     select {columns} from trajectory_status))""", [as_of, latest]).fetchone()[0]
+            if not differ:
+                return latest
+        con.execute("insert into trajectory_snapshots by name select *, ? as snapshot from trajectory_status",
+                    [latest + 1])
+    return latest + 1
 
 
 def _display_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:

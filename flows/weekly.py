@@ -20,14 +20,17 @@ from flows.alerts import deliver_pending, emit_events, raise_alerts, should_aler
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
+    check_as_of,
+    defer_later_weeks,
     discover_new_files,
     document_validations,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
+    week_limit,
 )
 from flows.validate import CheckedSubmission, Reference, check_submissions
-from flows.warehouse import open_warehouse, record_submission, snapshot_trajectory
+from flows.warehouse import check_sites_kept, open_warehouse, record_submission, snapshot_trajectory
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
@@ -41,7 +44,8 @@ class RunSummary(RunOutcome):
 @task(cache_policy=NO_CACHE)
 def validate_submissions(paths: list[Path], ws: Workspace, settings: dict, as_of: date,
                          journal: list) -> list[CheckedSubmission]:
-    return check_submissions(paths, Reference.load(ws.reference), settings, as_of, journal)
+    """Check the files; a week after as-of is refused only when it is after today too (else it is deferred)."""
+    return check_submissions(paths, Reference.load(ws.reference), settings, week_limit(as_of), journal)
 
 
 @task(cache_policy=NO_CACHE)
@@ -80,13 +84,15 @@ def report_run(summary: RunSummary) -> None:
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
     lines += alert_markdown(summary.alerts)
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published)
+                                   summary.published, summary.deferred)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the weekly DToC run accepted, quarantined and published")
     rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
             for a in summary.accepted]
     rows += [{"file": q["file"], "outcome": "quarantined", "rows": 0, "site_weeks": "", "reason": q["first_problem"]}
              for q in summary.quarantined]
+    rows += [{"file": d["file"], "outcome": "left for a later run", "rows": 0, "site_weeks": "", "reason": d["reason"]}
+             for d in summary.deferred]
     create_table_artifact(key="weekly-dtoc-files", table=rows or [{"file": "", "outcome": "no new files", "rows": 0,
                                                                      "site_weeks": "", "reason": ""}],
                           description="Every file this run looked at")
@@ -117,21 +123,27 @@ def alert(con: duckdb.DuckDBPyConnection, settings: dict, as_of: date, asked: bo
 
 
 @flow(name="weekly_dtoc", log_prints=True)
-def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: bool | None = None) -> RunSummary:
+def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: bool | None = None,
+                allow_future_as_of: bool = False) -> RunSummary:
     """Discover new weekly returns, validate them, load the good ones, attribute, reconcile, alert and publish.
 
     `alerts`: None (default) raises alerts unless as_of is before the latest alerting run;
     True raises them regardless (a backfill that should alert); False never does.
+    An as_of after today is refused unless `allow_future_as_of`. A valid file carrying a week
+    after as_of (not after today) is left in the inbox for the run that covers it.
     """
     logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
     as_of = as_of or date.today()
+    check_as_of(as_of, allow_future_as_of)
     summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        check_sites_kept(con, ws.reference)
         new_files, summary.already_processed = discover_new_files(con, ws.inbox_weekly, "submission_files")
         journal: list = []  # this run's Great Expectations results, for the Data Docs
-        checked = validate_submissions(new_files, ws, settings, as_of, journal)
+        checked, summary.deferred = defer_later_weeks(validate_submissions(new_files, ws, settings, as_of, journal),
+                                                      as_of)
         summary.resubmitted_keys = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
@@ -147,6 +159,8 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     summary.weeks_loaded.sort(key=lambda key: (key.split()[1], key.split()[0]))
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    for d in summary.deferred:
+        logger.warning("left in the inbox %s: %s", d["file"], d["reason"])
     report_run(summary)
     return summary
 
@@ -169,6 +183,7 @@ def warm_up_libraries() -> None:
     threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
 
 
-def run_weekly(workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None) -> RunSummary:
+def run_weekly(workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None,
+               allow_future_as_of: bool = False) -> RunSummary:
     warm_up_libraries()
-    return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts)
+    return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts, allow_future_as_of=allow_future_as_of)

@@ -34,6 +34,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "alert_backoff_seconds": (1.0, "wait before the second attempt; doubles for each further attempt"),
     "alert_timeout_seconds": (10.0, "how long one delivery attempt may take"),
     "alert_on_spc_signals": (False, "also alert when a site's latest week shows a concerning special cause"),
+    "return_due_days_after_week_end": (4.0, "days after a week ends that its return is due (4: the Monday after a "
+                                       "Thursday); no missing-return alert before the due date has passed"),
     "lock_timeout_seconds": (120.0, "how long a run waits for another run to release the warehouse"),
 }
 MONTH_RULES = ("week_ending", "calendar")

@@ -87,18 +87,24 @@ def events(receiver: Receiver, name: str) -> list[dict]:
 
 
 def test_breach_after_two_of_four_weeks_alerts_once_with_the_contract_figures(trust_workspace, receiver):
+    # September 2017 has 30 days; two weeks reported cover 14 of them:
+    # mtd_planned = plan x 14 / 30, projected = mtd / 14 x 30
     send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50))
     summary = run_weekly(trust_workspace.root, date(2017, 9, 15))
     status = published(trust_workspace, "trajectory_status").select(
-        "provider_code", "planned_days", "mtd_days", "mtd_planned_days", "projected_days", "status").rows()
-    assert status == [("RN7", 400, 300, 200, 600, "breach"), ("RPA", 1000, 100, 500, 200, "on_track")]
+        "provider_code", "planned_days", "mtd_days", "mtd_planned_days", "projected_days", "status",
+        "days_covered", "days_in_month").rows()
+    assert status == [("RN7", 400, 300, pytest.approx(400 * 14 / 30), pytest.approx(300 / 14 * 30), "breach", 14, 30),
+                      ("RPA", 1000, 100, pytest.approx(1000 * 14 / 30), pytest.approx(100 / 14 * 30), "on_track", 14,
+                       30)]
     [breach] = events(receiver, "trajectory.breach")
     assert {k: breach[k] for k in ("event", "la_code", "provider_code", "month", "as_of", "planned_days", "mtd_days",
                                    "mtd_planned_days", "projected_days")} == {
         "event": "trajectory.breach", "la_code": "E10000016", "provider_code": "RN7", "month": "2017-09",
-        "as_of": "2017-09-15", "planned_days": 400, "mtd_days": 300, "mtd_planned_days": 200, "projected_days": 600}
+        "as_of": "2017-09-15", "planned_days": 400, "mtd_days": 300,
+        "mtd_planned_days": pytest.approx(186.6667, abs=1e-3), "projected_days": pytest.approx(642.8571, abs=1e-3)}
     assert breach["text"] == ("Dartford and Gravesham NHS Trust is running above its BCF trajectory for September 2017: "
-                              "300 delayed days to date against 200 planned to date, heading for 600 against a plan "
+                              "300 delayed days to date against 187 planned to date, heading for 643 against a plan "
                               "of 400.")
     assert len(receiver.bodies) == 1  # RPA is under its trajectory, every site sent its return
     assert summary.alerts["delivered"] == 1
@@ -126,7 +132,7 @@ def test_endpoint_down_keeps_the_alert_pending_until_it_is_back(trust_workspace,
         assert later.alerts["delivered"] == 1
         run_weekly(trust_workspace.root, date(2017, 9, 15))
         assert [body["event"] for body in back.bodies] == ["trajectory.breach"]  # exactly once
-        assert back.bodies[0]["projected_days"] == 600
+        assert back.bodies[0]["projected_days"] == pytest.approx(300 / 14 * 30)
     finally:
         back.stop()
     delivered = published(trust_workspace, "alerts").row(0, named=True)
@@ -136,21 +142,22 @@ def test_endpoint_down_keeps_the_alert_pending_until_it_is_back(trust_workspace,
 def test_recovery_is_alerted_once(trust_workspace, receiver):
     send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50))
     run_weekly(trust_workspace.root, date(2017, 9, 15))
-    send_weeks(trust_workspace, ("2017-09-21", 40, 50), ("2017-09-28", 40, 50))
+    send_weeks(trust_workspace, ("2017-09-21", 30, 50), ("2017-09-28", 30, 50))
     run_weekly(trust_workspace.root, date(2017, 9, 29))
     run_weekly(trust_workspace.root, date(2017, 9, 29))
     assert [(b["event"], b["provider_code"]) for b in receiver.bodies] == [
         ("trajectory.breach", "RN7"), ("trajectory.recovered", "RN7")]
-    recovered = receiver.bodies[1]
-    assert (recovered["mtd_days"], recovered["mtd_planned_days"], recovered["projected_days"]) == (380, 400, 380)
+    recovered = receiver.bodies[1]  # 360 days in 28 of September's 30 days
+    assert (recovered["mtd_days"], recovered["mtd_planned_days"], recovered["projected_days"]) == (
+        360, pytest.approx(400 * 28 / 30), pytest.approx(360 / 28 * 30))
     assert recovered["text"].startswith("Dartford and Gravesham NHS Trust is back on its BCF trajectory")
 
 
 def test_missing_return_is_alerted_once(trust_workspace, receiver):
     send_weeks(trust_workspace, ("2017-09-07", 10, 10))
     drop_file(trust_workspace, "dvh_14.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-14,10,0,0\n")
-    run_weekly(trust_workspace.root, date(2017, 9, 15))
-    run_weekly(trust_workspace.root, date(2017, 9, 15))
+    run_weekly(trust_workspace.root, date(2017, 9, 19))  # due on Monday 18th (4 days after the week ends)
+    run_weekly(trust_workspace.root, date(2017, 9, 19))
     [missing] = events(receiver, "submission.missing")
     assert (missing["site_code"], missing["provider_code"], missing["week_ending"], missing["la_code"]) == (
         "MED", "RPA", "2017-09-14", "E10000016")
@@ -160,8 +167,8 @@ def test_missing_return_is_alerted_once(trust_workspace, receiver):
 
 
 def test_reruns_for_the_past_stay_quiet_unless_asked(trust_workspace, receiver):
-    send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50), ("2017-09-21", 40, 50),
-               ("2017-09-28", 40, 50))
+    send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50), ("2017-09-21", 30, 50),
+               ("2017-09-28", 30, 50))
     run_weekly(trust_workspace.root, date(2017, 9, 29))  # the month ends on track: nothing to say
     assert receiver.bodies == []
     past = run_weekly(trust_workspace.root, date(2017, 9, 15))  # back then RN7 was in breach
@@ -191,7 +198,7 @@ def test_alerts_are_prefect_events_too(trust_workspace, receiver):
             time.sleep(0.2)
     assert found, "no dtoc.trajectory.breach event reached Prefect"
     assert found[0].resource.id == "dtoc.E10000016.RN7"
-    assert found[0].payload["projected_days"] == 600
+    assert found[0].payload["projected_days"] == pytest.approx(300 / 14 * 30)
 
 
 def test_alerts_through_a_prefect_notification_block(trust_workspace, receiver):

@@ -1,7 +1,11 @@
 -- Alerts this run would raise, not yet in alert_log. Only the month being monitored (the month of
 -- the latest week ended by as-of) can raise trajectory alerts: a provider gets one breach per
--- month until it recovers, and one recovered alert when it does. A site that has sent nothing
--- for the latest completed week (ended before as-of) raises submission.missing.
+-- month until it recovers, and one recovered alert when it does; an `incomplete` status (a site
+-- has not sent a week yet) is never a transition. Breach episodes are counted from the alerts
+-- raised at or before this as-of, so replaying past weeks (a backfill run twice) finds the same
+-- alerts and raises nothing new. An open site (no closed_from on or before the week) that has
+-- sent nothing for the latest week whose return is due (return_due_days after its week ending,
+-- and that day has passed) raises submission.missing, from the first week any return was loaded.
 with monitored as (
     select max(day)::date as latest_week_ending,
            strftime(max(day), '%Y-%m') as month
@@ -9,9 +13,11 @@ with monitored as (
     where lower(dayname(day)) = getvariable('week_ending_weekday')
 ),
 
-completed_week as (
+due_week as (
+    -- the latest week whose return was due before as-of: week_ending + return_due_days < as_of
     select max(day)::date as week_ending
-    from generate_series(getvariable('as_of') - 7, getvariable('as_of') - 1, interval 1 day) as days (day)
+    from generate_series(getvariable('as_of') - getvariable('return_due_days') - 7,
+                         getvariable('as_of') - getvariable('return_due_days') - 1, interval 1 day) as days (day)
     where lower(dayname(day)) = getvariable('week_ending_weekday')
 ),
 
@@ -22,7 +28,7 @@ episodes as (
         count(*) filter (where event = 'trajectory.breach') as breaches,
         count(*) filter (where event = 'trajectory.recovered') as recoveries
     from alert_log
-    where la_code = getvariable('home_la')
+    where la_code = getvariable('home_la') and as_of <= getvariable('as_of')
     group by provider_code, month
 ),
 
@@ -87,19 +93,22 @@ missing_returns as (
         'submission.missing' as event,
         sites.provider_code,
         sites.site_code,
-        strftime(completed_week.week_ending, '%Y-%m') as month,
-        completed_week.week_ending,
+        strftime(due_week.week_ending, '%Y-%m') as month,
+        due_week.week_ending,
         null::decimal(38, 10) as planned_days,
         null::decimal(38, 10) as mtd_days,
         null::double as mtd_planned_days,
         null::double as projected_days,
         1 as episode,
         printf('%s (%s) has not sent its delayed transfers of care return for the week ending %s.',
-               sites.site_name, sites.site_code, strftime(completed_week.week_ending, '%d %B %Y')) as text
-    from ref_sites as sites, completed_week
-    where not exists (
+               sites.site_name, sites.site_code, strftime(due_week.week_ending, '%d %B %Y')) as text
+    from ref_sites as sites, due_week
+    where (sites.closed_from is null or sites.closed_from > due_week.week_ending)
+      -- weeks before the first week any site has returned are before the collection started
+      and due_week.week_ending >= (select min(week_ending) from stg_loaded_returns)
+      and not exists (
         select 1 from stg_weekly_returns as returns
-        where returns.site_code = sites.site_code and returns.week_ending = completed_week.week_ending
+        where returns.site_code = sites.site_code and returns.week_ending = due_week.week_ending
     )
 ),
 

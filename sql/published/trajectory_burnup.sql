@@ -1,32 +1,31 @@
--- Burn-up per trust: delayed days to date after each reported week of a month (by week-ending
--- date), against the trajectory pro rata to that week: planned x k / n, where k counts the weeks
--- (or, under month_rule = calendar, the days) of the month up to that week ending.
+-- Burn-up per trust: delayed days to date after each counted week of a month, against the
+-- trajectory pro rata to the days covered: planned_days x days_covered / days_in_month. Weeks,
+-- their month shares and days_covered are those of trajectory_status (int_provider_weeks), so
+-- the last row of a month equals that month's mtd_days and mtd_planned_days. Only complete weeks
+-- (every open site sent its return) are counted, as in trajectory_status.
 with plans as (
-    select month, provider_code, planned_days, periods_in_month
+    select month, provider_code, planned_days, days_in_month
     from trajectory_status
 ),
 
-provider_weeks as (
+counted as (
     select
-        strftime(site_weeks.week_ending, '%Y-%m') as month,
-        sites.provider_code,
-        site_weeks.week_ending,
-        sum(site_weeks.total_days) as week_days
-    from int_attributed_site_weeks as site_weeks
-    join ref_sites as sites using (site_code)
-    group by all
+        month,
+        provider_code,
+        week_ending,
+        sum(total_days) over to_date as cumulative_days,
+        sum(days_of_week) over to_date as days_covered
+    from int_provider_weeks
+    where complete
+    window to_date as (partition by month, provider_code order by week_ending)
 )
 
 select
-    provider_weeks.month,
-    provider_weeks.provider_code,
-    provider_weeks.week_ending,
-    sum(provider_weeks.week_days) over (
-        partition by provider_weeks.month, provider_weeks.provider_code order by provider_weeks.week_ending
-    ) as cumulative_days,
-    plans.planned_days
-        * case getvariable('month_rule') when 'calendar' then day(provider_weeks.week_ending)
-                                         else (day(provider_weeks.week_ending) + 6) // 7 end
-        / plans.periods_in_month as planned_to_date
-from provider_weeks
+    counted.month,
+    counted.provider_code,
+    counted.week_ending,
+    counted.cumulative_days,
+    (plans.planned_days * counted.days_covered / plans.days_in_month)::double as planned_to_date,
+    counted.days_covered::bigint as days_covered
+from counted
 join plans using (month, provider_code)

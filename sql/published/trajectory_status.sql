@@ -1,16 +1,20 @@
--- Each local provider against its BCF trajectory, every month up to the run's as-of, while the
--- month is still under way. Only weeks ending on or before as-of count. After k of the month's n
--- periods (weeks under month_rule = week_ending, days under calendar):
--- mtd_planned_days = planned_days * k / n and projected_days = mtd_days / k * n.
-with latest_week as (
-    -- the last week that can have ended by as-of: the configured weekday on or before it
-    select max(day)::date as week_ending
-    from generate_series(getvariable('as_of') - 6, getvariable('as_of'), interval 1 day) as days (day)
-    where lower(dayname(day)) = getvariable('week_ending_weekday')
-),
-
-plans as (
-    select month, provider_code, sum(planned_days) as planned_days
+-- Each local provider against its BCF trajectory, every month up to the run's as-of. A month's
+-- planned_days (the sum of the provider's trajectory rows) is a plan for the calendar month's
+-- days_in_month (D) days. days_covered counts the days of data so far: 7 for each of the month's
+-- weeks reported so far under month_rule = week_ending, the calendar days those weeks cover
+-- under calendar. A week counts only when every open site of the provider has sent it
+-- (int_provider_weeks); while any week of the month ended by as-of is still missing a return the
+-- status is `incomplete` (shown, never an alert). Otherwise:
+--   mtd_planned_days = planned_days * days_covered / D
+--   projected_days   = mtd_days / days_covered * D
+--   status = breach when projected_days > planned_days * (1 + alert_tolerance), else on_track.
+-- periods_to_date / periods_in_month: weeks counted / weeks in the month (days under calendar).
+with plans as (
+    select
+        month,
+        provider_code,
+        sum(planned_days) as planned_days,
+        dayofmonth(last_day(strptime(month || '-01', '%Y-%m-%d'))) as days_in_month
     from ref_bcf_trajectory
     where la_code = getvariable('home_la')
       and provider_code in (select provider_code from ref_sites)
@@ -18,38 +22,25 @@ plans as (
     group by month, provider_code
 ),
 
-month_days as (
-    select months.month, days.day::date as day
-    from (select distinct month from plans) as months,
-        generate_series(strptime(months.month || '-01', '%Y-%m-%d'),
-                        last_day(strptime(months.month || '-01', '%Y-%m-%d')), interval 1 day) as days (day)
+weeks_in_month as (
+    select plans.month, count(*) as weeks_in_month
+    from (select distinct month from plans) as plans,
+        generate_series(strptime(plans.month || '-01', '%Y-%m-%d'),
+                        last_day(strptime(plans.month || '-01', '%Y-%m-%d')), interval 1 day) as days (day)
+    where lower(dayname(days.day)) = getvariable('week_ending_weekday')
+    group by plans.month
 ),
 
-periods as (
-    select
-        month_days.month,
-        count(*) filter (where lower(dayname(day)) = getvariable('week_ending_weekday')) as weeks_in_month,
-        count(*) filter (where lower(dayname(day)) = getvariable('week_ending_weekday')
-                         and day <= latest_week.week_ending) as weeks_to_date,
-        count(*) as days_in_month,
-        count(*) filter (where day <= latest_week.week_ending) as days_to_date
-    from month_days, latest_week
-    group by month_days.month
-),
-
-elapsed as (
+covered as (
     select
         month,
-        case getvariable('month_rule') when 'calendar' then days_to_date else weeks_to_date end as periods_to_date,
-        case getvariable('month_rule') when 'calendar' then days_in_month else weeks_in_month end as periods_in_month
-    from periods
-),
-
-month_to_date as (
-    select site_months.month, sites.provider_code, sum(site_months.total_days) as mtd_days
-    from int_site_months as site_months
-    join ref_sites as sites using (site_code)
-    group by site_months.month, sites.provider_code
+        provider_code,
+        count(*) filter (where complete) as weeks_counted,
+        coalesce(sum(days_of_week) filter (where complete), 0) as days_covered,
+        coalesce(sum(total_days) filter (where complete), 0) as mtd_days,
+        bool_or(not complete) as incomplete
+    from int_provider_weeks
+    group by month, provider_code
 ),
 
 status as (
@@ -57,16 +48,21 @@ status as (
         plans.month,
         plans.provider_code,
         plans.planned_days,
-        coalesce(month_to_date.mtd_days, 0) as mtd_days,
-        plans.planned_days * elapsed.periods_to_date / elapsed.periods_in_month as mtd_planned_days,
-        case when elapsed.periods_to_date > 0
-             then coalesce(month_to_date.mtd_days, 0) / elapsed.periods_to_date * elapsed.periods_in_month
+        coalesce(covered.mtd_days, 0) as mtd_days,
+        (plans.planned_days * coalesce(covered.days_covered, 0) / plans.days_in_month)::double as mtd_planned_days,
+        case when covered.days_covered > 0
+             then (covered.mtd_days / covered.days_covered * plans.days_in_month)::double
         end as projected_days,
-        elapsed.periods_to_date,
-        elapsed.periods_in_month
+        coalesce(covered.incomplete, false) as incomplete,
+        case getvariable('month_rule') when 'calendar' then coalesce(covered.days_covered, 0)
+                                       else coalesce(covered.weeks_counted, 0) end as periods_to_date,
+        case getvariable('month_rule') when 'calendar' then plans.days_in_month
+                                       else weeks_in_month.weeks_in_month end as periods_in_month,
+        coalesce(covered.days_covered, 0) as days_covered,
+        plans.days_in_month
     from plans
-    join elapsed using (month)
-    left join month_to_date using (month, provider_code)
+    join weeks_in_month using (month)
+    left join covered using (month, provider_code)
 )
 
 select
@@ -77,8 +73,11 @@ select
     mtd_days,
     mtd_planned_days,
     projected_days,
-    case when projected_days > planned_days * (1 + getvariable('alert_tolerance')) then 'breach' else 'on_track' end
-        as status,
-    periods_to_date,
-    periods_in_month
+    case when incomplete then 'incomplete'
+         when projected_days > planned_days * (1 + getvariable('alert_tolerance')) then 'breach'
+         else 'on_track' end as status,
+    periods_to_date::bigint as periods_to_date,
+    periods_in_month::bigint as periods_in_month,
+    days_covered::bigint as days_covered,
+    days_in_month::bigint as days_in_month
 from status

@@ -6,8 +6,11 @@ select
     trim(provider_code) as provider_code,
     trim(provider_name) as provider_name,
     trim(care_type) as care_type,
-    cast(beds as integer) as beds
-from read_csv(getvariable('reference_dir') || '/sites.csv', header = true, all_varchar = true);
+    cast(beds as integer) as beds,
+    -- optional column: the site sends no returns from this date (ISO or DD/MM/YYYY; blank = open)
+    coalesce(try_strptime(nullif(trim(to_json(sites) ->> 'closed_from'), ''), '%Y-%m-%d'),
+             strptime(nullif(trim(to_json(sites) ->> 'closed_from'), ''), '%d/%m/%Y'))::date as closed_from
+from read_csv(getvariable('reference_dir') || '/sites.csv', header = true, all_varchar = true) as sites;
 
 create or replace table ref_local_authorities as
 select trim(la_code) as la_code, trim(dh_code) as dh_code, trim(la_name) as la_name

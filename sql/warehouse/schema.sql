@@ -106,6 +106,8 @@ create table if not exists alert_runs (
 );
 
 -- trajectory_status as it stood at each run's as-of (weekly runs and every week of a backfill).
+-- Snapshots are only ever added: a later run for the same as-of that sees different figures (a
+-- late return) adds snapshot 2, 3, ... beside the earlier ones; an identical rerun adds nothing.
 create table if not exists trajectory_snapshots (
     as_of             date not null,
     month             varchar not null,
@@ -118,3 +120,6 @@ create table if not exists trajectory_snapshots (
     periods_to_date   bigint,
     periods_in_month  bigint
 );
+alter table trajectory_snapshots add column if not exists days_covered bigint;
+alter table trajectory_snapshots add column if not exists days_in_month bigint;
+alter table trajectory_snapshots add column if not exists snapshot integer default 1;
