@@ -39,7 +39,8 @@ SPC_CHART_SITES = 40
 # NHS "Making Data Count": one fixed colour per kind of variation, the same on every chart.
 SPC_COLOURS = (("common cause", "#a6a6a6"), ("concerning special cause", "#e46c0a"),
                ("improving special cause", "#00b0f0"))
-STATUS_WORDS = {"breach": "breach: projected above plan", "on_track": "on track"}
+STATUS_WORDS = {"breach": "breach: projected above plan", "on_track": "on track",
+                "incomplete": "incomplete: a return is still missing"}
 TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("flows", "templates"),
                                autoescape=jinja2.select_autoescape(["html"]), trim_blocks=False)
 
@@ -305,10 +306,6 @@ def _reconciliation(con) -> list[dict]:
     return blocks
 
 
-STATUS_TEXT = {"breach": "Breach: projected above plan", "on_track": "On track",
-               "incomplete": "Incomplete: a return is still missing"}
-
-
 def _trajectories(con) -> list[dict]:
     month = con.execute("select max(month) from trajectory_status").fetchone()[0]
     if month is None:
@@ -318,7 +315,7 @@ def _trajectories(con) -> list[dict]:
     body = [_row([_text(r["provider_code"], header=True, cls=None)]
                  + [_cell(r[m], m, provider=r["provider_code"], month=month) for m in measures]
                  + [_text(f'{r["days_covered"]} of {r["days_in_month"]}', cls=None),
-                    _text(STATUS_TEXT[r["status"]], cls=None)],
+                    _text(STATUS_WORDS[r["status"]].capitalize(), cls=None)],
                  "breach" if r["status"] == "breach" else "") for r in rows]
     blocks = [_table(f"{month}: month to date against the BCF trajectory", [
         "Trust", "Planned (month)", "Month to date", "Planned to date", "Projected", "Days covered", "Status"], body)]
