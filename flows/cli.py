@@ -116,6 +116,10 @@ def print_outputs(summary) -> None:
     for problem in summary.trajectory_problems:
         print(f"  BCF trajectory not used (targets left blank): {problem}")
     print(f"  months reconciled with national data: {', '.join(summary.reconciled_months) or 'none yet'}")
+    for item in summary.not_published:
+        print(f"  NOT published, failed its output checks (the previous file is kept): {item['file']}")
+        for reason in item["reasons"]:
+            print(f"    {reason}")
     print("Published:")
     for path in summary.published:
         print(f"  {path}")
