@@ -62,22 +62,39 @@ class TableCheck:
 
 
 class OutputChecks:
-    """Validates each published table on first request, once per run; later requests reuse the result."""
+    """Validates each published table on first request, once per run; later requests reuse the result.
+
+    Used as a context manager around publishing: a checked table's rows are kept as a temporary
+    table of the same name, which hides the model's view on this connection until the end of the
+    block, so the file, the report and the dashboard are written from exactly the rows that were
+    checked, and the model is computed once instead of once per reader.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.results: dict[str, TableCheck] = {}
 
+    def __enter__(self) -> OutputChecks:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the checked copies: the models' views are seen again."""
+        for table in self.results:
+            self.con.execute(f"drop table if exists temp.main.{table}")
+
     def __call__(self, table: str, month: str | None = None) -> list[str]:
         """Why `table` (or its file for `month`) must not be published; empty when it passes."""
         if table not in self.results:
-            self.results[table] = check_table(self.con, table)
+            self.results[table] = check_table(self.con, table, keep=True)
         return self.results[table].reasons(month)
 
 
 def check_published_table(con: duckdb.DuckDBPyConnection, name: str, month: str | None = None) -> list[str]:
     """Why a published table (or its file for one month) must not be written; empty when it passes."""
-    return OutputChecks(con)(name, month)
+    return check_table(con, name).reasons(month)
 
 
 @functools.cache
@@ -90,8 +107,11 @@ def has_suite(table: str) -> bool:
     return (EXPECTATIONS_ROOT / "gx" / "expectations" / f"{suite_name(table)}.json").exists()
 
 
-def check_table(con: duckdb.DuckDBPyConnection, table: str) -> TableCheck:
-    """Run the table's suite on its check frame (one GX validation) and turn failures into sentences."""
+def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) -> TableCheck:
+    """Run the table's suite on its check frame (one GX validation) and turn failures into sentences.
+
+    `keep`: leave the rows checked in a temporary table named like the model (see OutputChecks).
+    """
     started = time.perf_counter()
     suite = suite_name(table)
     if not has_suite(table):
@@ -99,6 +119,9 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str) -> TableCheck:
             f"no expectation suite {suite}.json under expectations/gx/expectations/ (every published table "
             "needs one)", 0, None)])
     try:
+        if keep:
+            catalog = con.execute("select current_database()").fetchone()[0]
+            con.execute(f'create or replace temp table {table} as select * from "{catalog}".main.{table}')
         frame = con.execute(f"select * from ({_check_sql(table)}) order by all").df()  # the same first row every run
     except duckdb.Error as exc:
         return TableCheck(table, suite, 0, 0, time.perf_counter() - started, [Failure(

@@ -138,7 +138,19 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     `outcome.not_published` with the reasons. Returns the files written and the months reconciled;
     each month's table is also a Prefect table artifact.
     """
-    checks = OutputChecks(con)
+    with OutputChecks(con) as checks:
+        paths, months, withheld = _publish_checked(con, ws, as_of, checks)
+    outcome.output_checks = summary_rows(checks)
+    outcome.not_published = withheld
+    if withheld:
+        logger = get_run_logger()
+        for item in withheld:
+            logger.warning("not published (the previous file is kept): %s: %s", item["file"], "; ".join(item["reasons"]))
+    return [str(path) for path in paths], months
+
+
+def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
+                     checks: OutputChecks) -> tuple[list[Path], list[str], list[dict]]:
     withheld: list[dict] = []
 
     def passes(file_name: str, reasons: list[str], table: str) -> bool:
@@ -162,13 +174,7 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
         dashboard = build_dashboard(con, ws.publish, as_of)
         paths.append(dashboard)
         _dashboard_artifact(con, dashboard, months)
-    outcome.output_checks = summary_rows(checks)
-    outcome.not_published = withheld
-    if withheld:
-        logger = get_run_logger()
-        for item in withheld:
-            logger.warning("not published (the previous file is kept): %s: %s", item["file"], "; ".join(item["reasons"]))
-    return [str(path) for path in paths], months
+    return paths, months, withheld
 
 
 def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months: list[str]) -> None:
