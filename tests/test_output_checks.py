@@ -220,3 +220,14 @@ def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
     assert digest(ws.publish / "weekly_site_summary.csv") != before["weekly_site_summary.csv"]
     assert ",DVH,Darent Valley Hospital,acute,80,14,7," in (ws.publish / "weekly_site_summary.csv").read_text(
         encoding="utf-8")
+
+
+def test_publishing_reads_the_checked_rows_then_the_models_again(demo_connection):
+    con = demo_connection
+    temporary = "select count(*) from duckdb_tables() where temporary and table_name = 'weekly_site_summary'"
+    with OutputChecks(con) as checks:
+        assert checks("weekly_site_summary") == []
+        assert con.execute(temporary).fetchone() == (1,)  # the file, report and dashboard read these rows
+        assert con.execute("select count(*) from weekly_site_summary").fetchone() == (120,)
+    assert con.execute(temporary).fetchone() == (0,)
+    assert con.execute("select count(*) from weekly_site_summary").fetchone() == (120,)
