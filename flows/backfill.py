@@ -179,7 +179,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])
         weeks = week_endings(date_from, date_to, settings["week_ending_weekday"])
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
-        summary.published, summary.reconciled_months = publish(con, ws, date_to)
+        summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
     for d in summary.deferred:
@@ -199,7 +199,8 @@ def report_backfill(summary: BackfillSummary) -> None:
              f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: "
              f"{summary.alerts_raised}"]
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published, summary.deferred)
+                                   summary.published, summary.deferred, summary.output_checks,
+                                   summary.not_published)
     create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
                              description="What the backfill loaded, quarantined and recomputed")
 

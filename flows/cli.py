@@ -136,6 +136,10 @@ def print_outputs(summary, verbose: bool = False) -> None:
     for problem in summary.trajectory_problems:
         print(f"  BCF trajectory not used (targets left blank): {problem}")
     print(f"  months reconciled with national data: {', '.join(summary.reconciled_months) or 'none yet'}")
+    for item in summary.not_published:
+        print(f"  NOT published, failed its output checks (the previous file is kept): {item['file']}")
+        for reason in item["reasons"]:
+            print(f"    {reason}")
     dashboard = next((path for path in summary.published if path.endswith("index.html")), None)
     commentaries = [path for path in summary.published if Path(path).name.startswith("commentary_")]
     print(f"  published {len(summary.published)} file(s) to {Path(summary.workdir) / 'publish'}"

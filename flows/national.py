@@ -69,7 +69,8 @@ def report_national_run(summary: NationalRunSummary) -> None:
     lines.append(f"- Re-published months (the earlier publication is kept in history): "
                  f"{', '.join(summary.republished_months) or 'none'}")
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published)
+                                   summary.published, summary.output_checks,
+                                   summary.not_published)
     create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the national DToC run loaded, quarantined and reconciled")
 
@@ -93,7 +94,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
         document_validations(ws, journal, "national", as_of)
-        summary.published, summary.reconciled_months = publish(con, ws, as_of)
+        summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
     summary.accepted = [
         {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
          "empty_cells": sum(c.empty_cells.values()),

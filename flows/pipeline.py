@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 import duckdb
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -18,6 +18,7 @@ from flows.commentary import write_commentaries
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
+from flows.output_checks import OutputChecks, summary_rows
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
 from flows.trajectory import check_bcf_trajectory
@@ -35,6 +36,8 @@ from flows.warehouse import (
 from flows.workspace import Workspace
 
 ERRORS_HEADER = ("file", "row", "column", "value", "problem")
+# the published tables a month's Excel report reads: one failing them withholds the report too
+REPORT_TABLES = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly", "weekly_site_summary")
 
 
 @dataclass
@@ -50,6 +53,10 @@ class RunOutcome:
     trajectory_problems: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
     flow_run_id: str = ""
+    # one entry per published table checked before writing: table, suite, expectations, rows, success, problems
+    output_checks: list[dict] = field(default_factory=list)
+    # files not written because their table failed its checks (the previous file is kept): file, table, reasons
+    not_published: list[dict] = field(default_factory=list)
 
 
 def inbox_files(folder: Path) -> list[Path]:
@@ -175,23 +182,54 @@ def document_validations(ws: Workspace, journal: list, run_name: str, as_of: dat
 
 
 @task(cache_policy=NO_CACHE)
-def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date) -> tuple[list[str], list[str]]:
+def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
+            outcome: RunOutcome) -> tuple[list[str], list[str]]:
     """Every published table, for each month with national data its reconciliation and report, the dashboard.
 
-    Returns the files written and the months reconciled; each month's table is also a Prefect
-    table artifact.
+    Each table is checked against its expectation suite first (flows/output_checks.py); a table, month
+    file or report that fails is not written (its previous file stays) and is listed in
+    `outcome.not_published` with the reasons. Returns the files written and the months reconciled;
+    each month's table is also a Prefect table artifact.
     """
-    paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES]
-    paths += write_commentaries(con, ws.publish, as_of)
+    with OutputChecks(con) as checks:
+        paths, months, withheld = _publish_checked(con, ws, as_of, checks)
+    outcome.output_checks = summary_rows(checks)
+    outcome.not_published = withheld
+    if withheld:
+        logger = get_run_logger()
+        for item in withheld:
+            logger.warning("not published (the previous file is kept): %s: %s", item["file"], "; ".join(item["reasons"]))
+    return [str(path) for path in paths], months
+
+
+def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
+                     checks: OutputChecks) -> tuple[list[Path], list[str], list[dict]]:
+    withheld: list[dict] = []
+
+    def passes(file_name: str, reasons: list[str], table: str) -> bool:
+        if reasons:
+            withheld.append({"file": file_name, "table": table, "reasons": reasons})
+        return not reasons
+
+    paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES
+             if passes(f"{name}.csv", checks(name), name)]
     months = reconciled_months(con)
     for month in months:
-        paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES]
-        paths.append(write_report(con, month, as_of, ws.publish / f"dtoc_report_{month}.xlsx"))
-        _reconciliation_artifact(con, month)
-    dashboard = build_dashboard(con, ws.publish, as_of)
-    paths.append(dashboard)
-    _dashboard_artifact(con, dashboard, months)
-    return [str(path) for path in paths], months
+        paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES
+                  if passes(f"{name}_{month}.csv", checks(name, month), name)]
+        report_reasons = [f"{name}: {reason}" for name in REPORT_TABLES for reason in checks(name, month)]
+        if passes(f"dtoc_report_{month}.xlsx", report_reasons, "report"):
+            paths.append(write_report(con, month, as_of, ws.publish / f"dtoc_report_{month}.xlsx"))
+        if not checks("reconciliation", month):
+            _reconciliation_artifact(con, month)
+    failed = [name for name in checks.results if checks(name)]
+    if passes("commentary_<YYYY-MM>.md", [f"{name} failed its checks" for name in failed], "commentary"):
+        paths += write_commentaries(con, ws.publish, as_of)
+    if passes("site/index.html", [f"{name} failed its checks" for name in failed], "dashboard"):
+        dashboard = build_dashboard(con, ws.publish, as_of)
+        paths.append(dashboard)
+        _dashboard_artifact(con, dashboard, months)
+    return paths, months, withheld
 
 
 def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months: list[str]) -> None:
@@ -229,9 +267,14 @@ def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None
 
 
 def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajectory_problems: list[str],
-                          published: list[str], deferred: list[dict] | None = None) -> list[str]:
+                          published: list[str], deferred: list[dict] | None = None, output_checks: list[dict] = (),
+                          not_published: list[dict] = ()) -> list[str]:
     """The part of a run summary both flows share: refused files, months reconciled, trajectory, outputs."""
     lines = [f"- Months reconciled with national data: {', '.join(reconciled) or 'none yet'}"]
+    if output_checks:
+        passed = sum(1 for check in output_checks if check["success"])
+        lines.append(f"- Output checks: {passed} of {len(output_checks)} published tables passed "
+                     f"({sum(check['expectations'] for check in output_checks)} expectations)")
     if deferred:
         lines += ["", "## Left in the inbox for a later run", ""]
         lines += [f"- `{d['file']}`: {d['reason']}" for d in deferred]
@@ -241,4 +284,8 @@ def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajec
     if trajectory_problems:
         lines += ["", "## BCF trajectory not used (targets left blank)", ""]
         lines += [f"- {problem}" for problem in trajectory_problems]
+    if not_published:
+        lines += ["", "## Not published: failed their output checks (the previous file is kept)", ""]
+        for item in not_published:
+            lines.append(f"- `{item['file']}` ({item['table']}): " + "; ".join(item["reasons"]))
     return lines + ["", "## Published", ""] + [f"- `{path}`" for path in published]

@@ -84,7 +84,8 @@ def report_run(summary: RunSummary) -> None:
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
     lines += alert_markdown(summary.alerts)
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published, summary.deferred)
+                                   summary.published, summary.deferred, summary.output_checks,
+                                   summary.not_published)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the weekly DToC run accepted, quarantined and published")
     rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
@@ -150,7 +151,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         snapshot_trajectory(con, as_of)
         summary.alerts = alert(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)
-        summary.published, summary.reconciled_months = publish(con, ws, as_of)
+        summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
     for result in checked:
         if result.accepted:
             summary.accepted.append({"file": result.path.name, "rows": result.returns.height,

@@ -1,0 +1,192 @@
+"""Checks on every published table before it is written, as dbt tests check models.
+
+Each published table has a Great Expectations suite `published_<table>` under
+`expectations/gx/expectations/`: its key is unique, measures are filled in where a return
+exists, attributed parts add up to the total, reconciliations hold, codes are known values. Cross-
+column rules are computed as check columns by `sql/checks/<table>.sql` (a plain SELECT over the
+published model, e.g. `att_nhs_days + att_social_care_days - total_days as attribution_gap`) and
+the suite expects each such column to be (about) zero; a table without a checks file is validated
+as it is. Every expectation's `meta.problem` is the sentence a run summary shows, with the first
+failing row's values filled in.
+
+A table is validated once per run, all its months together (one GX validation per table); a
+monthly table's failures withhold only the months whose rows fail. A table that fails is not
+written: its previous file stays as it was, and the run says which table and why.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from flows.validate import _GX_LOCK, ASSET, BATCH, DATASOURCE, EXPECTATIONS_ROOT, _Blank, _gx_context
+from flows.warehouse import SQL_ROOT
+
+SUITE_PREFIX = "published_"
+CHECKS_SQL = SQL_ROOT / "checks"
+
+
+def suite_name(table: str) -> str:
+    return f"{SUITE_PREFIX}{table}"
+
+
+@dataclass
+class Failure:
+    """One failed expectation: the sentence for people, how many rows fail, the months they are in."""
+    reason: str
+    rows: int
+    months: frozenset[str] | None  # None: the whole table (a rule about the table, or a table without months)
+
+
+@dataclass
+class TableCheck:
+    table: str
+    suite: str
+    expectations: int
+    rows: int
+    seconds: float
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def reasons(self, month: str | None = None) -> list[str]:
+        """The failures that concern the whole table, or (for one month's file) that month."""
+        return [f.reason for f in self.failures if month is None or f.months is None or month in f.months]
+
+
+class OutputChecks:
+    """Validates each published table on first request, once per run; later requests reuse the result.
+
+    Used as a context manager around publishing: a checked table's rows are kept as a temporary
+    table of the same name, which hides the model's view on this connection until the end of the
+    block, so the file, the report and the dashboard are written from exactly the rows that were
+    checked, and the model is computed once instead of once per reader.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.results: dict[str, TableCheck] = {}
+
+    def __enter__(self) -> OutputChecks:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop the checked copies: the models' views are seen again."""
+        for table in self.results:
+            self.con.execute(f"drop table if exists temp.main.{table}")
+
+    def __call__(self, table: str, month: str | None = None) -> list[str]:
+        """Why `table` (or its file for `month`) must not be published; empty when it passes."""
+        if table not in self.results:
+            self.results[table] = check_table(self.con, table, keep=True)
+        return self.results[table].reasons(month)
+
+
+def check_published_table(con: duckdb.DuckDBPyConnection, name: str, month: str | None = None) -> list[str]:
+    """Why a published table (or its file for one month) must not be written; empty when it passes."""
+    return check_table(con, name).reasons(month)
+
+
+@functools.cache
+def _check_sql(table: str) -> str:
+    path = CHECKS_SQL / f"{table}.sql"
+    return path.read_text(encoding="utf-8") if path.exists() else f"select * from {table}"
+
+
+def has_suite(table: str) -> bool:
+    return (EXPECTATIONS_ROOT / "gx" / "expectations" / f"{suite_name(table)}.json").exists()
+
+
+def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) -> TableCheck:
+    """Run the table's suite on its check frame (one GX validation) and turn failures into sentences.
+
+    `keep`: leave the rows checked in a temporary table named like the model (see OutputChecks).
+    """
+    started = time.perf_counter()
+    suite = suite_name(table)
+    if not has_suite(table):
+        return TableCheck(table, suite, 0, 0, 0.0, [Failure(
+            f"no expectation suite {suite}.json under expectations/gx/expectations/ (every published table "
+            "needs one)", 0, None)])
+    try:
+        if keep:
+            catalog = con.execute("select current_database()").fetchone()[0]
+            con.execute(f'create or replace temp table {table} as select * from "{catalog}".main.{table}')
+        frame = con.execute(f"select * from ({_check_sql(table)}) order by all").df()  # the same first row every run
+    except duckdb.Error as exc:
+        return TableCheck(table, suite, 0, 0, time.perf_counter() - started, [Failure(
+            f"its checks could not be computed (sql/checks/{table}.sql): {exc}", 0, None)])
+    with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
+        context = _gx_context(EXPECTATIONS_ROOT)
+        expectations = _suite(suite)
+        batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
+                 .get_batch(batch_parameters={"dataframe": frame}))
+        # pass or fail only (about half the cost); the rare failure is run again for its rows
+        results = batch.validate(expectations, result_format="BOOLEAN_ONLY")
+        by_id = {expectation.id: expectation for expectation in expectations.expectations}
+        failed = [batch.validate(by_id[outcome.expectation_config.id], result_format="COMPLETE")
+                  for outcome in results.results if not outcome.success]
+    check = TableCheck(table, suite, len(expectations.expectations), len(frame), 0.0)
+    check.failures = [_failure(outcome, frame) for outcome in failed]
+    check.seconds = time.perf_counter() - started
+    return check
+
+
+@functools.cache
+def _suite(name: str):
+    """The suite as stored (read once per process; the rules change with a new release, not mid-run)."""
+    return _gx_context(EXPECTATIONS_ROOT).suites.get(name)
+
+
+def _failure(outcome, frame) -> Failure:
+    config = outcome.expectation_config
+    meta = config.meta or {}
+    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+        return Failure(f"the check {config.type} on {meta.get('column', '')} could not run: "
+                       f"{outcome.exception_info.get('exception_message')}", 0, None)
+    indexes = list(outcome.result.get("unexpected_index_list") or [])
+    template = meta.get("problem", config.type)
+    if not indexes:
+        observed = outcome.result.get("observed_value")
+        return Failure(template.format_map(_Blank()) + (f" (found {observed})" if observed is not None else ""), 0, None)
+    first = {column: _plain(value) for column, value in frame.iloc[indexes[0]].items() if not _missing(value)}
+    sentence = template.format_map(_Blank(first))
+    if len(indexes) > 1:
+        sentence += f" ({len(indexes)} rows fail this check; the first is shown)"
+    months = frozenset(str(frame["month"].iloc[i]) for i in indexes) if "month" in frame.columns else None
+    return Failure(sentence, len(indexes), months)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) \
+            else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.6g}"
+    return str(value)
+
+
+def summary_rows(checks: OutputChecks) -> list[dict]:
+    """One line per table checked this run, for the run summary."""
+    return [{"table": c.table, "suite": c.suite, "expectations": c.expectations, "rows": c.rows,
+             "success": c.success, "problems": [f.reason for f in c.failures], "seconds": round(c.seconds, 4)}
+            for c in checks.results.values()]
+

@@ -1,0 +1,233 @@
+"""Published tables are checked before they are written (an expectation suite per table), as dbt tests models."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+
+import duckdb
+import pytest
+from conftest import drop_file
+
+from flows.demo import DEMO_AS_OF, write_sample
+from flows.output_checks import CHECKS_SQL, OutputChecks, check_published_table, suite_name
+from flows.trajectory import check_bcf_trajectory
+from flows.validate import EXPECTATIONS_ROOT, Reference
+from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES, build_models, set_run_variables
+from flows.weekly import run_weekly
+from flows.workspace import open_workspace
+
+ALL_TABLES = PUBLISHED_TABLES + MONTHLY_TABLES
+SUITES = EXPECTATIONS_ROOT / "gx" / "expectations"
+
+
+def suite_expectations(table: str) -> list[dict]:
+    return json.loads((SUITES / f"{suite_name(table)}.json").read_text(encoding="utf-8"))["expectations"]
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("table", ALL_TABLES)
+def test_every_published_table_has_a_suite_with_sentences(table):
+    expectations = suite_expectations(table)
+    assert expectations, f"{table}: empty suite"
+    assert all(e["meta"].get("problem") for e in expectations), "every rule says what is wrong in words"
+    key_rules = [e for e in expectations if e["type"] in ("expect_compound_columns_to_be_unique",
+                                                          "expect_column_values_to_be_unique")]
+    assert len(key_rules) == 1, f"{table}: its key is checked for uniqueness"
+
+
+def test_demo_runs_pass_every_output_suite(demo_run, demo_national):
+    _, weekly = demo_run
+    _, national = demo_national
+    assert [c["table"] for c in weekly.output_checks] == list(PUBLISHED_TABLES)  # no national month yet
+    assert [c["table"] for c in national.output_checks] == list(ALL_TABLES)
+    for check in weekly.output_checks + national.output_checks:
+        assert check["success"], (check["table"], check["problems"])
+        assert check["expectations"] == len(suite_expectations(check["table"])) > 0
+    rows = {c["table"]: c["rows"] for c in national.output_checks}
+    assert rows["weekly_site_summary"] == 120 and rows["reconciliation"] == 36 and rows["gap_decomposition"] == 4
+    assert weekly.not_published == [] and national.not_published == []
+    assert sum(c["expectations"] for c in national.output_checks) >= 50
+
+
+@pytest.fixture(scope="module")
+def demo_connection(demo_national, tmp_path_factory):
+    """A copy of the demo warehouse with the run's variables and models, where a test may break a table."""
+    ws, _ = demo_national
+    copy = tmp_path_factory.mktemp("checks") / "warehouse.duckdb"
+    shutil.copyfile(ws.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
+    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
+    assert not problems
+    build_models(con, trajectory)
+    yield con
+    con.close()
+
+
+# table, the broken version of it (`original` holds its correct rows), words the reason must contain
+# (parts separated by |)
+BROKEN = [
+    ("weekly_site_summary", "select * from original union all (select * from original where site_code = 'MED' "
+     "and week_ending = date '2017-11-23')",
+     "site MED appears more than once for the week ending 2017-11-23"),
+    ("weekly_site_summary", "select * replace (att_social_care_days + 1 as att_social_care_days) from original",
+     "site DVH, week ending 2017-09-07: att_nhs_days 105 + att_social_care_days 110 does not add up to total_days 214 "
+     "(off by 1) (120 rows fail this check; the first is shown)"),
+    ("weekly_site_summary", "select * replace (case when site_code = 'DVH' and week_ending = date '2017-11-23' "
+     "then null else nhs_days end as nhs_days) from original",
+     "site DVH, week ending 2017-11-23 has a return but nhs_days is blank"),
+    ("weekly_site_summary", "select * replace (case when site_code = 'DVH' then 'up' else direction end as direction) "
+     "from original", "direction 'up' is not one of increased, decreased, same"),
+    ("monthly_site_summary", "select * replace (nhs_days + 1 as nhs_days) from original",
+     "nhs_days|+ social_care_days|+ both_days|does not add up to total_days|(off by 1)"),
+    ("monthly_provider_summary", "select * from original where provider_code <> 'RPA'",
+     "but the month's loaded returns hold"),
+    ("reconciliation", "select * replace (out_of_area_days + 1 as out_of_area_days) from original",
+     "out_of_area_days|is not national_provider_days|- national_days"),
+    ("reconciliation", "select * replace (case when provider_code = 'RPA' and responsible_org = 'NHS' "
+     "then local_days + 2 else local_days end as local_days) from original",
+     "is not the sum of its parts (off by 2)"),
+    ("reconciliation", "select * replace (case when provider_code = 'RN7' then null else local_days end as local_days) "
+     "from original", "2017-09: provider RN7, Both: local_days is blank"),
+    ("gap_decomposition", "select * replace (case when component = 'residual' then days + 1 else days end as days) "
+     "from original", "2017-09, E10000016: local + national_only + residual does not equal national (off by 1)"),
+    ("gap_decomposition", "select * from original where component <> 'national_only'",
+     "3 components instead of local, national_only, residual and national"),
+    ("trajectory_status", "select * replace (planned_days + 5 as planned_days) from original",
+     "is not the sum of its rows in reference/bcf_trajectory.csv"),
+    ("trajectory_status", "select * replace ('late' as status) from original",
+     "status 'late' is not one of on_track, breach, incomplete"),
+    ("kpi_monthly", "select * replace ('PURPLE' as rag) from original", "rag 'PURPLE' is not one of GREEN, AMBER, RED"),
+    ("la_rates", "select * replace (case when source = 'local' then 'guess' else source end as source) from original",
+     "source 'guess' is not one of local, national, bcf_target"),
+    ("la_rates", "select * replace (case when measure = 'nhs' then delayed_days + 1 else delayed_days end "
+     "as delayed_days) from original", "is not the sum of the nhs, social_care and both rows (off by -1)"),
+    ("weekly_social_care_makeup", "select * replace (pct_of_social_care_days / 2 as pct_of_social_care_days) "
+     "from original", "the sites' shares of social-care days do not add up to 100 %"),
+    ("spc_signals", "select * replace ('wobbly' as signal) from original",
+     "signal 'wobbly' is not a ;-separated list of known XmR signals"),
+    ("spc_signals", "select * replace (lower_limit as upper_limit, upper_limit as lower_limit) from original",
+     "is below lower_limit"),
+    ("alerts", "select * replace ('lost' as delivery_state) from original",
+     "delivery_state 'lost' is not pending or delivered"),
+    ("trajectory_burnup", "select * replace (-cumulative_days - 1 as cumulative_days) from original", "is negative"),
+    ("trajectory_status_history", "select * from original union all select * from original",
+     "appears more than once for"),
+]
+
+
+@pytest.mark.parametrize(("table", "broken", "expected"), BROKEN, ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(BROKEN)])
+def test_each_rule_names_what_is_wrong(demo_connection, table, broken, expected):
+    con = demo_connection
+    assert check_published_table(con, table) == [], "the demo's table passes before it is broken"
+    con.begin()
+    try:
+        con.execute(f"create table original as select * from {table}")
+        kind = con.execute("select table_type from information_schema.tables where table_name = ?", [table]).fetchone()[0]
+        con.execute(f"drop {'table' if kind == 'BASE TABLE' else 'view'} {table}")
+        con.execute(f"create view {table} as {broken}")
+        reasons = check_published_table(con, table)
+    finally:
+        con.rollback()
+    assert any(all(part in reason for part in expected.split("|")) for reason in reasons), reasons
+
+
+def test_a_monthly_table_withholds_only_the_months_that_fail(demo_connection):
+    con = demo_connection
+    con.begin()
+    try:
+        con.execute("create table original as select * from reconciliation")
+        con.execute("drop table reconciliation")
+        con.execute("create view reconciliation as select * from original union all "
+                    "select * replace ('2017-10' as month, out_of_area_days + 1 as out_of_area_days) from original")
+        checks = OutputChecks(con)
+        september, october = checks("reconciliation", "2017-09"), checks("reconciliation", "2017-10")
+        assert len(checks.results) == 1  # one validation for the table, all months together
+    finally:
+        con.rollback()
+    assert september == []
+    assert october and all(reason.startswith("2017-10: ") for reason in october), october
+
+
+def test_check_sql_reads_only_published_models():
+    assert sorted(p.stem for p in CHECKS_SQL.glob("*.sql")) == sorted(
+        {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "la_rates", "trajectory_status",
+         "weekly_social_care_makeup", "reconciliation", "gap_decomposition"})
+    assert all(p.stem in ALL_TABLES for p in CHECKS_SQL.glob("*.sql"))
+
+
+def run_summary_markdown(summary) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    async def read():
+        async with get_client() as client:
+            [found] = await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["weekly-dtoc-run-summary"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])))
+            return found.data
+
+    return asyncio.run(read())
+
+
+def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
+    ws = open_workspace(tmp_path / "work")
+    write_sample(ws.inbox_weekly)
+    first = run_weekly(ws.root, DEMO_AS_OF)
+    assert first.not_published == [] and all(c["success"] for c in first.output_checks)
+    kept = ("weekly_site_summary.csv", "monthly_site_summary.csv", "monthly_provider_summary.csv", "site/index.html")
+    before = {name: digest(ws.publish / name) for name in kept}
+    spc_before = digest(ws.publish / "spc_signals.csv")
+
+    # an analyst pastes Medway's row into sites.csv twice, and a corrected DVH return arrives
+    sites = ws.reference / "sites.csv"
+    original_sites = sites.read_text(encoding="utf-8")
+    med_row = next(line for line in original_sites.splitlines() if line.startswith("MED,"))
+    sites.write_text(original_sites + med_row + "\n", encoding="utf-8")
+    drop_file(ws, "DVH_week_2017-11-23_corrected.csv",
+              "site_code,week_ending,nhs_days,social_care_days,both_days\nDVH,2017-11-23,80,14,7\n")
+    second = run_weekly(ws.root, DEMO_AS_OF)
+
+    withheld = {item["file"]: item for item in second.not_published}
+    assert sorted(withheld) == ["monthly_provider_summary.csv", "monthly_site_summary.csv", "site/index.html",
+                                "weekly_site_summary.csv"]
+    assert withheld["weekly_site_summary.csv"]["table"] == "weekly_site_summary"
+    assert any("site MED appears more than once for the week ending 2017-09-07" in reason
+               for reason in withheld["weekly_site_summary.csv"]["reasons"])
+    assert any("check reference/sites.csv" in reason for reason in withheld["monthly_provider_summary.csv"]["reasons"])
+    for name in kept:
+        assert digest(ws.publish / name) == before[name], f"{name} must stay as it was"
+    assert str(ws.publish / "weekly_site_summary.csv") not in second.published
+    # the other tables are published with the corrected return
+    assert digest(ws.publish / "spc_signals.csv") != spc_before
+    assert "DVH,2017-11-23,101" in (ws.publish / "spc_signals.csv").read_text(encoding="utf-8")
+    failed = {c["table"] for c in second.output_checks if not c["success"]}
+    assert failed == {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary"}
+    markdown = run_summary_markdown(second)
+    assert "## Not published: failed their output checks (the previous file is kept)" in markdown
+    assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED appears more than once" in markdown
+    assert "Output checks: 8 of 11 published tables passed" in markdown
+
+    sites.write_text(original_sites, encoding="utf-8")  # the analyst fixes sites.csv: the next run publishes again
+    third = run_weekly(ws.root, DEMO_AS_OF)
+    assert third.not_published == [] and all(c["success"] for c in third.output_checks)
+    assert digest(ws.publish / "weekly_site_summary.csv") != before["weekly_site_summary.csv"]
+    assert ",DVH,Darent Valley Hospital,acute,80,14,7," in (ws.publish / "weekly_site_summary.csv").read_text(
+        encoding="utf-8")
+
+
+def test_publishing_reads_the_checked_rows_then_the_models_again(demo_connection):
+    con = demo_connection
+    temporary = "select count(*) from duckdb_tables() where temporary and table_name = 'weekly_site_summary'"
+    with OutputChecks(con) as checks:
+        assert checks("weekly_site_summary") == []
+        assert con.execute(temporary).fetchone() == (1,)  # the file, report and dashboard read these rows
+        assert con.execute("select count(*) from weekly_site_summary").fetchone() == (120,)
+    assert con.execute(temporary).fetchone() == (0,)
+    assert con.execute("select count(*) from weekly_site_summary").fetchone() == (120,)
