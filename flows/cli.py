@@ -68,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
+        from flows.reference_checks import ReferenceFilesError
         from flows.warehouse import WarehouseBusy
         from flows.workspace import SettingsError
 
-        if isinstance(exc, (WarehouseBusy, SettingsError)):
+        if isinstance(exc, (WarehouseBusy, SettingsError, ReferenceFilesError)):
             print(f"dtoc {args.command}: {exc}", file=sys.stderr)
             return EXIT_RUN_FAILED
         raise
@@ -115,6 +116,8 @@ def print_outputs(summary) -> None:
             print(f"      all problems: {q['quarantined_as']}.errors.csv")
     for problem in summary.trajectory_problems:
         print(f"  BCF trajectory not used (targets left blank): {problem}")
+    for warning in getattr(summary, "warnings", []):
+        print(f"  warning: {warning}")
     print(f"  months reconciled with national data: {', '.join(summary.reconciled_months) or 'none yet'}")
     print("Published:")
     for path in summary.published:
@@ -122,19 +125,19 @@ def print_outputs(summary) -> None:
 
 
 def cmd_run(args) -> int:
+    from flows.reference_checks import preflight
     from flows.weekly import run_weekly
-    from flows.workspace import open_workspace
 
-    open_workspace(args.workdir).settings()  # a settings mistake stops here, before any flow starts
+    preflight(args.workdir)  # a settings or reference-file mistake stops here, before any flow starts
     print_summary(run_weekly(args.workdir, args.as_of, args.alerts))
     return EXIT_OK
 
 
 def cmd_backfill(args) -> int:
     from flows.backfill import run_backfill
-    from flows.workspace import open_workspace
+    from flows.reference_checks import preflight
 
-    open_workspace(args.workdir).settings()
+    preflight(args.workdir)
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts)
     print(f"Backfill {summary.date_from} to {summary.as_of}, workspace {summary.workdir} ({', '.join(summary.sources)})")
@@ -158,9 +161,9 @@ def cmd_synth(args) -> int:
 
 def cmd_national(args) -> int:
     from flows.national import run_national
-    from flows.workspace import open_workspace
+    from flows.reference_checks import preflight
 
-    open_workspace(args.workdir).settings()
+    preflight(args.workdir)
     print_national_summary(run_national(args.workdir, args.as_of))
     return EXIT_OK
 

@@ -46,6 +46,7 @@ class RunOutcome:
     already_processed: int = 0
     reconciled_months: list[str] = field(default_factory=list)
     trajectory_problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # figures published blank for want of reference or national data
     published: list[str] = field(default_factory=list)
     flow_run_id: str = ""
 
@@ -175,7 +176,7 @@ def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None
 
 
 def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajectory_problems: list[str],
-                          published: list[str]) -> list[str]:
+                          published: list[str], warnings: list[str] = ()) -> list[str]:
     """The part of a run summary both flows share: refused files, months reconciled, trajectory, outputs."""
     lines = [f"- Months reconciled with national data: {', '.join(reconciled) or 'none yet'}"]
     if quarantined:
@@ -184,4 +185,7 @@ def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajec
     if trajectory_problems:
         lines += ["", "## BCF trajectory not used (targets left blank)", ""]
         lines += [f"- {problem}" for problem in trajectory_problems]
+    if warnings:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {warning}" for warning in warnings]
     return lines + ["", "## Published", ""] + [f"- `{path}`" for path in published]

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.reference_checks import register_reference_frames
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
@@ -166,10 +167,10 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: dat
         "week_ending_weekday": settings["week_ending_weekday"],
         "alert_tolerance": float(settings["alert_tolerance"]),
         "alert_on_spc_signals": bool(settings["alert_on_spc_signals"]),
-        "reference_dir": str(reference_dir),
     }
     for name, value in values.items():
         con.execute(f"set variable {name} = ?", [value])
+    register_reference_frames(con, reference_dir)  # read here from the literal path, never by DuckDB's globbing reader
     # a decimal share keeps attributed days exact, so sums do not depend on the order of addition
     con.execute("set variable both_share_to_social_care = cast(? as decimal(18, 9))",
                 [float(settings["both_share_to_social_care"])])

@@ -26,6 +26,7 @@ from flows.pipeline import (
     quarantine_rejected,
     summary_tail_markdown,
 )
+from flows.reference_checks import check_reference_files, run_warnings
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import open_warehouse, record_submission, snapshot_trajectory
 from flows.workspace import Workspace, default_workdir, open_workspace
@@ -76,7 +77,7 @@ def report_run(summary: RunSummary) -> None:
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
     lines += alert_markdown(summary.alerts)
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published)
+                                   summary.published, summary.warnings)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the weekly DToC run accepted, quarantined and published")
     rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
@@ -122,6 +123,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
+    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     as_of = as_of or date.today()
     summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
@@ -135,6 +137,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         summary.alerts = alert(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of)
+        summary.warnings = run_warnings(con)
     for result in checked:
         if result.accepted:
             summary.accepted.append({"file": result.path.name, "rows": result.returns.height,
