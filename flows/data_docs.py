@@ -12,7 +12,7 @@ import json
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from flows.validate import EXPECTATIONS_ROOT, _gx_context
 
@@ -85,6 +85,14 @@ def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, li
 
 
 def _relative_page(urls: list[dict], docs_dir: Path) -> str:
-    """The validation page's path inside the Data Docs folder, from GX's file:// URL for it."""
-    path = Path(os.path.normpath(unquote(urlparse(urls[0]["site_url"]).path)))
-    return path.relative_to(docs_dir.resolve()).as_posix()
+    """The validation page's path inside the Data Docs folder, from GX's file:// URL for it.
+
+    GX writes the site's folder into the URL as it is (only the page's own name is %-escaped), so
+    the URL is not parsed as a URL: a workspace folder named with ? or # would be cut short.
+    """
+    url = urls[0]["site_url"]
+    path = os.path.normpath(url.removeprefix("file://"))
+    relative = Path(os.path.relpath(path, os.path.normpath(docs_dir.resolve())))
+    if relative.parts[:1] == ("..",):
+        raise ValueError(f"Data Docs page {url} is outside the workspace's Data Docs folder {docs_dir}")
+    return unquote(relative.as_posix())

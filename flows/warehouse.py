@@ -60,7 +60,7 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
         lock.truncate()
         lock.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         lock.flush()
-        con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")})
+        con = duckdb.connect(str(path), config=_connection_config(path))
         try:
             con.execute("set TimeZone = 'UTC'")  # instants are shown and written in UTC whatever the machine's zone
             migrate_timestamps(con)
@@ -71,6 +71,16 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
             lock.seek(0)
             lock.truncate()
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _connection_config(path: Path) -> dict:
+    config = {"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")}
+    if "?" in str(path.resolve()):
+        # DuckDB names the write-ahead log by inserting ".wal" before the first "?" of the path (a folder
+        # "a?b" gives "a.wal?b/warehouse.duckdb", which does not exist): such a warehouse writes every
+        # commit straight into the database file instead (slower, equally safe), so it needs no log.
+        config.update({"auto_checkpoint_skip_wal_threshold": 0, "wal_autocheckpoint": "0KB"})
+    return config
 
 
 # Columns that an earlier version stored as plain TIMESTAMP, and the zone their values were written in.

@@ -3,6 +3,7 @@ workspaces that can move, and the warehouse's file times."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from datetime import UTC, date, datetime
@@ -193,11 +194,15 @@ def test_workspace_path_with_glob_characters_reads_its_own_reference_files(tmp_p
     drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\nDVH,2017-09-14,1,0,0\n")
     summary = run_weekly(ws.root, date(2017, 11, 24))
     assert [a["file"] for a in summary.accepted] == ["dvh.csv"]
-    weekly = published(ws, "weekly_site_summary")
+    weekly = _read_published(ws, "weekly_site_summary")
     assert set(weekly["site_name"]) == {"Darent Valley Hospital"} and set(weekly["provider_code"]) == {"RN7"}
-    rates = published(ws, "la_rates").filter((pl.col("source") == "local") & (pl.col("measure") == "all"))
+    rates = _read_published(ws, "la_rates").filter((pl.col("source") == "local") & (pl.col("measure") == "all"))
     assert rates["population_18plus"].to_list() == [1209000]
     assert not any(sibling.publish.iterdir())
+
+
+def _read_published(ws, name: str) -> pl.DataFrame:
+    return pl.read_csv(io.BytesIO((ws.publish / f"{name}.csv").read_bytes()))  # polars would expand the [...]
 
 
 # ---- a workspace works wherever it is put ----------------------------------------------------
