@@ -230,6 +230,7 @@ def _reconciliation(con) -> str:
                      "order by list_position(['local', 'national_only', 'residual', 'national'], component)", [month])
     labels = {"local": "Local count", "national_only": "Residents at other providers",
               "residual": "Validation and timing", "national": "National figure"}
+    gap = [item for item in gap if item["days"] is not None]  # a month without local returns: no local bar
     bars, running = [], 0.0
     for item in gap:
         days = float(item["days"])

@@ -157,7 +157,8 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
             "select local_days, national_days, bcf_target_days from reconciliation "
             "where month = ? and provider_code = 'Total' and responsible_org = 'Total'", [months[-1]]).fetchone()
         target_text = "no target" if target is None else f"{float(target):,.0f}"
-        lines.append(f"- {months[-1]}: local {float(local):,.0f}, national {float(national):,.0f}, "
+        local_text = "no returns" if local is None else f"{float(local):,.0f}"
+        lines.append(f"- {months[-1]}: local {local_text}, national {float(national):,.0f}, "
                      f"BCF target {target_text} delayed days")
     create_markdown_artifact(key="dtoc-dashboard", markdown="\n".join(lines),
                              description="The dashboard and its headline figures")

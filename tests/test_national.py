@@ -330,5 +330,5 @@ def test_rates_without_a_population_for_the_year_are_blank_and_warned(workspace)
     rates = published(workspace, "la_rates").filter(pl.col("source") == "local")
     assert rates["rate_per_100k_per_day"].null_count() == rates.height == 4
     assert summary.warnings == [
-        "rates left blank for E10000016 in 2017-09: reference/population_18plus.csv has no population for that year "
+        "rates left blank for E10000016 in 2017-09, 2017-10, 2017-11: reference/population_18plus.csv has no population for that year "
         "or an earlier one (the first year it has is 2018)"]
