@@ -189,10 +189,12 @@ def cmd_demo(args) -> int:
 
 def cmd_validate(args) -> int:
     from flows.pipeline import write_problems
+    from flows.reference_checks import check_reference_files
     from flows.validate import Reference, check_submissions
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)
+    check_reference_files(ws, ws.settings())  # checking against a broken reference would mislead
     missing = [str(p) for p in args.files if not p.is_file()]
     if missing:
         print(f"dtoc validate: no such file: {', '.join(missing)}", file=sys.stderr)

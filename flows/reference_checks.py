@@ -23,7 +23,7 @@ import polars as pl
 
 from flows.ingest import UnreadableFile, read_submission
 from flows.validate import Problem, describe, parse_week_ending, required_columns, run_suite
-from flows.workspace import SettingsError, Workspace, _nearest
+from flows.workspace import SettingsError, Workspace, did_you_mean
 
 SUITES = {"sites.csv": "reference_sites", "local_authorities.csv": "reference_local_authorities",
           "population_18plus.csv": "reference_population_18plus"}
@@ -100,7 +100,7 @@ def check_reference_files(ws: Workspace, settings: dict) -> None:
     if home_la not in la_codes:
         raise SettingsError(
             f"setting home_la = '{home_la}' is not an la_code in reference/local_authorities.csv"
-            f"{_nearest(home_la.upper(), la_codes)}; nothing was run (every figure would have been 0)")
+            f"{did_you_mean(home_la.upper(), la_codes)}; nothing was run (every figure would have been 0)")
 
 
 def run_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:

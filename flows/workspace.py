@@ -169,7 +169,7 @@ def _closest(word: str, known: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _nearest(word: str, known: list[str]) -> str:
+def did_you_mean(word: str, known: list[str]) -> str:
     close = _closest(word, known)
     return f" (did you mean {close}?)" if close else ""
 
@@ -178,7 +178,7 @@ def _unknown_key(name: str, value: Any, path: Path) -> str:
     if isinstance(value, dict):
         return (f"{path.name}: unknown table [{name}]; dtoc.toml has no tables, every setting is a plain "
                 f"'name = value' line: {', '.join(SETTINGS)}")
-    return (f"{path.name}: unknown setting {name}{_nearest(name.lower(), list(SETTINGS))}; "
+    return (f"{path.name}: unknown setting {name}{did_you_mean(name.lower(), list(SETTINGS))}; "
             f"the settings are {', '.join(SETTINGS)}")
 
 
