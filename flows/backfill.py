@@ -36,6 +36,7 @@ from flows.pipeline import (
     summary_tail_markdown,
     week_limit,
 )
+from flows.reference_checks import check_reference_files, run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import check_sites_kept, open_warehouse, snapshot_trajectory
@@ -139,6 +140,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
     check_as_of(date_to, allow_future_as_of, "--to date")
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
+    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     summary = BackfillSummary(workdir=str(ws.root), as_of=date_to.isoformat(), date_from=date_from.isoformat(),
                               sources=sources, flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
@@ -180,6 +182,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         weeks = week_endings(date_from, date_to, settings["week_ending_weekday"])
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
         summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)
+        summary.warnings = run_warnings(con)
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
     for d in summary.deferred:
@@ -200,7 +203,7 @@ def report_backfill(summary: BackfillSummary) -> None:
              f"{summary.alerts_raised}"]
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
                                    summary.published, summary.deferred, summary.output_checks,
-                                   summary.not_published)
+                                   summary.not_published, summary.warnings)
     create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
                              description="What the backfill loaded, quarantined and recomputed")
 

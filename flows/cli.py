@@ -80,10 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
         from flows.pipeline import AsOfInFuture
+        from flows.reference_checks import ReferenceFilesError
         from flows.warehouse import SitesRemoved, WarehouseBusy
         from flows.workspace import SettingsError
 
-        if isinstance(exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved)):
+        if isinstance(exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved, ReferenceFilesError)):
             print(f"dtoc {args.command}: {exc}", file=sys.stderr)
             return EXIT_RUN_FAILED
         raise
@@ -135,6 +136,8 @@ def print_outputs(summary, verbose: bool = False) -> None:
                 print(f"      all problems: {q['quarantined_as']}.errors.csv")
     for problem in summary.trajectory_problems:
         print(f"  BCF trajectory not used (targets left blank): {problem}")
+    for warning in getattr(summary, "warnings", []):
+        print(f"  warning: {warning}")
     print(f"  months reconciled with national data: {', '.join(summary.reconciled_months) or 'none yet'}")
     for item in summary.not_published:
         print(f"  NOT published, failed its output checks (the previous file is kept): {item['file']}")
@@ -154,8 +157,8 @@ def print_outputs(summary, verbose: bool = False) -> None:
             print(f"  {path}")
 
 
-def check_reference(ws) -> None:
-    """Settings, and sites.csv against the loaded returns, checked before any flow starts (exit 2 with the reason)."""
+def check_sites_not_removed(ws) -> None:
+    """sites.csv against the loaded returns, checked before any flow starts (exit 2 with the reason)."""
     from flows.warehouse import check_sites_kept, open_warehouse
 
     settings = ws.settings()
@@ -166,12 +169,14 @@ def check_reference(ws) -> None:
 
 def cmd_run(args) -> int:
     from flows.pipeline import check_as_of
+    from flows.reference_checks import preflight
     from flows.weekly import run_weekly
     from flows.workspace import open_workspace
 
     if args.as_of:
         check_as_of(args.as_of, args.allow_future_as_of)  # a mistaken date stops here, before any flow starts
-    check_reference(open_workspace(args.workdir))  # a settings or sites mistake stops here, before any flow
+    preflight(args.workdir)  # a settings or reference-file mistake stops here, before any flow starts
+    check_sites_not_removed(open_workspace(args.workdir))
     print_summary(run_weekly(args.workdir, args.as_of, args.alerts, args.allow_future_as_of), args.verbose)
     return EXIT_OK
 
@@ -179,10 +184,12 @@ def cmd_run(args) -> int:
 def cmd_backfill(args) -> int:
     from flows.backfill import run_backfill
     from flows.pipeline import check_as_of
+    from flows.reference_checks import preflight
     from flows.workspace import open_workspace
 
     check_as_of(args.date_to, args.allow_future_as_of, "--to date")
-    check_reference(open_workspace(args.workdir))
+    preflight(args.workdir)
+    check_sites_not_removed(open_workspace(args.workdir))
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts,
                            allow_future_as_of=args.allow_future_as_of)
@@ -209,11 +216,13 @@ def cmd_synth(args) -> int:
 def cmd_national(args) -> int:
     from flows.national import run_national
     from flows.pipeline import check_as_of
+    from flows.reference_checks import preflight
     from flows.workspace import open_workspace
 
     if args.as_of:
         check_as_of(args.as_of, args.allow_future_as_of)
-    check_reference(open_workspace(args.workdir))
+    preflight(args.workdir)
+    check_sites_not_removed(open_workspace(args.workdir))
     print_national_summary(run_national(args.workdir, args.as_of, args.allow_future_as_of), args.verbose)
     return EXIT_OK
 
@@ -239,10 +248,12 @@ def cmd_demo(args) -> int:
 
 def cmd_validate(args) -> int:
     from flows.pipeline import write_problems
+    from flows.reference_checks import check_reference_files
     from flows.validate import Reference, check_submissions
     from flows.workspace import open_workspace
 
     ws = open_workspace(args.workdir)
+    check_reference_files(ws, ws.settings())  # checking against a broken reference would mislead
     missing = [str(p) for p in args.files if not p.is_file()]
     if missing:
         print(f"dtoc validate: no such file: {', '.join(missing)}", file=sys.stderr)

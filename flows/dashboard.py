@@ -282,7 +282,8 @@ def _reconciliation(con) -> list[dict]:
     labels = {"local": "Local count", "national_only": "Residents at other providers",
               "residual": "Validation and timing", "national": "National figure"}
     bars = [{"component": labels[g["component"]], "days": float(g["days"]), "start": float(g["bar_start"]),
-             "end": float(g["bar_end"])} for g in gap]
+             "end": float(g["bar_end"])} for g in gap
+            if g["days"] is not None]  # a month without local returns: no local bar
     blocks.append(_chart({
         "title": f"Why the national figure differs from the local count, {month}", "width": 520, "height": 240,
         "data": {"values": bars}, "mark": {"type": "bar", "tooltip": True},

@@ -9,9 +9,10 @@ validation, failed expectations with their unexpected values, linked from the da
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from flows.validate import EXPECTATIONS_ROOT, _gx_context
 
@@ -20,14 +21,24 @@ MAX_BATCH_LABEL = 180
 
 
 def _workspace_context(root: Path, docs_dir: Path):
+    """The workspace's GX context, its Data Docs site pointing at `docs_dir` by a path relative to the context.
+
+    Nothing in the workspace's GX configuration names an absolute path, so a workspace that is
+    moved, renamed, copied or restored elsewhere writes its Data Docs into its own folder. A
+    configuration written by an earlier version (an absolute path) is corrected on first use.
+    """
     import great_expectations as gx
 
     context = gx.get_context(mode="file", project_root_dir=str(root / "validation"))
-    if SITE not in context.get_config().data_docs_sites:
-        context.add_data_docs_site(SITE, {
-            "class_name": "SiteBuilder", "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir) + "/"},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+    relative = os.path.relpath(docs_dir, context.root_directory).replace(os.sep, "/") + "/"
+    site = {"class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": relative},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+    sites = context.get_config().data_docs_sites or {}
+    if SITE not in sites:
+        context.add_data_docs_site(SITE, site)
+    elif sites[SITE].get("store_backend", {}).get("base_directory") != relative:
+        context.update_data_docs_site(SITE, site)
     return context
 
 
@@ -74,6 +85,14 @@ def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, li
 
 
 def _relative_page(urls: list[dict], docs_dir: Path) -> str:
-    """The validation page's path inside the Data Docs folder, from GX's file:// URL for it."""
-    path = Path(unquote(urlparse(urls[0]["site_url"]).path))
-    return path.relative_to(docs_dir.resolve()).as_posix()
+    """The validation page's path inside the Data Docs folder, from GX's file:// URL for it.
+
+    GX writes the site's folder into the URL as it is (only the page's own name is %-escaped), so
+    the URL is not parsed as a URL: a workspace folder named with ? or # would be cut short.
+    """
+    url = urls[0]["site_url"]
+    path = os.path.normpath(url.removeprefix("file://"))
+    relative = Path(os.path.relpath(path, os.path.normpath(docs_dir.resolve())))
+    if relative.parts[:1] == ("..",):
+        raise ValueError(f"Data Docs page {url} is outside the workspace's Data Docs folder {docs_dir}")
+    return unquote(relative.as_posix())

@@ -29,6 +29,7 @@ from flows.pipeline import (
     quarantine_rejected,
     summary_tail_markdown,
 )
+from flows.reference_checks import check_reference_files, run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
 from flows.warehouse import check_sites_kept, open_warehouse, record_national_file
@@ -70,7 +71,8 @@ def report_national_run(summary: NationalRunSummary) -> None:
                  f"{', '.join(summary.republished_months) or 'none'}")
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
                                    summary.published, summary.output_checks,
-                                   summary.not_published)
+                                   summary.not_published,
+                                   summary.warnings)
     create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the national DToC run loaded, quarantined and reconciled")
 
@@ -82,6 +84,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
     logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
+    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     as_of = as_of or date.today()
     check_as_of(as_of, allow_future_as_of)
     summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
@@ -95,6 +98,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
         document_validations(ws, journal, "national", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
+        summary.warnings = run_warnings(con)
     summary.accepted = [
         {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
          "empty_cells": sum(c.empty_cells.values()),
@@ -106,6 +110,8 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
                            item["file"], item["unknown_la_codes"])
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    for warning in summary.warnings:
+        logger.warning("%s", warning)
     report_national_run(summary)
     return summary
 

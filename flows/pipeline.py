@@ -51,6 +51,7 @@ class RunOutcome:
     deferred: list[dict] = field(default_factory=list)  # files left in the inbox for a later run
     reconciled_months: list[str] = field(default_factory=list)
     trajectory_problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # figures published blank for want of reference or national data
     published: list[str] = field(default_factory=list)
     flow_run_id: str = ""
     # one entry per published table checked before writing: table, suite, expectations, rows, success, problems
@@ -248,7 +249,8 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
             "select local_days, national_days, bcf_target_days from reconciliation "
             "where month = ? and provider_code = 'Total' and responsible_org = 'Total'", [months[-1]]).fetchone()
         target_text = "no target" if target is None else f"{float(target):,.0f}"
-        lines.append(f"- {months[-1]}: local {float(local):,.0f}, national {float(national):,.0f}, "
+        local_text = "no returns" if local is None else f"{float(local):,.0f}"
+        lines.append(f"- {months[-1]}: local {local_text}, national {float(national):,.0f}, "
                      f"BCF target {target_text} delayed days")
     create_markdown_artifact(key="dtoc-dashboard", markdown="\n".join(lines),
                              description="The dashboard and its headline figures")
@@ -268,7 +270,7 @@ def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None
 
 def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajectory_problems: list[str],
                           published: list[str], deferred: list[dict] | None = None, output_checks: list[dict] = (),
-                          not_published: list[dict] = ()) -> list[str]:
+                          not_published: list[dict] = (), warnings: list[str] = ()) -> list[str]:
     """The part of a run summary both flows share: refused files, months reconciled, trajectory, outputs."""
     lines = [f"- Months reconciled with national data: {', '.join(reconciled) or 'none yet'}"]
     if output_checks:
@@ -288,4 +290,7 @@ def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajec
         lines += ["", "## Not published: failed their output checks (the previous file is kept)", ""]
         for item in not_published:
             lines.append(f"- `{item['file']}` ({item['table']}): " + "; ".join(item["reasons"]))
+    if warnings:
+        lines += ["", "## Warnings", ""]
+        lines += [f"- {warning}" for warning in warnings]
     return lines + ["", "## Published", ""] + [f"- `{path}`" for path in published]

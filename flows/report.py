@@ -35,11 +35,13 @@ def column_label(name: str) -> str:
     return COLUMN_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def neutralise(value):
-    """Text that Excel would read as a formula is written with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADERS):
-        return "'" + value
-    return value
+def looks_like_formula(value) -> bool:
+    """Text that Excel would take for a formula when typed: written with a quote-prefix format instead.
+
+    The quote prefix (Excel's "this cell is text" flag, xlsxwriter `quote_prefix`) keeps the text
+    exactly as it was (no apostrophe added to the value), shown as text and never evaluated.
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_LEADERS)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> tuple[list[str], list[tuple]]:
@@ -51,6 +53,7 @@ class _Sheet:
     """A worksheet written row by row with the report's formats."""
 
     def __init__(self, workbook, name: str, formats: dict):
+        self.workbook = workbook
         self.sheet = workbook.add_worksheet(name)
         self.formats = formats
         self.row = 0
@@ -58,11 +61,12 @@ class _Sheet:
 
     def write_row(self, values: list, styles: list[str | None] | None = None) -> None:
         for col, value in enumerate(values):
-            fmt = self.formats.get((styles or [None] * len(values))[col] or "text")
+            style = (styles or [None] * len(values))[col] or "text"
+            fmt = self.formats.get(style)
             if value is None:
                 self.sheet.write_blank(self.row, col, None, fmt)
             elif isinstance(value, str):
-                self.sheet.write_string(self.row, col, neutralise(value), fmt)
+                self.sheet.write_string(self.row, col, value, self._as_text(value, style))
             elif isinstance(value, (date, datetime)):
                 self.sheet.write_datetime(self.row, col, datetime.combine(value, datetime.min.time()), self.formats["date"])
             else:
@@ -76,8 +80,17 @@ class _Sheet:
         if freeze:
             self.sheet.freeze_panes(self.row, 0)
 
+    def _as_text(self, value: str, style: str):
+        """The style's format, quote-prefixed for text that looks like a formula (that twin made when first needed)."""
+        if not looks_like_formula(value):
+            return self.formats.get(style)
+        key = f"{style}_quote_prefix"
+        if key not in self.formats:
+            self.formats[key] = self.workbook.add_format({**_format_properties().get(style, {}), "quote_prefix": True})
+        return self.formats[key]
+
     def title(self, text: str) -> None:
-        self.sheet.write_string(self.row, 0, neutralise(text), self.formats["title"])
+        self.sheet.write_string(self.row, 0, text, self._as_text(text, "title"))
         self.row += 2
 
     def gap(self) -> None:
@@ -88,22 +101,25 @@ class _Sheet:
             self.sheet.set_column(col, col, width)
 
 
-def _formats(workbook) -> dict:
+def _format_properties() -> dict[str, dict]:
     return {
-        "title": workbook.add_format({"bold": True, "font_size": 14}),
-        "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                       "valign": "top"}),
-        "text": workbook.add_format({}),
-        "bold": workbook.add_format({"bold": True}),
-        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
-        "days": workbook.add_format({"num_format": "#,##0"}),
-        "days_bold": workbook.add_format({"num_format": "#,##0", "bold": True, "top": 1}),
-        "decimal": workbook.add_format({"num_format": "#,##0.0"}),
-        "rate": workbook.add_format({"num_format": "0.00"}),
-        "pct": workbook.add_format({"num_format": '0.0"%"'}),
-        "date": workbook.add_format({"num_format": "dd/mm/yyyy"}),
-        **{f"rag_{name}": workbook.add_format({"bold": True, "bg_color": colour}) for name, colour in RAG_COLOURS.items()},
+        "title": {"bold": True, "font_size": 14},
+        "header": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"},
+        "text": {},
+        "bold": {"bold": True},
+        "wrap": {"text_wrap": True, "valign": "top"},
+        "days": {"num_format": "#,##0"},
+        "days_bold": {"num_format": "#,##0", "bold": True, "top": 1},
+        "decimal": {"num_format": "#,##0.0"},
+        "rate": {"num_format": "0.00"},
+        "pct": {"num_format": '0.0"%"'},
+        "date": {"num_format": "dd/mm/yyyy"},
+        **{f"rag_{name}": {"bold": True, "bg_color": colour} for name, colour in RAG_COLOURS.items()},
     }
+
+
+def _formats(workbook) -> dict:
+    return {name: workbook.add_format(properties) for name, properties in _format_properties().items()}
 
 
 def write_report(con: duckdb.DuckDBPyConnection, month: str, as_of: date, path: Path) -> Path:

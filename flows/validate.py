@@ -10,6 +10,7 @@ once over all files of a layout, and turns failures into `file, row, column, val
 from __future__ import annotations
 
 import functools
+import io
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -97,9 +98,10 @@ class Reference:
 
     @classmethod
     def load(cls, folder: Path) -> Reference:
-        sites = pl.read_csv(folder / "sites.csv", schema_overrides={"beds": pl.Int64}).with_columns(
+        # read as bytes: polars would expand [, * and ? in the workspace path and read another folder's file
+        sites = pl.read_csv(io.BytesIO((folder / "sites.csv").read_bytes()), schema_overrides={"beds": pl.Int64}).with_columns(
             pl.col(pl.String).str.strip_chars())
-        las = pl.read_csv(folder / "local_authorities.csv", infer_schema=False).with_columns(
+        las = pl.read_csv(io.BytesIO((folder / "local_authorities.csv").read_bytes()), infer_schema=False).with_columns(
             pl.col(pl.String).str.strip_chars())
         return cls(sites, tuple(las["la_code"].to_list()), dict(las.select("dh_code", "la_code").iter_rows()))
 

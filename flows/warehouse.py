@@ -13,13 +13,14 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from flows.resources import shipped
+from flows.reference_checks import register_reference_frames
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
@@ -61,8 +62,10 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
         lock.truncate()
         lock.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         lock.flush()
-        con = duckdb.connect(str(path), config={"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")})
+        con = duckdb.connect(str(path), config=_connection_config(path))
         try:
+            con.execute("set TimeZone = 'UTC'")  # instants are shown and written in UTC whatever the machine's zone
+            migrate_timestamps(con)
             con.execute(_sql_text(SQL_ROOT / "warehouse" / "schema.sql"))
             yield con
         finally:
@@ -70,6 +73,54 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
             lock.seek(0)
             lock.truncate()
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _connection_config(path: Path) -> dict:
+    config = {"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")}
+    if "?" in str(path.resolve()):
+        # DuckDB names the write-ahead log by inserting ".wal" before the first "?" of the path (a folder
+        # "a?b" gives "a.wal?b/warehouse.duckdb", which does not exist): such a warehouse writes every
+        # commit straight into the database file instead (slower, equally safe), so it needs no log.
+        config.update({"auto_checkpoint_skip_wal_threshold": 0, "wal_autocheckpoint": "0KB"})
+    return config
+
+
+# Columns that an earlier version stored as plain TIMESTAMP, and the zone their values were written in.
+ZONED_COLUMNS = {("submission_files", "received_at"): "local", ("submission_files", "processed_at"): "UTC",
+                 ("national_files", "received_at"): "local", ("national_files", "processed_at"): "UTC"}
+
+
+def migrate_timestamps(con: duckdb.DuckDBPyConnection) -> None:
+    """Convert an older warehouse's zoneless file times to TIMESTAMPTZ, in place, in one transaction.
+
+    received_at was the file's modification time in the local time of the machine that ran the
+    pipeline (taken to be this machine's zone); processed_at was UTC.
+    """
+    plain = [(table, column, zone) for (table, column), zone in ZONED_COLUMNS.items()
+             if con.execute("select data_type from information_schema.columns where table_schema = 'main' "
+                            "and table_name = ? and column_name = ?", [table, column]).fetchone()
+             in (("TIMESTAMP",), ("TIMESTAMP WITHOUT TIME ZONE",))]
+    if not plain:
+        return
+    with transaction(con):
+        for table, column, zone in plain:
+            con.execute(f"alter table {table} alter {column} type timestamptz using {_as_instant(column, zone)}")
+
+
+def _as_instant(column: str, zone: str) -> str:
+    """SQL turning a zoneless time in `zone` (UTC, or local: this machine's zone) into an instant."""
+    if zone == "UTC":
+        return f"timezone('UTC', {column})"
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        with contextlib.suppress(OSError):
+            target = os.path.realpath("/etc/localtime")
+            if "zoneinfo/" in target:
+                name = target.split("zoneinfo/", 1)[1]
+    if name and re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):
+        return f"timezone('{name}', {column})"
+    minutes = int((datetime.now().astimezone().utcoffset() or timedelta(0)).total_seconds() // 60)  # no zone name
+    return f"timezone('UTC', {column} - interval {minutes} minute)"
 
 
 def _sql_text(path: Path) -> str:
@@ -151,7 +202,12 @@ def _next_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
+
+
+def _instant(moment: datetime | None) -> datetime | None:
+    """A file time as an instant: a naive datetime (a file's mtime from fromtimestamp) is local time."""
+    return None if moment is None else moment.astimezone(UTC)
 
 
 def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission, received_at: datetime,
@@ -184,7 +240,7 @@ def insert_file_record(con, checked: CheckedSubmission, received_at: datetime, a
     rows = 0 if checked.returns is None else checked.returns.height
     con.execute(
         "insert into submission_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, checked.path.name, checked.content_hash, checked.layout, received_at, _now(),
+        [file_id, checked.path.name, checked.content_hash, checked.layout, _instant(received_at), _now(),
          "accepted" if checked.accepted else "rejected", rows, len(checked.problems), as_of],
     )
     return file_id
@@ -209,7 +265,7 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
         unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
         con.execute(
             "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, checked.path.name, checked.content_hash, received_at, _now(),
+            [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
              "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
              0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
              unknown or None, len(checked.problems)],
@@ -234,10 +290,10 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: dat
         "alert_tolerance": float(settings["alert_tolerance"]),
         "alert_on_spc_signals": bool(settings["alert_on_spc_signals"]),
         "return_due_days": _whole_days(settings["return_due_days_after_week_end"]),
-        "reference_dir": str(reference_dir),
     }
     for name, value in values.items():
         con.execute(f"set variable {name} = ?", [value])
+    register_reference_frames(con, reference_dir)  # read here from the literal path, never by DuckDB's globbing reader
     # a decimal share keeps attributed days exact, so sums do not depend on the order of addition
     con.execute("set variable both_share_to_social_care = cast(? as decimal(18, 9))",
                 [float(settings["both_share_to_social_care"])])

@@ -29,6 +29,7 @@ from flows.pipeline import (
     summary_tail_markdown,
     week_limit,
 )
+from flows.reference_checks import check_reference_files, run_warnings
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import check_sites_kept, open_warehouse, record_submission, snapshot_trajectory
 from flows.workspace import Workspace, default_workdir, open_workspace
@@ -85,7 +86,7 @@ def report_run(summary: RunSummary) -> None:
     lines += alert_markdown(summary.alerts)
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
                                    summary.published, summary.deferred, summary.output_checks,
-                                   summary.not_published)
+                                   summary.not_published, summary.warnings)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the weekly DToC run accepted, quarantined and published")
     rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
@@ -136,6 +137,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
+    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     as_of = as_of or date.today()
     check_as_of(as_of, allow_future_as_of)
     summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
@@ -152,6 +154,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         summary.alerts = alert(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
+        summary.warnings = run_warnings(con)
     for result in checked:
         if result.accepted:
             summary.accepted.append({"file": result.path.name, "rows": result.returns.height,

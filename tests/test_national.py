@@ -269,7 +269,8 @@ def test_report_has_the_council_layout_formats_and_matches_the_csvs(demo_nationa
     assert weekly.height == published(ws, "weekly_site_summary").height  # the demo has exactly 12 weeks
 
 
-def test_report_neutralises_text_that_looks_like_a_formula(workspace):
+def test_report_shows_formula_like_text_as_text_unchanged(workspace):
+    """Before: the text was written with a leading apostrophe that Excel showed ('=HYPERLINK...)."""
     sites = (workspace.reference / "sites.csv").read_text().replace("Darent Valley Hospital", "=HYPERLINK(\"x\")")
     (workspace.reference / "sites.csv").write_text(sites.replace("Dartford and Gravesham NHS Trust", "+44 Trust"))
     (workspace.inbox_weekly / "dvh.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
@@ -279,5 +280,55 @@ def test_report_neutralises_text_that_looks_like_a_formula(workspace):
     with zipfile.ZipFile(workspace.publish / "dtoc_report_2017-09.xlsx") as book:
         strings = book.read("xl/sharedStrings.xml").decode()
         sheets = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
-    assert "'=HYPERLINK(\"x\")" in strings and "'+44 Trust" in strings
+        styles = book.read("xl/styles.xml").decode()
+    assert "=HYPERLINK(\"x\")" in strings and "+44 Trust" in strings
+    assert "'=HYPERLINK" not in strings and "'+44" not in strings
     assert "<f>" not in sheets  # no formula anywhere
+    assert 'quotePrefix="1"' in styles  # Excel's "this cell is text" flag
+    weekly = pl.read_excel(workspace.publish / "dtoc_report_2017-09.xlsx", sheet_name="Weekly (12 weeks)")
+    assert weekly["site_name"].to_list() == ['=HYPERLINK("x")']
+
+
+# ---- honest blanks: a provider missing from the national month, a month without local returns ------
+
+def test_provider_missing_from_the_national_month_is_blank_and_named(workspace):
+    """Before: RPA absent from the extract showed national 0 for RPA, with no word in the summary."""
+    (workspace.inbox_weekly / "rn7.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
+    (workspace.inbox_weekly / "rpa.csv").write_text(f"{SUMMARY_HEADER}\nMED,2017-09-28,8,3,0\n")
+    run_weekly(workspace.root, AS_OF)
+    (workspace.inbox_national / "sept.csv").write_text(extract_text([
+        row("RN7", "886", nhs="25", sc="12", both="2"),
+        row("RPA1", "886", nhs="7", sc="3", both="0"),  # Medway's trust under a code sites.csv does not use
+        row("RN7", "886", nhs="4", sc="1", both="0", period="AUGUST")]))  # a month with no local returns
+    summary = run_national(workspace.root, AS_OF)
+    missing = [w for w in summary.warnings if "provider RPA " in w]
+    assert [w[:8] for w in missing] == ["2017-08:", "2017-09:"]
+    assert "provider RPA (Medway NHS Foundation Trust) is not in the national extract for the month" in missing[1]
+    rec = published(workspace, "reconciliation_2017-09")
+    rpa = rec.filter((pl.col("provider_code") == "RPA") & (pl.col("responsible_org") == "Total")).row(0, named=True)
+    assert rpa["local_days"] == 11
+    assert (rpa["national_days"], rpa["national_provider_days"], rpa["out_of_area_days"], rpa["national_minus_local"]) \
+        == (None, None, None, None)
+    out_of_area = rec.filter((pl.col("provider_code") == "OUT_OF_AREA") & (pl.col("responsible_org") == "Total"))
+    assert out_of_area["national_days"].to_list() == [10]
+    rn7 = rec.filter((pl.col("provider_code") == "RN7") & (pl.col("responsible_org") == "Total")).row(0, named=True)
+    assert (rn7["national_days"], rn7["local_days"], rn7["national_minus_local"]) == (39, 20, 19)
+    august = published(workspace, "reconciliation_2017-08")
+    assert august["local_days"].null_count() == august.height  # no local returns: blank, not 0
+    assert august["local_minus_target"].null_count() == august.height
+    assert august["national_minus_local"].null_count() == august.height
+    assert august.filter((pl.col("provider_code") == "Total") & (pl.col("responsible_org") == "Total"))[
+        "national_days"].to_list() == [5]
+    gap = dict(published(workspace, "gap_decomposition_2017-08").select("component", "days").rows())
+    assert gap == {"local": None, "national_only": 0, "residual": None, "national": 5}
+
+
+def test_rates_without_a_population_for_the_year_are_blank_and_warned(workspace):
+    (workspace.reference / "population_18plus.csv").write_text("la_code,year,population\nE10000016,2018,1215000\n")
+    (workspace.inbox_weekly / "rn7.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
+    summary = run_weekly(workspace.root, AS_OF)
+    rates = published(workspace, "la_rates").filter(pl.col("source") == "local")
+    assert rates["rate_per_100k_per_day"].null_count() == rates.height == 4
+    assert summary.warnings == [
+        "rates left blank for E10000016 in 2017-09, 2017-10, 2017-11: reference/population_18plus.csv has no population for that year "
+        "or an earlier one (the first year it has is 2018)"]

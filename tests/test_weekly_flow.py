@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import polars as pl
@@ -65,7 +65,7 @@ def test_rows_carry_lineage(demo_run):
         where r.site_code = 'DVH' and r.week_ending = date '2017-09-14' and r.responsible_org = 'NHS'""")
     assert file_name == "DVH_week_2017-09-14.csv" and row_number == 2
     assert content_hash == hashlib.sha256((ws.inbox_weekly / file_name).read_bytes()).hexdigest()
-    assert received_at == datetime(2017, 9, 15, 9, 0)
+    assert received_at == datetime(2017, 9, 15, 9, 0).astimezone(UTC)  # the file's local mtime, stored as an instant
 
 
 def test_resubmission_replaces_and_keeps_the_earlier_version(demo_run):
@@ -209,7 +209,7 @@ def test_second_run_that_can_wait_goes_ahead(workspace):
 
 KILLED_MID_LOAD = textwrap.dedent("""
     import os, signal, sys
-    from datetime import date, datetime
+    from datetime import UTC, date, datetime
     from pathlib import Path
     from flows.validate import Reference, check_submissions
     from flows.warehouse import insert_file_record, insert_return_rows, open_warehouse

@@ -2,6 +2,10 @@
 -- Local versus national versus BCF target, for every month with national data: one row per
 -- local provider x responsible organisation, OUT_OF_AREA for the council's residents delayed at
 -- providers outside the local collection ("Out of Area (NHS data only)"), and Total rows.
+-- Blank, never 0, where there is nothing to count: local figures for a month with no local
+-- returns at all (and for OUT_OF_AREA), national figures for a local provider that the month's
+-- national extract does not carry (the run summary names it: a wrong provider code would
+-- otherwise show national 0 and move the trust's days into OUT_OF_AREA).
 with local_providers as (
     select provider_code, min(provider_name) as provider_name
     from ref_sites
@@ -59,6 +63,14 @@ targets as (
     group by all
 ),
 
+months_with_local as (
+    select distinct month from int_local_org_days
+),
+
+providers_in_national as (
+    select distinct month, provider_code from int_national_org_days
+),
+
 months_with_targets as (
     select distinct month from targets
 ),
@@ -67,10 +79,11 @@ provider_org_rows as (
     select
         grid.*,
         -- the local collection has no figure for providers outside it: blank, as in the council's table
-        case when grid.provider_code = 'OUT_OF_AREA' then null else coalesce(local_days.local_days, 0) end
-            as local_days,
-        coalesce(national_home_la.national_days, 0) as national_days,
-        case when grid.provider_code = 'OUT_OF_AREA' then null
+        case when grid.provider_code = 'OUT_OF_AREA' or months_with_local.month is null then null
+             else coalesce(local_days.local_days, 0) end as local_days,
+        case when grid.provider_code <> 'OUT_OF_AREA' and providers_in_national.provider_code is null then null
+             else coalesce(national_home_la.national_days, 0) end as national_days,
+        case when grid.provider_code = 'OUT_OF_AREA' or providers_in_national.provider_code is null then null
              else coalesce(national_all_residents.national_provider_days, 0) end as national_provider_days,
         case when months_with_targets.month is null then null else coalesce(targets.bcf_target_days, 0) end
             as bcf_target_days
@@ -80,6 +93,8 @@ provider_org_rows as (
     left join national_all_residents using (month, provider_code, responsible_org)
     left join targets using (month, provider_code, responsible_org)
     left join months_with_targets using (month)
+    left join months_with_local using (month)
+    left join providers_in_national using (month, provider_code)
 ),
 
 with_totals as (
@@ -107,7 +122,9 @@ select
     national_provider_days,
     national_provider_days - national_days as out_of_area_days,
     bcf_target_days,
-    coalesce(local_days, 0) - bcf_target_days as local_minus_target,
+    case when month in (select month from months_with_local) then coalesce(local_days, 0) - bcf_target_days end
+        as local_minus_target,
     national_days - bcf_target_days as national_minus_target,
-    national_days - coalesce(local_days, 0) as national_minus_local
+    case when month in (select month from months_with_local) then national_days - coalesce(local_days, 0) end
+        as national_minus_local
 from with_totals

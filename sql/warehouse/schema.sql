@@ -1,3 +1,6 @@
+-- Times of day are TIMESTAMPTZ (instants). Warehouses made before they were (plain TIMESTAMP:
+-- received_at in the machine's local time, processed_at in UTC) are converted in place when
+-- opened (flows/warehouse.py, migrate_timestamps).
 -- Raw tables: what the pipeline has received. Rows are only ever added, never updated or
 -- deleted, so every earlier version of a resubmitted week stays here for the audit trail.
 create table if not exists submission_files (
@@ -5,8 +8,8 @@ create table if not exists submission_files (
     file_name      varchar not null,
     content_hash   varchar not null,      -- sha256 of the file's bytes; a file is processed once
     layout         varchar,               -- detail | summary (null when unreadable)
-    received_at    timestamp,             -- the file's modification time in the inbox
-    processed_at   timestamp not null,
+    received_at    timestamptz,           -- the file's modification time in the inbox (an instant, UTC)
+    processed_at   timestamptz not null,  -- when this run recorded it (an instant, UTC)
     status         varchar not null,      -- accepted | rejected
     rows_loaded    integer not null,
     problem_count  integer not null,
@@ -41,8 +44,8 @@ create table if not exists national_files (
     file_id           integer primary key,   -- load order: a later file re-publishes its months
     file_name         varchar not null,
     content_hash      varchar not null,
-    received_at       timestamp,
-    processed_at      timestamp not null,
+    received_at       timestamptz,           -- as in submission_files: instants, shown in UTC
+    processed_at      timestamptz not null,
     status            varchar not null,      -- accepted | rejected
     header_line       integer,
     months            varchar,               -- the months the file carries, comma separated
