@@ -146,7 +146,7 @@ def _commentary(workbook, formats, con, month, as_of, la) -> _Sheet:
     for heading, sentences in draft(con, month):
         sheet.write_row([heading], ["bold"])
         for sentence in sentences:
-            sheet.sheet.write_string(sheet.row, 0, neutralise(sentence), formats["wrap"])
+            sheet.sheet.write_string(sheet.row, 0, sentence, sheet._as_text(sentence, "wrap"))
             sheet.row += 1
         sheet.gap()
     sheet.widths[0] = 110

@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.resources import shipped
 from flows.reference_checks import register_reference_frames
+from flows.resources import shipped
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
