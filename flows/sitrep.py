@@ -28,6 +28,7 @@ NATIONAL_HEADER_ALIASES = {
     "provider_sha_name": "provider_parent_name",
 }
 MEASURE_COLUMNS = ("nhs_a_sum", "nhs_b_sum", "social_care_a_sum", "social_care_b_sum", "both_a_sum", "both_b_sum")
+A_SUM_COLUMNS = ("nhs_a_sum", "social_care_a_sum", "both_a_sum")  # patients (whole) until 2016-17, then beds
 MONTHS = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
           "NOVEMBER", "DECEMBER")
 FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS = 2017  # A SUM: patients at the month's last Thursday until 2016-17
@@ -107,7 +108,9 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
     )
     # Financial year: April to December fall in its first calendar year, January to March in the next.
     calendar_year = pl.col("year_start") + pl.when(pl.col("month_number") <= 3).then(1).otherwise(0)
+    a_is_patient_count = pl.col("year_start") < FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS
     return prepared.with_columns(
+        *(pl.when(a_is_patient_count).then(pl.col(c)).alias(f"{c}_patient_count") for c in A_SUM_COLUMNS),
         pl.when(pl.col("year_start").is_not_null() & pl.col("month_number").is_not_null())
         .then(pl.format("{}-{}", calendar_year, pl.col("month_number").cast(pl.String).str.zfill(2)))
         .alias("month"),
