@@ -18,8 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.distinct_validation import validate_distinct
 from flows.ingest import OLE_MAGIC, ZIP_MAGIC, UnreadableFile, content_hash
-from flows.validate import REASON_ALIASES, REASONS, CheckedFile, Problem, required_columns, run_suite
+from flows.validate import REASON_ALIASES, REASONS, CheckedFile, Problem, required_columns
 
 SUITE = "national_extract"
 HEADER_SEARCH_LINES = 12
@@ -141,7 +142,7 @@ def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list |
     if prepared:
         everything = pl.concat([frame for _, frame in prepared], how="diagonal_relaxed")
         by_file = {result.path.name: result for result, _ in prepared}
-        for problem in run_suite(SUITE, everything, {"reason_codes": list(REASONS)}, {}, journal):
+        for problem in validate_distinct(SUITE, everything, {"reason_codes": list(REASONS)}, {}, journal):
             by_file[problem.file].problems.append(problem)
     for result, frame in prepared:
         result.problems.sort(key=lambda p: (p.row or 0, p.column))

@@ -91,3 +91,26 @@ def test_extract_the_warehouse_refuses_is_quarantined_with_its_reason(workspace)
     assert months == [("2017-08",)]
     again = run_national(workspace.root, AS_OF)
     assert again.quarantined == [] and again.accepted == [] and again.reconciled_months == ["2017-08"]
+
+
+def test_distinct_value_validation_reports_exactly_what_row_by_row_validation_does(tmp_path):
+    from test_national import DH_TO_ONS
+
+    from flows.distinct_validation import validate_distinct
+    from flows.sitrep import SUITE, prepare_extract, read_extract
+    from flows.validate import REASONS, run_suite
+
+    bad = [row(), row(), row(provider="RPA", reason=""), row(provider="RPA", care=""), row(provider="TOTAL"),
+           row(provider="RXH", nhs='"1,5"', sc="2.5"), row(provider="RXH", la="887", period="SEPTEMBRE"),
+           row(provider="RJ1", year="2016-17").replace(",1.0,", ",1.5,"), row(provider="RJ1", la="Total"),
+           row(provider="RJ2", year="2017"), row(provider="RJ3", la=""), row(provider="RJ4", reason="Z_UNKNOWN"),
+           *[row(provider=f"R{i:02d}", nhs=str(i)) for i in range(30)], row(provider="RXH", nhs='"1,5"')]
+    path = tmp_path / "many.csv"
+    path.write_text(extract_text(bad))
+    cells, _ = read_extract(path)
+    frame = prepare_extract(cells, path.name, DH_TO_ONS)
+    parameters = {"reason_codes": list(REASONS)}
+    by_row = run_suite(SUITE, frame, parameters, {})
+    by_value = validate_distinct(SUITE, frame, parameters, {})
+    assert len(by_row) >= 14
+    assert sorted(by_value, key=repr) == sorted(by_row, key=repr)
