@@ -114,3 +114,21 @@ def test_distinct_value_validation_reports_exactly_what_row_by_row_validation_do
     by_value = validate_distinct(SUITE, frame, parameters, {})
     assert len(by_row) >= 14
     assert sorted(by_value, key=repr) == sorted(by_row, key=repr)
+
+
+def test_reconciliation_artifacts_belong_to_the_national_run(demo_national):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    _, summary = demo_national
+
+    async def tables():
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["dtoc-reconciliation-2017-09"]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])))
+
+    [table] = asyncio.run(tables())
+    assert '"provider_code": "Total"' in table.data and "3569" in table.data

@@ -118,3 +118,10 @@ create table if not exists trajectory_snapshots (
     periods_to_date   bigint,
     periods_in_month  bigint
 );
+
+-- What each per-month published file was last written from (a digest of every figure and setting
+-- it shows): a file whose inputs have not changed since is not written again.
+create table if not exists published_fingerprints (
+    output       varchar primary key,   -- the file's name under publish/
+    fingerprint  varchar not null
+);
