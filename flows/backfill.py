@@ -41,7 +41,7 @@ from flows.workspace import WEEKDAYS, default_workdir, open_workspace
 
 SOURCES = ("weekly", "national")
 FILES_PER_CHUNK = 250
-CHUNK_BYTES = 8000000  # about a year of national extracts: memory stays bounded on a backfill of 115 months
+CHUNK_BYTES = 8000000  # about four months of national extracts: memory stays bounded on a backfill of 115 months
 
 
 def backfill_task_runner():
