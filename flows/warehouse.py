@@ -259,23 +259,40 @@ def insert_problems(con, source: str, file_id: int, problems: list[Problem]) -> 
 
 
 def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationalFile, received_at: datetime) -> int:
-    """One national extract, its rows or its problems, in a single transaction."""
-    with transaction(con):
-        file_id = _next_id(con, "national_files")
-        unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
-        con.execute(
-            "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
-             "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
-             0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
-             unknown or None, len(checked.problems)],
-        )
-        if checked.accepted:
-            rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))  # noqa: F841  (DuckDB reads the frame by name)
-            con.execute("insert into national_rows by name select * from rows")
-        else:
-            insert_problems(con, "national", file_id, checked.problems)
-    return file_id
+    """One national extract, its rows or its problems, in a single transaction.
+
+    An extract that passed its checks but that the database refuses (a value too large for its
+    column, say) is recorded as rejected with the database's reason, so that it is quarantined and
+    never blocks the other files or later runs.
+    """
+    def write() -> int:
+        with transaction(con):
+            file_id = _next_id(con, "national_files")
+            unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
+            con.execute(
+                "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
+                 "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
+                 0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
+                 unknown or None, len(checked.problems)],
+            )
+            if checked.accepted:
+                rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))  # noqa: F841  (DuckDB reads the frame by name)
+                con.execute("insert into national_rows by name select * from rows")
+            else:
+                insert_problems(con, "national", file_id, checked.problems)
+        return file_id
+
+    try:
+        return write()
+    except duckdb.Error as exc:
+        if not checked.accepted:
+            raise
+        reason = str(exc).strip().splitlines()[0]
+        checked.problems.append(Problem(checked.path.name, None, "", "", f"the warehouse could not load this file, "
+                                        f"although every cell passed the checks: {reason}"))
+        checked.rows, checked.empty_cells, checked.unknown_la_codes = None, {}, {}
+        return write()
 
 
 def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: date, reference_dir: Path) -> None:
