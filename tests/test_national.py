@@ -286,7 +286,7 @@ def test_report_shows_formula_like_text_as_text_unchanged(workspace):
     assert "<f>" not in sheets  # no formula anywhere
     assert 'quotePrefix="1"' in styles  # Excel's "this cell is text" flag
     weekly = pl.read_excel(workspace.publish / "dtoc_report_2017-09.xlsx", sheet_name="Weekly (12 weeks)")
-    assert weekly["site_name"].to_list() == ['=HYPERLINK("x")']
+    assert weekly["Site"].to_list() == ['=HYPERLINK("x")']
 
 
 # ---- honest blanks: a provider missing from the national month, a month without local returns ------
