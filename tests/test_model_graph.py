@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -187,3 +188,8 @@ def test_dtoc_models_names_the_problem_in_a_broken_tree(sql_copy):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and result.stdout == ""
     assert "sql/published/kpi_monthly.sql: declares nothing_here in `-- depends_on:`" in result.stderr
+
+
+def test_the_readme_shows_the_current_graph():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"```\n{describe_graph()}\n```" in readme, "README's model graph is out of date: paste `dtoc models`"
