@@ -6,8 +6,13 @@ turn the suite red (XPASS) once the defect is fixed, so the mark must then be re
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
+import polars as pl
+import pytest
+
+from flows.demo import DEMO_AS_OF
 from flows.validate import Reference, check_submissions
 from flows.workspace import load_settings
 
@@ -33,3 +38,29 @@ def test_a_csv_header_typing_the_same_column_twice_is_refused_not_a_crash(worksp
                                          "DVH,2017-11-23,105,1,109,0\n")
     assert not result.accepted
     assert [p.problem for p in result.problems] == ["the header names column nhs_days more than once"]
+
+
+def test_a_rerun_at_the_same_as_of_after_a_late_return_still_publishes_the_history(demo_run, tmp_path):
+    # Every snapshot is kept (a later run for the same as-of that saw different figures adds
+    # snapshot 2), but the history's output suite keyed on (as_of, month, provider_code) only, so
+    # the second run withheld trajectory_status_history.csv: "provider RN7 appears more than once".
+    from flows.weekly import run_weekly
+
+    ws, _ = demo_run
+    copy = tmp_path / "copy"
+    shutil.copytree(ws.root, copy, ignore=shutil.ignore_patterns("warehouse.lock"))
+    (copy / "inbox" / "weekly" / "DVH_late_correction.csv").write_text(
+        f"{SUMMARY_HEADER}\nDVH,2017-11-23,100,100,0\n", encoding="utf-8")
+    summary = run_weekly(copy, DEMO_AS_OF)
+    assert "DVH 2017-11-23 (DVH_late_correction.csv)" in summary.resubmitted_keys
+    assert [n["file"] for n in summary.not_published if n["file"].startswith("trajectory_status_history")] == []
+    history = pl.read_csv(copy / "publish" / "trajectory_status_history.csv")
+    assert sorted(history.filter(pl.col("as_of") == str(DEMO_AS_OF))["snapshot"].unique().to_list()) == [1, 2]
+
+
+@pytest.mark.xfail(strict=True, reason="merged main: monthly_reasons, monthly_site_people, monthly_movers, "
+                   "monthly_completeness, suspicious_returns and monthly_headlines have no output suite, so "
+                   "every run withholds them, the commentary and the dashboard site")
+def test_the_demo_publishes_every_table_including_the_dashboard(demo_run):
+    _, summary = demo_run
+    assert summary.not_published == []
