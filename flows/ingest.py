@@ -59,6 +59,11 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def without_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows that are entirely blank (an editor's trailing empty lines, Excel's `,,,,`) dropped."""
+    return frame.filter(~pl.all_horizontal(pl.all().cast(pl.String).str.strip_chars().fill_null("") == ""))
+
+
 def normalise_header(name: str) -> str:
     key = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
     return HEADER_ALIASES.get(key, key)

@@ -155,3 +155,51 @@ def test_a_huge_day_count_is_echoed_as_typed(workspace):
     assert not result.accepted
     assert any("99999999999999999999999" in (str(p.value) + p.problem) for p in result.problems), \
         [p.as_dict() for p in result.problems]
+
+
+def test_sites_csv_with_excel_blank_rows_at_the_end_does_not_stop_the_run(workspace):
+    # Excel saves trailing empty rows as ",,,,,"; the reference checks skipped them, but the
+    # trajectory check then met a site with no provider and every run stopped with
+    # "TypeError: '<' not supported between instances of 'NoneType' and 'str'".
+    import duckdb
+
+    from flows.reference_checks import check_reference_files, register_reference_frames
+    from flows.trajectory import check_bcf_trajectory
+    from flows.warehouse import check_sites_kept
+
+    sites = workspace.reference / "sites.csv"
+    sites.write_bytes(b"\xef\xbb\xbf" + sites.read_bytes() + b",,,,,\n\n  \n")
+    check_reference_files(workspace, load_settings(workspace.settings_file))
+    reference = Reference.load(workspace.reference)
+    assert reference.sites.height == 10 and reference.sites["provider_code"].null_count() == 0
+    trajectory, problems = check_bcf_trajectory(workspace.reference, reference)
+    assert problems == []
+    con = duckdb.connect()
+    register_reference_frames(con, workspace.reference)
+    assert con.execute("select count(*), count(site_code) from sites_csv").fetchone() == (10, 10)
+    con.execute("create table weekly_return_rows (site_code varchar, week_ending date, file_id integer)")
+    con.execute("create table submission_files (file_id integer, status varchar)")
+    check_sites_kept(con, workspace.reference)  # does not raise
+
+
+def test_the_sites_kept_check_reads_its_own_workspace_when_the_path_has_brackets(tmp_path):
+    # polars expands [, * and ? in a path: a workspace under "g[1]" had its sites.csv check read
+    # "g1/reference/sites.csv", another folder's file, and refuse (or pass) on its content.
+    import duckdb
+
+    from flows.warehouse import SitesRemoved, check_sites_kept
+    from flows.workspace import open_workspace
+
+    mine = open_workspace(tmp_path / "g[1]" / "work")
+    other = open_workspace(tmp_path / "g1" / "work")
+    lines = (other.reference / "sites.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (other.reference / "sites.csv").write_text("".join(line for line in lines if not line.startswith("VCNK,")),
+                                               encoding="utf-8")
+    con = duckdb.connect()
+    con.execute("create table weekly_return_rows (site_code varchar, week_ending date, file_id integer)")
+    con.execute("create table submission_files (file_id integer, status varchar)")
+    con.execute("insert into submission_files values (1, 'accepted')")
+    con.execute("insert into weekly_return_rows values ('VCNK', date '2017-09-07', 1)")
+    check_sites_kept(con, mine.reference)  # its own sites.csv lists VCNK
+    with pytest.raises(SitesRemoved, match="VCNK"):
+        check_sites_kept(con, other.reference)
