@@ -206,3 +206,22 @@ def test_the_sites_kept_check_reads_its_own_workspace_when_the_path_has_brackets
     check_sites_kept(con, mine.reference)  # its own sites.csv lists VCNK
     with pytest.raises(SitesRemoved, match="VCNK"):
         check_sites_kept(con, other.reference)
+
+
+@pytest.mark.xfail(strict=True, reason="a semicolon- or tab-separated file is refused as 'the header matches neither "
+                   "layout', showing the whole header as one column, with no word about the separator")
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_file_separated_by_semicolons_or_tabs_is_named_as_such(workspace, separator):
+    header = SUMMARY_HEADER.replace(",", separator)
+    result = check(workspace, "sep.csv", f"{header}\nDVH{separator}2017-11-23{separator}5{separator}1{separator}0\n")
+    assert not result.accepted
+    assert any(word in result.problems[0].problem for word in ("semicolon", "tab", "separat", "delimit")), \
+        result.problems[0].as_dict()
+
+
+@pytest.mark.xfail(strict=True, reason="a file with old-Mac CR-only line ends is read as one header line: the "
+                   "problems name columns '105', '2017_11_23' and say both_days is missing")
+def test_a_file_with_carriage_return_line_ends_is_read_or_named_as_such(workspace):
+    result = check(workspace, "cr.csv", f"{SUMMARY_HEADER}\rDVH,2017-11-23,105,109,0\r".encode())
+    assert result.accepted or any("line" in p.problem for p in result.problems), \
+        [p.as_dict() for p in result.problems]
