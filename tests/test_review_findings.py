@@ -225,3 +225,27 @@ def test_a_file_with_carriage_return_line_ends_is_read_or_named_as_such(workspac
     result = check(workspace, "cr.csv", f"{SUMMARY_HEADER}\rDVH,2017-11-23,105,109,0\r".encode())
     assert result.accepted or any("line" in p.problem for p in result.problems), \
         [p.as_dict() for p in result.problems]
+
+
+@pytest.mark.xfail(strict=True, reason="a folder dropped into inbox/weekly is skipped without a word: its returns "
+                   "are never loaded and neither the run summary nor the log names it")
+def test_a_folder_of_returns_in_the_inbox_is_named_in_the_run_summary(workspace):
+    from flows.weekly import run_weekly
+
+    folder = workspace.inbox_weekly / "Nov returns"
+    folder.mkdir()
+    (folder / "TWH_week_2017-09-07.csv").write_text(f"{SUMMARY_HEADER}\nTWH,2017-09-07,5,1,0\n", encoding="utf-8")
+    summary = run_weekly(workspace.root, date(2017, 9, 8))
+    assert summary.accepted == []  # the file inside is not read (fine), but the folder must be named
+    told = [str(item) for item in (*summary.warnings, *summary.quarantined, *summary.deferred)]
+    assert any("Nov returns" in line for line in told), told
+
+
+@pytest.mark.xfail(strict=True, reason="Excel's owner file (~$name.xlsx, present while a workbook is open) is read "
+                   "as a return and moved to quarantine as 'not an Excel workbook'")
+def test_an_excel_owner_file_is_not_taken_for_a_return(workspace):
+    from flows.pipeline import inbox_files
+
+    owner = workspace.inbox_weekly / "~$MTW_week_2017-11-23.xlsx"
+    owner.write_bytes(b"\x0bJane Smith" + b" " * 40 + b"\x00\x00")
+    assert owner not in inbox_files(workspace.inbox_weekly)
