@@ -59,6 +59,11 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def without_blank_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows that are entirely blank (an editor's trailing empty lines, Excel's `,,,,`) dropped."""
+    return frame.filter(~pl.all_horizontal(pl.all().cast(pl.String).str.strip_chars().fill_null("") == ""))
+
+
 def normalise_header(name: str) -> str:
     key = re.sub(r"[\s\-]+", "_", str(name).strip().lower())
     return HEADER_ALIASES.get(key, key)
@@ -195,6 +200,9 @@ def _with_header(table: pl.DataFrame, header_index: int) -> pl.DataFrame:
     """Rows below `header_index` named by that row; a blank header cell is named `column N` (its position)."""
     header = [None if cell is None or not str(cell).strip() else str(cell) for cell in table.row(header_index)]
     names = [cell if cell is not None else f"{BLANK_HEADER}{position}" for position, cell in enumerate(header, 1)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # the same header typed twice: refused here, before naming the columns would fail
+        raise UnreadableFile(f"the header names column {', '.join(repeated)} more than once")
     return table.slice(header_index + 1).rename(dict(zip(table.columns, names)))
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows.ingest import UnreadableFile, read_submission
+from flows.ingest import UnreadableFile, read_submission, without_blank_rows
 from flows.validate import Problem, describe, parse_week_ending, required_columns, run_suite
 from flows.workspace import SettingsError, Workspace, did_you_mean
 
@@ -36,7 +36,7 @@ class ReferenceFilesError(RuntimeError):
 
 def read_reference_csv(path: Path) -> pl.DataFrame:
     """A reference CSV as text columns, read from exactly this path (no wildcard expansion)."""
-    return pl.read_csv(io.StringIO(path.read_bytes().decode("utf-8-sig")), infer_schema=False)
+    return without_blank_rows(pl.read_csv(io.StringIO(path.read_bytes().decode("utf-8-sig")), infer_schema=False))
 
 
 def register_reference_frames(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission
+from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission, without_blank_rows
 from flows.resources import shipped
 
 EXPECTATIONS_ROOT = shipped("expectations")
@@ -99,7 +99,8 @@ class Reference:
     @classmethod
     def load(cls, folder: Path) -> Reference:
         # read as bytes: polars would expand [, * and ? in the workspace path and read another folder's file
-        sites = pl.read_csv(io.BytesIO((folder / "sites.csv").read_bytes()), schema_overrides={"beds": pl.Int64}).with_columns(
+        sites = without_blank_rows(pl.read_csv(io.BytesIO((folder / "sites.csv").read_bytes()),
+                                               schema_overrides={"beds": pl.Int64})).with_columns(
             pl.col(pl.String).str.strip_chars())
         las = pl.read_csv(io.BytesIO((folder / "local_authorities.csv").read_bytes()), infer_schema=False).with_columns(
             pl.col(pl.String).str.strip_chars())

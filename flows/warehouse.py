@@ -29,7 +29,7 @@ from flows.models import (  # the graph's names stay importable from here
     monthly_tables,
     published_tables,
 )
-from flows.reference_checks import register_reference_frames
+from flows.reference_checks import read_reference_csv, register_reference_frames
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
@@ -159,8 +159,8 @@ def check_sites_kept(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> Non
     Removing such a site would silently change figures already published for past weeks (its
     returns would lose their provider); a site that has closed gets a `closed_from` date instead.
     """
-    sites = pl.read_csv(reference_dir / "sites.csv", infer_schema=False).with_columns(
-        pl.col(pl.String).str.strip_chars())
+    # read from exactly this path (a workspace path with [, * or ? must not read another folder's file)
+    sites = read_reference_csv(reference_dir / "sites.csv").with_columns(pl.col(pl.String).str.strip_chars())
     if "closed_from" in sites.columns:
         for line, (code, text) in enumerate(sites.select("site_code", "closed_from").iter_rows(), start=2):
             if text and _parse_date(text) is None:
