@@ -31,6 +31,7 @@ from flows.pipeline import (
     check_as_of,
     defer_later_weeks,
     discover_new_files,
+    inbox_folder_warnings,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
@@ -194,7 +195,8 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         weeks = week_endings(date_from, date_to, settings["week_ending_weekday"])
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
         summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)
-        summary.warnings = run_warnings(con)
+        summary.warnings = (run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly)
+                            + inbox_folder_warnings(ws.inbox_national))
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
     for d in summary.deferred:

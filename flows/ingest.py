@@ -8,6 +8,7 @@ In a workbook, the one sheet whose header names site_code and week_ending is rea
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -44,7 +45,11 @@ HEADER_ALIASES = {
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as a table at all; the message is for the analyst."""
+    """The file cannot be read as a table at all; the message is for the analyst (with its row, when one is to blame)."""
+
+    def __init__(self, message: str, row: int | None = None):
+        super().__init__(message)
+        self.row = row
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,8 @@ def _read_csv(data: bytes) -> tuple[pl.DataFrame, int]:
         raise UnreadableFile(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as 'CSV UTF-8'"
         ) from None
+    if "\r" in text and "\n" not in text:  # old Mac line ends
+        text = text.replace("\r", "\n")
     lines = text.split("\n")
     blank = next((i for i, line in enumerate(lines) if line.strip(" \t\r,")), None)
     if blank is None:
@@ -109,8 +116,26 @@ def _read_csv(data: bytes) -> tuple[pl.DataFrame, int]:
         table = pl.read_csv(io.StringIO("\n".join(lines[blank:])), infer_schema=False, has_header=False,
                             truncate_ragged_lines=False)
     except Exception as exc:  # polars raises several error types for malformed text
+        _raise_for_ragged_row(lines[blank:], blank + 1)
         raise UnreadableFile(f"the file could not be read as CSV: {str(exc).splitlines()[0]}") from None
+    if table.width == 1:
+        header = lines[blank]
+        for separator, name in ((";", "semicolons (;)"), ("\t", "tabs")):
+            if separator in header:
+                raise UnreadableFile(f"the file is separated by {name}, not commas; save it as 'CSV UTF-8 (Comma "
+                                     "delimited)'")
     return _with_header(table, 0), blank + 1
+
+
+def _raise_for_ragged_row(lines: list[str], header_row: int) -> None:
+    """Name the first row with more cells than the header (the usual reason a CSV cannot be read)."""
+    records = csv.reader(lines)
+    width = len(next(records, []))
+    for offset, record in enumerate(records, start=1):
+        if len(record) > width and any(cell.strip() for cell in record[width:]):
+            raise UnreadableFile(f"row {header_row + offset} has {len(record)} cells but the header has {width}: "
+                                 "a value has a comma in it (put it in double quotes) or a column has no header",
+                                 row=header_row + offset)
 
 
 def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:

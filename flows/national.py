@@ -25,6 +25,7 @@ from flows.pipeline import (
     check_as_of,
     discover_new_files,
     document_validations,
+    inbox_folder_warnings,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
@@ -95,7 +96,7 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
         document_validations(ws, journal, "national", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
-        summary.warnings = run_warnings(con)
+        summary.warnings = run_warnings(con) + inbox_folder_warnings(ws.inbox_national)
     summary.accepted = [
         {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
          "empty_cells": sum(c.empty_cells.values()),

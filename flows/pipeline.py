@@ -66,9 +66,18 @@ class RunOutcome:
 
 
 def inbox_files(folder: Path) -> list[Path]:
-    """Files waiting in an inbox, oldest received first (ties by name), hidden files ignored."""
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    """Files waiting in an inbox, oldest received first (ties by name).
+
+    Hidden files and Excel's owner files (`~$name.xlsx`, present while a workbook is open) are not returns.
+    """
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def inbox_folder_warnings(folder: Path) -> list[str]:
+    """Folders inside an inbox are not read: say so, so that returns filed in one are not forgotten."""
+    return [f"the folder {sub.name!r} in {folder} is not read: move the returns in it into {folder} itself"
+            for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.name.startswith(".")]
 
 
 class AsOfInFuture(ValueError):

@@ -148,7 +148,7 @@ def check_submissions(paths: list[Path], reference: Reference, settings: dict, a
         try:
             raw = read_submission(path)
         except UnreadableFile as exc:
-            checked.append(CheckedSubmission(path, content_hash(path), [Problem(path.name, None, "", "", str(exc))]))
+            checked.append(CheckedSubmission(path, content_hash(path), [Problem(path.name, exc.row, "", "", str(exc))]))
             continue
         result = CheckedSubmission(path, raw.content_hash)
         checked.append(result)

@@ -24,6 +24,7 @@ from flows.pipeline import (
     defer_later_weeks,
     discover_new_files,
     document_validations,
+    inbox_folder_warnings,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
@@ -152,7 +153,7 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         summary.alerts = alert(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
-        summary.warnings = run_warnings(con)
+        summary.warnings = run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly)
     for result in checked:
         if result.accepted:
             summary.accepted.append({"file": result.path.name, "rows": result.returns.height,
