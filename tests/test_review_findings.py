@@ -40,8 +40,6 @@ def test_a_csv_header_typing_the_same_column_twice_is_refused_not_a_crash(worksp
     assert [p.problem for p in result.problems] == ["the header names column nhs_days more than once"]
 
 
-@pytest.mark.xfail(strict=True, reason="the history's output suite keys on (as_of, month, provider_code) without "
-                   "snapshot; fixed on branch suites2 (0b89212): remove this mark when it is merged")
 def test_a_rerun_at_the_same_as_of_after_a_late_return_still_publishes_the_history(demo_run, tmp_path):
     # Every snapshot is kept (a later run for the same as-of that saw different figures adds
     # snapshot 2), but the history's output suite keyed on (as_of, month, provider_code) only, so
@@ -60,10 +58,6 @@ def test_a_rerun_at_the_same_as_of_after_a_late_return_still_publishes_the_histo
     assert sorted(history.filter(pl.col("as_of") == str(DEMO_AS_OF))["snapshot"].unique().to_list()) == [1, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="merged main: monthly_reasons, monthly_site_people, monthly_movers, "
-                   "monthly_completeness, suspicious_returns and monthly_headlines have no output suite, so "
-                   "every run withholds them, the commentary and the dashboard site; suites on branch suites2 "
-                   "(0b89212): remove this mark when it is merged")
 def test_the_demo_publishes_every_table_including_the_dashboard(demo_run):
     _, summary = demo_run
     assert summary.not_published == []
