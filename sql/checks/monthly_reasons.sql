@@ -1,8 +1,8 @@
 -- Check columns read by the suite published_monthly_reasons: the reasons' shares of an
--- organisation's days at a site (provider, Total) add up to 100 %; the reasons' days add up to
--- the organisation's days in monthly_site_summary (a local site), in monthly_provider_summary
--- (the council's local Total, all providers) and in the national providers' rows (the national
--- Total); stated reasons are ranked by days (1 = most), "Not stated" never.
+-- organisation's days at a site (provider, Total) add up to 100 %; the local reasons' days add up
+-- to the organisation's days in monthly_site_summary (a site) and in monthly_provider_summary (the
+-- council's Total, all providers); each Total holds the days of its source's site (provider) rows;
+-- stated reasons are ranked by days (1 = most), "Not stated" never.
 with site_days as (
     unpivot (select month, site_code, nhs_days, social_care_days, both_days from monthly_site_summary)
     on nhs_days as 'NHS', social_care_days as 'Social Care', both_days as 'Both'
@@ -19,11 +19,11 @@ council_days as (
     group by month, responsible_org
 ),
 
-national_days as (
-    select month, responsible_org, sum(delayed_days) as org_days
+part_days as (
+    select month, source, responsible_org, sum(delayed_days) as parts_days
     from monthly_reasons
-    where source = 'national' and provider_code <> 'Total'
-    group by month, responsible_org
+    where provider_code <> 'Total'
+    group by month, source, responsible_org
 ),
 
 organisations as (
@@ -57,23 +57,24 @@ select
     end as rank_problem,
     case when organisations.source = 'local' and organisations.provider_code <> 'Total' then 'monthly_site_summary'
          when organisations.source = 'local' then 'monthly_provider_summary'
-         when organisations.provider_code = 'Total' then 'the national providers'' rows'
     end as expected_from,
     cast(case when organisations.source = 'local' and organisations.provider_code <> 'Total'
               then coalesce(site_days.org_days, 0)
               when organisations.source = 'local' then coalesce(council_days.org_days, 0)
-              when organisations.provider_code = 'Total' then coalesce(national_days.org_days, 0)
          end as double) as expected_days,
     cast(organisations.reasons_days - case
         when organisations.source = 'local' and organisations.provider_code <> 'Total'
             then coalesce(site_days.org_days, 0)
         when organisations.source = 'local' then coalesce(council_days.org_days, 0)
-        when organisations.provider_code = 'Total' then coalesce(national_days.org_days, 0)
-    end as double) as org_days_gap
+    end as double) as org_days_gap,
+    case when organisations.provider_code = 'Total' then cast(coalesce(part_days.parts_days, 0) as double) end
+        as parts_days,
+    case when organisations.provider_code = 'Total'
+         then cast(organisations.reasons_days - coalesce(part_days.parts_days, 0) as double) end as parts_gap
 from organisations
 left join site_days on organisations.source = 'local' and site_days.month = organisations.month
     and site_days.site_code = organisations.site_code and site_days.responsible_org = organisations.responsible_org
 left join council_days on organisations.source = 'local' and council_days.month = organisations.month
     and council_days.responsible_org = organisations.responsible_org
-left join national_days on organisations.source = 'national' and national_days.month = organisations.month
-    and national_days.responsible_org = organisations.responsible_org
+left join part_days on organisations.provider_code = 'Total' and part_days.month = organisations.month
+    and part_days.source = organisations.source and part_days.responsible_org = organisations.responsible_org
