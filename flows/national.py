@@ -70,8 +70,9 @@ def report_national_run(summary: NationalRunSummary) -> None:
     lines.append(f"- Re-published months (the earlier publication is kept in history): "
                  f"{', '.join(summary.republished_months) or 'none'}")
     lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published, output_checks=summary.output_checks,
-                                   not_published=summary.not_published, warnings=summary.warnings)
+                                   summary.published, summary.output_checks,
+                                   summary.not_published,
+                                   summary.warnings)
     create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the national DToC run loaded, quarantined and reconciled")
 
