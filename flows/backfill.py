@@ -201,9 +201,7 @@ def report_backfill(summary: BackfillSummary) -> None:
              f"{len(summary.national_months_loaded)}",
              f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: "
              f"{summary.alerts_raised}"]
-    lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published, summary.deferred, summary.output_checks,
-                                   summary.not_published, summary.warnings)
+    lines += summary_tail_markdown(summary)
     create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
                              description="What the backfill loaded, quarantined and recomputed")
 

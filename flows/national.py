@@ -69,10 +69,7 @@ def report_national_run(summary: NationalRunSummary) -> None:
                      + (f", unknown LA codes {item['unknown_la_codes']}" if item["unknown_la_codes"] else ""))
     lines.append(f"- Re-published months (the earlier publication is kept in history): "
                  f"{', '.join(summary.republished_months) or 'none'}")
-    lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published, summary.output_checks,
-                                   summary.not_published,
-                                   summary.warnings)
+    lines += summary_tail_markdown(summary)
     create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the national DToC run loaded, quarantined and reconciled")
 

@@ -268,29 +268,27 @@ def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None
                           description=f"Local v national v BCF target, {month}")
 
 
-def summary_tail_markdown(quarantined: list[dict], reconciled: list[str], trajectory_problems: list[str],
-                          published: list[str], deferred: list[dict] | None = None, output_checks: list[dict] = (),
-                          not_published: list[dict] = (), warnings: list[str] = ()) -> list[str]:
+def summary_tail_markdown(outcome: RunOutcome) -> list[str]:
     """The part of a run summary both flows share: refused files, months reconciled, trajectory, outputs."""
-    lines = [f"- Months reconciled with national data: {', '.join(reconciled) or 'none yet'}"]
-    if output_checks:
-        passed = sum(1 for check in output_checks if check["success"])
-        lines.append(f"- Output checks: {passed} of {len(output_checks)} published tables passed "
-                     f"({sum(check['expectations'] for check in output_checks)} expectations)")
-    if deferred:
+    lines = [f"- Months reconciled with national data: {', '.join(outcome.reconciled_months) or 'none yet'}"]
+    if outcome.output_checks:
+        passed = sum(1 for check in outcome.output_checks if check["success"])
+        lines.append(f"- Output checks: {passed} of {len(outcome.output_checks)} published tables passed "
+                     f"({sum(check['expectations'] for check in outcome.output_checks)} expectations)")
+    if outcome.deferred:
         lines += ["", "## Left in the inbox for a later run", ""]
-        lines += [f"- `{d['file']}`: {d['reason']}" for d in deferred]
-    if quarantined:
+        lines += [f"- `{d['file']}`: {d['reason']}" for d in outcome.deferred]
+    if outcome.quarantined:
         lines += ["", "## Quarantined files", ""]
-        lines += [f"- `{q['file']}` ({q['problems']} problem(s)): {q['first_problem']}" for q in quarantined]
-    if trajectory_problems:
+        lines += [f"- `{q['file']}` ({q['problems']} problem(s)): {q['first_problem']}" for q in outcome.quarantined]
+    if outcome.trajectory_problems:
         lines += ["", "## BCF trajectory not used (targets left blank)", ""]
-        lines += [f"- {problem}" for problem in trajectory_problems]
-    if not_published:
+        lines += [f"- {problem}" for problem in outcome.trajectory_problems]
+    if outcome.not_published:
         lines += ["", "## Not published: failed their output checks (the previous file is kept)", ""]
-        for item in not_published:
+        for item in outcome.not_published:
             lines.append(f"- `{item['file']}` ({item['table']}): " + "; ".join(item["reasons"]))
-    if warnings:
+    if outcome.warnings:
         lines += ["", "## Warnings", ""]
-        lines += [f"- {warning}" for warning in warnings]
-    return lines + ["", "## Published", ""] + [f"- `{path}`" for path in published]
+        lines += [f"- {warning}" for warning in outcome.warnings]
+    return lines + ["", "## Published", ""] + [f"- `{path}`" for path in outcome.published]

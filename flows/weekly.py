@@ -84,9 +84,7 @@ def report_run(summary: RunSummary) -> None:
     ]
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
     lines += alert_markdown(summary.alerts)
-    lines += summary_tail_markdown(summary.quarantined, summary.reconciled_months, summary.trajectory_problems,
-                                   summary.published, summary.deferred, summary.output_checks,
-                                   summary.not_published, summary.warnings)
+    lines += summary_tail_markdown(summary)
     create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the weekly DToC run accepted, quarantined and published")
     rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}

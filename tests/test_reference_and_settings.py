@@ -153,7 +153,7 @@ def test_closed_from_is_optional_and_must_be_a_date(workspace):
      [("2", "la_code+year", "E10000016/2017"), ("3", "la_code+year", "E10000016/2017")]),
     ("population_18plus.csv", "la_code,year,population\nE10000016,2017,1209000.5\nE99999999,2017,5\n"
                               "E10000016,17,-4\n",
-     [("2", "population", "1209000.5"), ("3", "la_code", "E99999999"), ("4", "population", "-4"), ("4", "year", "17")]),
+     [("2", "population", "1209000.5"), ("3", "la_code", "E99999999"), ("4", "population", "'-4"), ("4", "year", "17")]),
 ])
 def test_local_authority_and_population_problems(workspace, name, text, expected):
     (workspace.reference / name).write_text(text)
