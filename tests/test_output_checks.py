@@ -253,40 +253,44 @@ def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
     write_sample(ws.inbox_weekly)
     first = run_weekly(ws.root, DEMO_AS_OF)
     assert first.not_published == [] and all(c["success"] for c in first.output_checks)
-    kept = ("weekly_site_summary.csv", "monthly_site_summary.csv", "monthly_provider_summary.csv", "site/index.html")
+    kept = ("weekly_site_summary.csv", "trajectory_burnup.csv", "site/index.html")
     before = {name: digest(ws.publish / name) for name in kept}
-    spc_before = digest(ws.publish / "spc_signals.csv")
+    spc_before, monthly_before = digest(ws.publish / "spc_signals.csv"), digest(ws.publish / "monthly_site_summary.csv")
 
-    # an analyst pastes Medway's row into sites.csv twice, and a corrected DVH return arrives
-    sites = ws.reference / "sites.csv"
-    original_sites = sites.read_text(encoding="utf-8")
-    med_row = next(line for line in original_sites.splitlines() if line.startswith("MED,"))
-    sites.write_text(original_sites + med_row + "\n", encoding="utf-8")
+    # someone "fixes" Medway's stored return in the warehouse by hand (bypassing the inbox's checks)
+    # and keys its NHS days as negative; a corrected DVH return arrives the ordinary way
+    edit = ("update weekly_return_rows set delayed_days = -delayed_days where site_code = 'MED' "
+            "and week_ending = date '2017-09-07' and responsible_org = 'NHS'")
+    with duckdb.connect(str(ws.warehouse)) as con:
+        con.execute(edit)
     drop_file(ws, "DVH_week_2017-11-23_corrected.csv",
               "site_code,week_ending,nhs_days,social_care_days,both_days\nDVH,2017-11-23,80,14,7\n")
     second = run_weekly(ws.root, DEMO_AS_OF)
 
     withheld = {item["file"]: item for item in second.not_published}
-    assert sorted(withheld) == ["monthly_provider_summary.csv", "monthly_site_summary.csv", "site/index.html",
+    assert sorted(withheld) == ["commentary_<YYYY-MM>.md", "site/index.html", "trajectory_burnup.csv",
                                 "weekly_site_summary.csv"]
     assert withheld["weekly_site_summary.csv"]["table"] == "weekly_site_summary"
-    assert any("site MED appears more than once for the week ending 2017-09-07" in reason
-               for reason in withheld["weekly_site_summary.csv"]["reasons"])
-    assert any("check reference/sites.csv" in reason for reason in withheld["monthly_provider_summary.csv"]["reasons"])
+    assert "site MED, week ending 2017-09-07 has a negative day count (-33)" in withheld["weekly_site_summary.csv"][
+        "reasons"]
+    assert withheld["trajectory_burnup.csv"]["reasons"] == [
+        "provider RPA, week ending 2017-09-07: cumulative_days -9 is negative"]
     for name in kept:
         assert digest(ws.publish / name) == before[name], f"{name} must stay as it was"
     assert str(ws.publish / "weekly_site_summary.csv") not in second.published
     # the other tables are published with the corrected return
     assert digest(ws.publish / "spc_signals.csv") != spc_before
+    assert digest(ws.publish / "monthly_site_summary.csv") != monthly_before
     assert "DVH,2017-11-23,101" in (ws.publish / "spc_signals.csv").read_text(encoding="utf-8")
     failed = {c["table"] for c in second.output_checks if not c["success"]}
-    assert failed == {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary"}
+    assert failed == {"weekly_site_summary", "trajectory_burnup"}
     markdown = run_summary_markdown(second)
     assert "## Not published: failed their output checks (the previous file is kept)" in markdown
-    assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED appears more than once" in markdown
-    assert "Output checks: 8 of 11 published tables passed" in markdown
+    assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED, week ending 2017-09-07 has a negative" in markdown
+    assert "Output checks: 15 of 17 published tables passed" in markdown
 
-    sites.write_text(original_sites, encoding="utf-8")  # the analyst fixes sites.csv: the next run publishes again
+    with duckdb.connect(str(ws.warehouse)) as con:  # the edit is undone: the next run publishes again
+        con.execute(edit)
     third = run_weekly(ws.root, DEMO_AS_OF)
     assert third.not_published == [] and all(c["success"] for c in third.output_checks)
     assert digest(ws.publish / "weekly_site_summary.csv") != before["weekly_site_summary.csv"]
