@@ -210,6 +210,23 @@ def test_each_rule_names_what_is_wrong(demo_connection, table, broken, expected)
     assert any(all(part in reason for part in expected.split("|")) for reason in reasons), reasons
 
 
+def test_a_whole_share_a_hair_over_100_passes(demo_connection):
+    """Under month_rule = calendar a reason that is all of its organisation's days can come to
+    100.00000000000001 % (days split at ten decimals); that is 100 %, not a failure."""
+    con = demo_connection
+    con.begin()
+    try:
+        con.execute("create table original as select * from monthly_reasons")
+        con.execute("drop view monthly_reasons")
+        con.execute("create view monthly_reasons as select * replace (case when pct_of_org_days = 100 "
+                    "then 100.00000000000001 else pct_of_org_days end as pct_of_org_days) from original")
+        assert con.execute("select count(*) from monthly_reasons where pct_of_org_days > 100").fetchone()[0] > 0
+        reasons = check_published_table(con, "monthly_reasons")
+    finally:
+        con.rollback()
+    assert reasons == []
+
+
 def test_a_monthly_table_withholds_only_the_months_that_fail(demo_connection):
     con = demo_connection
     con.begin()
