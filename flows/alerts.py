@@ -1,6 +1,6 @@
 """Alerts that arrive once and are never lost (contract: "Alerts").
 
-Which alerts a run raises is decided in SQL (`sql/intermediate/int_alert_candidates.sql`, against
+Which alerts a run raises is decided in SQL (`sql/alerting/alert_candidates.sql`, against
 `alert_log`, so a rerun raises nothing new). Raised alerts are stored as pending in the same
 transaction that records the run; delivery then POSTs each pending alert (or hands it to a Prefect
 notification block), retrying with backoff, and marks it delivered. Whatever cannot be delivered
@@ -43,7 +43,7 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
             select {first_id} - 1 + row_number() over (order by event, dedup_key), dedup_key, event, la_code,
                    provider_code, site_code, month, week_ending, ?, planned_days, mtd_days, mtd_planned_days,
                    projected_days, text, 'pending', 0, null, null
-            from int_alert_candidates""", [as_of])
+            from alert_candidates""", [as_of])
         return _payloads(con, "alert_id >= ?", [first_id])
 
 

@@ -45,7 +45,7 @@ from flows.workspace import WEEKDAYS, default_workdir, open_workspace
 
 SOURCES = ("weekly", "national")
 FILES_PER_CHUNK = 250
-CHUNK_BYTES = 8000000  # about a year of national extracts: memory stays bounded on a backfill of 115 months
+CHUNK_BYTES = 8000000  # about four months of national extracts: memory stays bounded on a backfill of 115 months
 
 
 def backfill_task_runner():
@@ -102,8 +102,12 @@ def check_national_chunk(paths: list[Path], reference_dir: Path) -> list[Checked
 def recompute_weeks(con, settings: dict, weeks: list[date], alerts: bool, date_to: date) -> tuple[int, int]:
     """The trajectory (and, when asked, the alerts) as they stood at each week's as-of, in order.
 
-    The models are views on the run's `as_of` variable, so each week only moves that date.
+    The models are views on the run's `as_of` variable, so each week only moves that date. With
+    no trajectory at the range's end (none planned up to then, so none at any earlier as-of), no
+    earlier snapshot in the range and no alerts asked for, replaying would change nothing: skipped.
     """
+    if weeks and not alerts and nothing_to_replay(con, weeks, date_to):
+        return 0, 0
     raised = 0
     for week in _progress(weeks, "weeks"):
         as_of = week + timedelta(days=1)
@@ -113,6 +117,14 @@ def recompute_weeks(con, settings: dict, weeks: list[date], alerts: bool, date_t
             raised += len(alert.fn(con, settings, as_of, True)["raised"])
     con.execute("set variable as_of = ?", [date_to])
     return len(weeks), raised
+
+
+def nothing_to_replay(con, weeks: list[date], date_to: date) -> bool:
+    con.execute("set variable as_of = ?", [date_to])
+    planned = con.execute("select count(*) from trajectory_status").fetchone()[0]
+    earlier = con.execute("select count(*) from trajectory_snapshots where as_of between ? and ?",
+                          [weeks[0] + timedelta(days=1), weeks[-1] + timedelta(days=1)]).fetchone()[0]
+    return planned == 0 and earlier == 0
 
 
 def _progress(items: list, unit: str):
@@ -199,8 +211,9 @@ def report_backfill(summary: BackfillSummary) -> None:
              f"already processed earlier: {summary.already_processed}",
              f"- Site-weeks loaded: {summary.site_weeks_loaded}; national months loaded: "
              f"{len(summary.national_months_loaded)}",
-             f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: "
-             f"{summary.alerts_raised}"]
+             f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}"
+             + ("" if summary.weeks_recomputed else " (no BCF trajectory up to the range's end: nothing to replay)")
+             + f"; alerts raised: {summary.alerts_raised}"]
     lines += summary_tail_markdown(summary)
     create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
                              description="What the backfill loaded, quarantined and recomputed")

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = with_workdir(commands.add_parser("validate", help="check files without loading them"))
     validate.add_argument("files", nargs="+", type=Path)
     validate.add_argument("--as-of", type=_iso_date, default=None, help="as-of date for the week check (default today)")
+
+    models = commands.add_parser("models", help="list the SQL models: layer, what each reads, what is published")
+    models.add_argument("--sql", type=Path, default=None, help="an sql/ folder to read (default the installed one)")
     return parser
 
 
@@ -75,16 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     handler = {"run": cmd_run, "national": cmd_national, "backfill": cmd_backfill, "synth": cmd_synth,
-               "demo": cmd_demo, "validate": cmd_validate}[args.command]
+               "demo": cmd_demo, "validate": cmd_validate, "models": cmd_models}[args.command]
     try:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
+        from flows.models import ModelGraphError
         from flows.pipeline import AsOfInFuture
         from flows.reference_checks import ReferenceFilesError
         from flows.warehouse import SitesRemoved, WarehouseBusy
         from flows.workspace import SettingsError
 
-        if isinstance(exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved, ReferenceFilesError)):
+        if isinstance(exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved, ReferenceFilesError,
+                            ModelGraphError)):
             print(f"dtoc {args.command}: {exc}", file=sys.stderr)
             return EXIT_RUN_FAILED
         raise
@@ -243,6 +248,14 @@ def cmd_demo(args) -> int:
     print_national_summary(run_national(ws.root, as_of), args.verbose)
     print(f"Quarantined files and their reasons: {ws.quarantine}")
     print(f"Warehouse: {ws.warehouse}   Settings: {ws.settings_file}")
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    """Print the model graph (checked first: a wrong `-- depends_on:` line is an error, exit 2)."""
+    from flows.models import SQL_ROOT, describe_graph
+
+    print(describe_graph(args.sql or SQL_ROOT))
     return EXIT_OK
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import csv
+import hashlib
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,6 +17,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import commentary as commentary_module
+from flows import report as report_module
 from flows.commentary import write_commentaries
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
@@ -189,8 +194,9 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
 
     Each table is checked against its expectation suite first (flows/output_checks.py); a table, month
     file or report that fails is not written (its previous file stays) and is listed in
-    `outcome.not_published` with the reasons. Returns the files written and the months reconciled;
-    each month's table is also a Prefect table artifact.
+    `outcome.not_published` with the reasons. A month's files are written only when something they
+    show has changed since they were last written (`month_fingerprints`). Returns the published files
+    and the months reconciled; each reconciliation written is also a Prefect table artifact.
     """
     with OutputChecks(con) as checks:
         paths, months, withheld = _publish_checked(con, ws, as_of, checks)
@@ -215,14 +221,37 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES
              if passes(f"{name}.csv", checks(name), name)]
     months = reconciled_months(con)
-    for month in months:
-        paths += [publish_table(con, name, ws.publish, month) for name in MONTHLY_TABLES
-                  if passes(f"{name}_{month}.csv", checks(name, month), name)]
-        report_reasons = [f"{name}: {reason}" for name in REPORT_TABLES for reason in checks(name, month)]
-        if passes(f"dtoc_report_{month}.xlsx", report_reasons, "report"):
-            paths.append(write_report(con, month, as_of, ws.publish / f"dtoc_report_{month}.xlsx"))
-        if not checks("reconciliation", month):
-            _reconciliation_artifact(con, month)
+    fingerprints = month_fingerprints(con, months, as_of)
+    # Artifacts go to Prefect's server (another process) on a background thread, in this run's
+    # context, while the reports are written here; DuckDB is only ever read from this thread.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts") as artifacts:
+        sent = []
+        for month in months:
+            for kind in (*MONTHLY_TABLES, "report"):
+                path = ws.publish / (f"dtoc_report_{month}.xlsx" if kind == "report" else f"{kind}_{month}.csv")
+                if _up_to_date(con, path, fingerprints[(kind, month)]):
+                    paths.append(path)
+                    continue
+                if kind == "report":
+                    reasons = [f"{name}: {reason}" for name in REPORT_TABLES for reason in checks(name, month)]
+                else:
+                    reasons = checks(kind, month)
+                if not passes(path.name, reasons, kind):
+                    continue
+                if kind == "report":
+                    write_report(con, month, as_of, path)
+                else:
+                    publish_table(con, kind, ws.publish, month)
+                paths.append(path)
+                con.execute("insert or replace into published_fingerprints values (?, ?)",
+                            [path.name, fingerprints[(kind, month)]])
+                if kind == "reconciliation":
+                    sent.append(artifacts.submit(contextvars.copy_context().run, create_table_artifact,
+                                                 key=f"dtoc-reconciliation-{month}",
+                                                 table=_reconciliation_table(con, month),
+                                                 description=f"Local v national v BCF target, {month}"))
+        for future in sent:
+            future.result()
     failed = [name for name in checks.results if checks(name)]
     if passes("commentary_<YYYY-MM>.md", [f"{name} failed its checks" for name in failed], "commentary"):
         paths += write_commentaries(con, ws.publish, as_of)
@@ -256,7 +285,45 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
                              description="The dashboard and its headline figures")
 
 
-def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None:
+# Everything a month's files show, by file: the published views they read (the month's rows, or
+# the latest 12 weeks for the report's weekly sheet) and, for the report, the as-of and its layout code.
+REPORT_VIEWS = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly", "monthly_provider_summary",
+                "monthly_site_summary", "monthly_reasons", "monthly_site_people", "monthly_movers",
+                "monthly_completeness", "monthly_headlines", "suspicious_returns")
+
+
+def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date) -> dict[tuple[str, str], str]:
+    """A digest per (file kind, month) of every figure and setting the month's published file shows."""
+    digests: dict[str, dict[str, str]] = {}
+    for view in REPORT_VIEWS:
+        digests[view] = dict(con.execute(
+            f"select month, md5(string_agg(t::varchar, '|' order by t::varchar)) from {view} as t group by month"
+        ).fetchall())
+    weekly = con.execute(
+        "select md5(coalesce(string_agg(t::varchar, '|' order by t::varchar), '')) from weekly_site_summary as t "
+        "where week_ending in (select distinct week_ending from weekly_site_summary order by week_ending desc limit 12)"
+    ).fetchone()[0]
+    council = con.execute("select md5(coalesce(string_agg(t::varchar, '|'), '')) from ref_local_authorities as t "
+                          "where la_code = getvariable('home_la')").fetchone()[0]
+    layout = hashlib.sha256(b"".join(Path(module.__file__).read_bytes()
+                                     for module in (report_module, commentary_module))).hexdigest()
+    result = {}
+    for month in months:
+        for name in MONTHLY_TABLES:
+            parts = [name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, "")]
+            result[(name, month)] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        parts = [as_of.isoformat(), weekly, council, layout, *(digests[view].get(month, "") for view in REPORT_VIEWS)]
+        result[("report", month)] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return result
+
+
+def _up_to_date(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str) -> bool:
+    stored = con.execute("select fingerprint from published_fingerprints where output = ?", [path.name]).fetchone()
+    return path.exists() and stored is not None and stored[0] == fingerprint
+
+
+def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
+    """The month's reconciliation as rows for a Prefect table artifact."""
     cursor = con.execute(
         "select provider_code, provider_name, responsible_org, local_days::double as local_days, "
         "national_days::double as national_days, bcf_target_days::double as bcf_target_days, "
@@ -264,8 +331,7 @@ def _reconciliation_artifact(con: duckdb.DuckDBPyConnection, month: str) -> None
         "from reconciliation where month = ? "
         f"order by {PUBLISH_ORDER['reconciliation']}", [month])
     names = [d[0] for d in cursor.description]
-    create_table_artifact(key=f"dtoc-reconciliation-{month}", table=[dict(zip(names, row)) for row in cursor.fetchall()],
-                          description=f"Local v national v BCF target, {month}")
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def summary_tail_markdown(outcome: RunOutcome) -> list[str]:

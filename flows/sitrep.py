@@ -18,8 +18,9 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.distinct_validation import validate_distinct
 from flows.ingest import OLE_MAGIC, ZIP_MAGIC, UnreadableFile, content_hash
-from flows.validate import REASON_ALIASES, REASONS, CheckedFile, Problem, required_columns, run_suite
+from flows.validate import REASON_ALIASES, REASONS, CheckedFile, Problem, required_columns
 
 SUITE = "national_extract"
 HEADER_SEARCH_LINES = 12
@@ -28,6 +29,7 @@ NATIONAL_HEADER_ALIASES = {
     "provider_sha_name": "provider_parent_name",
 }
 MEASURE_COLUMNS = ("nhs_a_sum", "nhs_b_sum", "social_care_a_sum", "social_care_b_sum", "both_a_sum", "both_b_sum")
+A_SUM_COLUMNS = ("nhs_a_sum", "social_care_a_sum", "both_a_sum")  # patients (whole) until 2016-17, then beds
 MONTHS = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
           "NOVEMBER", "DECEMBER")
 FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS = 2017  # A SUM: patients at the month's last Thursday until 2016-17
@@ -107,7 +109,9 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
     )
     # Financial year: April to December fall in its first calendar year, January to March in the next.
     calendar_year = pl.col("year_start") + pl.when(pl.col("month_number") <= 3).then(1).otherwise(0)
+    a_is_patient_count = pl.col("year_start") < FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS
     return prepared.with_columns(
+        *(pl.when(a_is_patient_count).then(pl.col(c)).alias(f"{c}_patient_count") for c in A_SUM_COLUMNS),
         pl.when(pl.col("year_start").is_not_null() & pl.col("month_number").is_not_null())
         .then(pl.format("{}-{}", calendar_year, pl.col("month_number").cast(pl.String).str.zfill(2)))
         .alias("month"),
@@ -138,7 +142,7 @@ def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list |
     if prepared:
         everything = pl.concat([frame for _, frame in prepared], how="diagonal_relaxed")
         by_file = {result.path.name: result for result, _ in prepared}
-        for problem in run_suite(SUITE, everything, {"reason_codes": list(REASONS)}, {}, journal):
+        for problem in validate_distinct(SUITE, everything, {"reason_codes": list(REASONS)}, {}, journal):
             by_file[problem.file].problems.append(problem)
     for result, frame in prepared:
         result.problems.sort(key=lambda p: (p.row or 0, p.column))

@@ -1,8 +1,9 @@
 """The DuckDB warehouse: one writer at a time, one transaction per file, models from `sql/`.
 
-Models follow dbt's layout: every view is one file under `sql/staging`, `sql/intermediate` or
-`sql/published`, named for what it holds and written as a plain SELECT; the views are created in
-dependency order, found from the model names each file mentions.
+Models follow dbt's layout: every view is one file under `sql/staging`, `sql/intermediate`,
+`sql/published` or `sql/alerting`, named for what it holds and written as a plain SELECT. Each file
+declares what it reads (`-- depends_on:`); flows/models.py checks the declarations and gives the
+build order and the published set.
 """
 
 from __future__ import annotations
@@ -19,20 +20,23 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.models import (  # the graph's names stay importable from here
+    MODEL_LAYERS,  # noqa: F401
+    SQL_ROOT,
+    ModelGraphError,  # noqa: F401
+    model_build_order,  # noqa: F401
+    model_graph,
+    monthly_tables,
+    published_tables,
+)
 from flows.reference_checks import register_reference_frames
-from flows.resources import shipped
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
 
-SQL_ROOT = shipped("sql")
-MODEL_LAYERS = ("staging", "intermediate", "published")
-# A model whose file starts with this line is built as a table once per run (as at the run's as-of)
-# instead of a view, where many later queries read it.
-MATERIALIZED_TABLE = "-- materialized: table"
-PUBLISHED_TABLES = ("weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "kpi_monthly",
-                    "la_rates", "trajectory_status", "trajectory_status_history", "trajectory_burnup", "spc_signals",
-                    "alerts", "weekly_social_care_makeup", "monthly_reasons", "monthly_site_people", "monthly_movers",
-                    "monthly_completeness", "suspicious_returns", "monthly_headlines")
+# Every file in sql/published is published under its own name (no list to keep here): one file each,
+# or one per month for those whose header says `-- published: per month`.
+PUBLISHED_TABLES = published_tables()
+MONTHLY_TABLES = monthly_tables()
 
 
 class WarehouseBusy(RuntimeError):
@@ -259,23 +263,40 @@ def insert_problems(con, source: str, file_id: int, problems: list[Problem]) -> 
 
 
 def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationalFile, received_at: datetime) -> int:
-    """One national extract, its rows or its problems, in a single transaction."""
-    with transaction(con):
-        file_id = _next_id(con, "national_files")
-        unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
-        con.execute(
-            "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
-             "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
-             0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
-             unknown or None, len(checked.problems)],
-        )
-        if checked.accepted:
-            rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))  # noqa: F841  (DuckDB reads the frame by name)
-            con.execute("insert into national_rows by name select * from rows")
-        else:
-            insert_problems(con, "national", file_id, checked.problems)
-    return file_id
+    """One national extract, its rows or its problems, in a single transaction.
+
+    An extract that passed its checks but that the database refuses (a value too large for its
+    column, say) is recorded as rejected with the database's reason, so that it is quarantined and
+    never blocks the other files or later runs.
+    """
+    def write() -> int:
+        with transaction(con):
+            file_id = _next_id(con, "national_files")
+            unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
+            con.execute(
+                "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
+                 "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
+                 0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
+                 unknown or None, len(checked.problems)],
+            )
+            if checked.accepted:
+                rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))  # noqa: F841  (DuckDB reads the frame by name)
+                con.execute("insert into national_rows by name select * from rows")
+            else:
+                insert_problems(con, "national", file_id, checked.problems)
+        return file_id
+
+    try:
+        return write()
+    except duckdb.Error as exc:
+        if not checked.accepted:
+            raise
+        reason = str(exc).strip().splitlines()[0]
+        checked.problems.append(Problem(checked.path.name, None, "", "", f"the warehouse could not load this file, "
+                                        f"although every cell passed the checks: {reason}"))
+        checked.rows, checked.empty_cells, checked.unknown_la_codes = None, {}, {}
+        return write()
 
 
 def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: date, reference_dir: Path) -> None:
@@ -308,32 +329,21 @@ def _whole_days(value: float) -> int:
     return int(value)
 
 
-def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame) -> list[str]:
-    """(Re)create reference tables, macros and every model view; returns the models in build order."""
-    con.execute(_sql_text(SQL_ROOT / "warehouse" / "reference.sql"))
+def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame, root: Path = SQL_ROOT) -> list[str]:
+    """(Re)create reference tables, macros and every model view; returns the models in build order.
+
+    The model graph is checked first (flows/models.py): a model reading something its
+    `-- depends_on:` line does not declare, or a layer above its own, stops the run with a
+    ModelGraphError naming the file and the model before anything is built.
+    """
+    models = model_graph(root)
+    con.execute(_sql_text(root / "warehouse" / "reference.sql"))
     con.execute("create or replace table ref_bcf_trajectory as select * from bcf_trajectory")
-    for macro_file in sorted((SQL_ROOT / "macros").glob("*.sql")):
+    for macro_file in sorted((root / "macros").glob("*.sql")):
         con.execute(_sql_text(macro_file))
-    order = model_build_order()
-    for name, path in order:
-        sql = _sql_text(path)
-        kind = "table" if sql.startswith(MATERIALIZED_TABLE) else "view"
-        con.execute(f"create or replace {kind} {name} as\n{sql}")
-    return [name for name, _ in order]
-
-
-def model_build_order() -> list[tuple[str, Path]]:
-    models = {path.stem: path for layer in MODEL_LAYERS for path in sorted((SQL_ROOT / layer).glob("*.sql"))}
-    code = {name: re.sub(r"--[^\n]*", "", _sql_text(path)) for name, path in models.items()}  # comments may name models
-    depends = {name: {other for other in models if other != name and re.search(rf"\b{other}\b", code[name])}
-               for name in models}
-    order: list[str] = []
-    while len(order) < len(models):
-        ready = [name for name in models if name not in order and depends[name] <= set(order)]
-        if not ready:
-            raise RuntimeError(f"circular references between models: {sorted(set(models) - set(order))}")
-        order.extend(sorted(ready))
-    return [(name, models[name]) for name in order]
+    for name, model in models.items():
+        con.execute(f"create or replace {model.materialized} {name} as\n{_sql_text(model.path)}")
+    return list(models)
 
 
 # Rows are written in a fixed order so that the same inputs give byte-identical files; where the
@@ -354,7 +364,6 @@ PUBLISH_ORDER = {
     "monthly_completeness": "month, provider_code, site_code",
     "suspicious_returns": "week_ending, provider_code, site_code, \"check\"",
 }
-MONTHLY_TABLES = ("reconciliation", "gap_decomposition")
 
 
 def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:

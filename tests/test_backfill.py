@@ -50,13 +50,28 @@ def test_backfill_twice_changes_nothing(synthetic_inbox, tmp_path):
     ws = workspace_from(synthetic_inbox, tmp_path / "w")
     first = run_backfill(ws.root, DATE_FROM, DATE_TO)
     assert first.site_weeks_loaded > 100 and first.national_months_loaded == ["2017-04", "2017-05"]
-    assert first.weeks_recomputed == WEEKS
+    assert first.weeks_recomputed == 0  # no BCF trajectory in the synthetic workspace: nothing to replay
     assert first.reconciled_months == ["2017-04", "2017-05"]
     before = published_digests(ws)
     assert "reconciliation_2017-05.csv" in before and "trajectory_status_history.csv" in before
     second = run_backfill(ws.root, DATE_FROM, DATE_TO)
     assert second.accepted == [] and second.already_processed == len(first.accepted)  # refused files were moved out
     assert published_digests(ws) == before
+
+
+def test_backfill_replays_the_trajectory_when_there_is_one(synthetic_inbox, tmp_path):
+    import polars as pl
+
+    ws = workspace_from(synthetic_inbox, tmp_path / "w")
+    home = ws.settings()["home_la"]
+    provider = pl.read_csv(ws.reference / "sites.csv", infer_schema=False)["provider_code"][0]
+    (ws.reference / "bcf_trajectory.csv").write_text(
+        f"la_code,month,provider_code,responsible_org,planned_days\n{home},2017-04,{provider},NHS,100\n"
+        f"{home},2017-05,{provider},NHS,100\n")
+    summary = run_backfill(ws.root, DATE_FROM, DATE_TO, sources=["weekly"])
+    assert summary.weeks_recomputed == WEEKS
+    history = pl.read_csv(ws.publish / "trajectory_status_history.csv")
+    assert history["as_of"].n_unique() == WEEKS and set(history["provider_code"]) == {provider}
 
 
 def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):

@@ -2,11 +2,18 @@
 -- out_of_area_days = national_provider_days - national_days; each Total row (per provider over
 -- the organisations, per organisation over the providers) is the sum of its parts; the council's
 -- own Total equals the month's loaded days; figures are blank only where the table says so
--- (local figures for OUT_OF_AREA, which the local collection does not hold).
+-- (local figures for OUT_OF_AREA, which the local collection does not hold, and for a month with
+-- no local returns; national figures for a provider the month's national extract does not carry).
 with local_returns as (
     select month, sum(delayed_days) as returned_days
     from int_local_org_days
     group by month
+),
+
+national_providers as (
+    select distinct month, provider_code, true as in_national from int_national_org_days
+    union all
+    select distinct month, 'Total', true from int_national_org_days
 ),
 
 with_parts as (
@@ -26,9 +33,11 @@ with_parts as (
 select
     with_parts.* exclude (org_parts_local, org_parts_national, provider_parts_local, provider_parts_national),
     nullif(concat_ws(', ',
-        case when local_days is null and provider_code <> 'OUT_OF_AREA' then 'local_days' end,
-        case when national_days is null then 'national_days' end,
-        case when national_provider_days is null and provider_code <> 'OUT_OF_AREA' then 'national_provider_days' end),
+        case when local_days is null and provider_code <> 'OUT_OF_AREA' and local_returns.month is not null
+             then 'local_days' end,
+        case when national_days is null and (in_national or provider_code = 'OUT_OF_AREA') then 'national_days' end,
+        case when national_provider_days is null and provider_code <> 'OUT_OF_AREA' and in_national
+             then 'national_provider_days' end),
         '') as blank_measures,
     cast(out_of_area_days - (national_provider_days - national_days) as double) as out_of_area_gap,
     cast(greatest(
@@ -40,3 +49,4 @@ select
         as local_total_gap
 from with_parts
 left join local_returns using (month)
+left join national_providers using (month, provider_code)

@@ -1,3 +1,4 @@
+-- depends_on: int_site_weeks
 -- Attribution of jointly attributable ("Both") days, the ADASS convention of the Kent reports:
 -- social care takes `both_share_to_social_care` of each joint day and the NHS the rest, so the
 -- two attributed figures always add up to the total. Attributing at the site-week grain keeps

@@ -1,3 +1,4 @@
+-- depends_on: stg_national_rows
 -- materialized: table (read by every month's reconciliation, rates and report; built once per run)
 -- National delayed days (the B SUM columns) by month, provider, patient's council and
 -- responsible organisation, summed over reasons and care types. Empty cells stay out of the

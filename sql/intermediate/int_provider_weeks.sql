@@ -1,3 +1,4 @@
+-- depends_on: int_attributed_site_weeks, ref_bcf_trajectory, ref_sites
 -- Every week of every monitored month, per local provider with a BCF trajectory, up to the last
 -- week ended by as-of: the days the week gives the month (7 under month_rule = week_ending, its
 -- days inside the month under calendar), the provider's delayed days for those days, and whether

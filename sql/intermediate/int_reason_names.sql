@@ -1,3 +1,4 @@
+-- depends_on: none
 -- The national reasons for delay in words (SitRep DTOC definitions), and NOT_STATED for the
 -- summary layout, which carries no reason.
 select * from (values

@@ -1,3 +1,4 @@
+-- depends_on: int_site_month_returns, int_week_months, stg_weekly_returns
 -- Home-LA delayed days and patients per site, month, responsible organisation and reason.
 -- Days follow the month rule (a week's share of its seven days, as int_site_months); patients
 -- are counted in the month of the week's ending date, and only where every return of the site's

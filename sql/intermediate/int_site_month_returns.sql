@@ -1,3 +1,4 @@
+-- depends_on: stg_weekly_returns
 -- The returns each site sent for the weeks ending in a month (a return is one site-week; the month
 -- is its week-ending month under either month rule), and whether every one of them carried
 -- patients_delayed (optional in the detail layout, absent from the summary layout).

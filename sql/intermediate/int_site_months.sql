@@ -1,3 +1,4 @@
+-- depends_on: int_attributed_site_weeks, int_week_months
 -- Home-LA delayed days per site and month under the configured month rule. A week's figures
 -- are split by the days it has in each month (all seven under month_rule = week_ending); each
 -- share is fixed at ten decimals before summing so that every total is exact and repeatable.

@@ -1,3 +1,4 @@
+-- depends_on: stg_weekly_returns
 -- One row per submitted site-week with the home council's residents' days by responsible
 -- organisation. A site-week whose return holds only other councils' residents (or zero rows
 -- of delays) still appears, with zeros: the site did report.

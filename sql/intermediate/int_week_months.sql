@@ -1,3 +1,4 @@
+-- depends_on: int_site_weeks
 -- Which month each reported week counts towards, and how many of its seven days it takes there.
 -- month_rule = week_ending: the whole week belongs to the month of its week-ending date
 -- (the council's convention, so a month has four or five weeks).

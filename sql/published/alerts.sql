@@ -1,3 +1,4 @@
+-- depends_on: alert_log
 -- Every alert raised, with its delivery state (alerts.csv).
 select
     as_of as raised_as_of,

@@ -1,3 +1,5 @@
+-- depends_on: reconciliation
+-- published: per month (publish/gap_decomposition_<month>.csv for each month with national data)
 -- Why the national figure differs from the council's own count, month by month:
 -- local + national_only (the council's residents at providers outside the local collection)
 -- + residual (national validation amendments and week-versus-calendar timing) = national.

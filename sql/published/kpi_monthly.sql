@@ -1,3 +1,4 @@
+-- depends_on: int_site_months
 -- The council's indicator: % of its residents' delayed days attributable to adult social care
 -- (including the social-care share of joint days). Lower is better: GREEN at or under target,
 -- RED above the optional ceiling (rag_red_pct_social_care > 0), AMBER otherwise.

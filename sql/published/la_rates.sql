@@ -1,3 +1,4 @@
+-- depends_on: int_local_org_days, int_national_org_days, ref_bcf_trajectory, ref_national_rate_targets, ref_population_18plus
 -- Delayed days per day per 100,000 residents aged 18+, for the council's own count, the
 -- national figure and the BCF target, by responsibility, beside the national rate targets.
 with local_days as (

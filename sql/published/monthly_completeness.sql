@@ -1,3 +1,4 @@
+-- depends_on: int_site_month_returns, ref_sites, stg_weekly_returns, suspicious_returns
 -- How complete each site's collection is, month by month: the weeks ending in the month, those
 -- ended by as-of (due), those returned, and the returns that look wrong (suspicious_returns).
 -- complete: every week of the month has ended and been returned. Months run from the month of

@@ -1,3 +1,4 @@
+-- depends_on: int_site_months, kpi_monthly, monthly_completeness, ref_bcf_trajectory, suspicious_returns
 -- One row per month with local data: the council's headline figures, as the monthly commentary
 -- states them. The BCF target is the month's trajectory for the council (all providers);
 -- days_against_target = total_days - bcf_target_days (negative: under the target), target_met

@@ -1,3 +1,4 @@
+-- depends_on: monthly_completeness, monthly_provider_summary, monthly_site_summary
 -- Month-on-month change by site and by trust: total delayed days, days attributable to social
 -- care and the % attributable, each with the previous calendar month's figure and the change.
 -- comparable: both months' collections are complete for the site (for a trust, for all its

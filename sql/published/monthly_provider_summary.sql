@@ -1,3 +1,4 @@
+-- depends_on: int_site_months, ref_sites
 -- Home-LA delayed days per provider (trust) and month: the "locally collected figures" of the
 -- council's local-versus-BCF table.
 with provider_months as (

@@ -1,3 +1,4 @@
+-- depends_on: int_reason_names, int_site_month_reasons, ref_sites, stg_national_rows
 -- Why the council's residents were delayed: days (and patients, where every return carried them)
 -- by month, reason and responsible organisation. source = local: per site, and the council's
 -- Total (provider_code and site_code 'Total'); source = national: NHS England's extract for the

@@ -1,3 +1,4 @@
+-- depends_on: int_site_month_reasons, int_site_month_returns, int_site_months, ref_sites
 -- Delayed days and people (patients_delayed summed over the month's returns) per site, month and
 -- responsible organisation, with a Total row. patients_delayed is blank, not zero, where any
 -- return of the site's month did not carry it. wholly_attributable_to names the side (NHS or

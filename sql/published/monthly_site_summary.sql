@@ -1,3 +1,4 @@
+-- depends_on: int_site_months, ref_sites
 -- Home-LA delayed days per site and month (month_rule decides which weeks count where).
 select
     site_months.month,

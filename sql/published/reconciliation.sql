@@ -1,3 +1,5 @@
+-- depends_on: int_local_org_days, int_national_org_days, ref_bcf_trajectory, ref_sites
+-- published: per month (publish/reconciliation_<month>.csv for each month with national data)
 -- materialized: table (each month's CSV, report and artifact reads it; built once per run)
 -- Local versus national versus BCF target, for every month with national data: one row per
 -- local provider x responsible organisation, OUT_OF_AREA for the council's residents delayed at

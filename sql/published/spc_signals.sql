@@ -1,3 +1,4 @@
+-- depends_on: int_attributed_site_weeks
 -- XmR (individuals and moving range) chart per site on weekly total days, with the NHS
 -- "Making Data Count" rules. Limits: mean +/- 2.66 x mean moving range, over every reported
 -- week up to as-of. Rules: a point beyond a limit; a run of 7 or more on one side of the mean;

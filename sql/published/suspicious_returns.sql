@@ -1,3 +1,4 @@
+-- depends_on: int_attributed_site_weeks, ref_sites, spc_signals
 -- Returns that look wrong and should be confirmed with the site: all zeros from a site whose
 -- previous twelve weeks averaged at least 7 delayed days a week (a full week of one delayed
 -- patient), or a week far outside the site's SPC process limits (spc_signals): beyond a limit by

@@ -1,3 +1,4 @@
+-- depends_on: int_provider_weeks, trajectory_status
 -- Burn-up per trust: delayed days to date after each counted week of a month, against the
 -- trajectory pro rata to the days covered: planned_days x days_covered / days_in_month. Weeks,
 -- their month shares and days_covered are those of trajectory_status (int_provider_weeks), so

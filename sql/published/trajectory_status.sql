@@ -1,3 +1,4 @@
+-- depends_on: int_provider_weeks, ref_bcf_trajectory, ref_sites
 -- Each local provider against its BCF trajectory, every month up to the run's as-of. A month's
 -- planned_days (the sum of the provider's trajectory rows) is a plan for the calendar month's
 -- days_in_month (D) days. days_covered counts the days of data so far: 7 for each of the month's

@@ -1,3 +1,4 @@
+-- depends_on: int_attributed_site_weeks, ref_sites
 -- The council's weekly dashboard: one row per site and week, home-LA residents only.
 -- direction compares total days with the same site's previous week (blank when that week
 -- was not reported); avg_12wk_total_days averages the reported weeks in the 12 weeks to date.

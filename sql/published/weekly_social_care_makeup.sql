@@ -1,3 +1,4 @@
+-- depends_on: int_attributed_site_weeks
 -- Each site's share of the week's days attributed to social care, across all sites (the
 -- dashboard's "% make-up of social-care days"). No social-care days at all: no percentages.
 select

@@ -1,3 +1,4 @@
+-- depends_on: submission_files, weekly_return_rows
 -- Every accepted row ever loaded, with the latest file that carries its site-week: a
 -- resubmission (a later file with the same site_code and week_ending) supersedes all earlier
 -- rows for that key, which stay here for the audit trail.

@@ -1,3 +1,4 @@
+-- depends_on: national_files, national_rows
 -- The current national figures: for each month, the rows of the latest file that carries it
 -- (a re-published month replaces the earlier publication, which stays in national_rows).
 with ranked as (

@@ -1,3 +1,4 @@
+-- depends_on: stg_loaded_returns
 -- The current version of every site-week up to the run's as-of date.
 select * exclude (latest_file_id)
 from stg_loaded_returns

@@ -126,3 +126,10 @@ create table if not exists trajectory_snapshots (
 alter table trajectory_snapshots add column if not exists days_covered bigint;
 alter table trajectory_snapshots add column if not exists days_in_month bigint;
 alter table trajectory_snapshots add column if not exists snapshot integer default 1;
+
+-- What each per-month published file was last written from (a digest of every figure and setting
+-- it shows): a file whose inputs have not changed since is not written again.
+create table if not exists published_fingerprints (
+    output       varchar primary key,   -- the file's name under publish/
+    fingerprint  varchar not null
+);

@@ -1,3 +1,4 @@
+-- depends_on: alert_log, ref_sites, spc_signals, stg_loaded_returns, stg_weekly_returns, trajectory_status
 -- Alerts this run would raise, not yet in alert_log. Only the month being monitored (the month of
 -- the latest week ended by as-of) can raise trajectory alerts: a provider gets one breach per
 -- month until it recovers, and one recovered alert when it does; an `incomplete` status (a site

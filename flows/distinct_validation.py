@@ -1,0 +1,119 @@
+"""Validate a large frame by its distinct values: the same verdicts as validating every row, far less work.
+
+A rule that judges one value at a time (not null, in a set, matches a pattern, between bounds)
+gives the same verdict to every row holding that value. So Great Expectations is handed a small
+frame: each column's distinct values (a column read together with another, such as a rule's
+`skip_when_empty` column, keeps its distinct pairs), each repeated until the longest list ends,
+which adds no new value. The uniqueness of a key is not a per-value rule: the rows whose key
+appears more than once are appended as they are, and the distinct block gets a unique `file` so
+that none of its keys repeat. Every failing value is then joined back to the rows that hold it,
+so each refused cell is still reported with its file, row, column, value and problem.
+
+A suite with any other kind of rule is validated row by row (`run_suite`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows.validate import (
+    _GX_LOCK,
+    ASSET,
+    BATCH,
+    DATASOURCE,
+    EXPECTATIONS_ROOT,
+    Problem,
+    _cell_text,
+    _fill,
+    _gx_context,
+    run_suite,
+)
+
+VALUE_RULES = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
+               "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+               "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex",
+               "expect_column_values_to_be_between"}
+KEY_RULES = {"expect_compound_columns_to_be_unique"}
+EXISTENCE_RULES = {"expect_column_to_exist"}
+POSITION = "__position"
+
+
+def _units(expectations) -> dict[str, tuple[str, ...]]:
+    """Column -> the group of columns whose distinct combinations decide its rules (merged when they overlap)."""
+    groups: list[set[str]] = []
+    for expectation in expectations:
+        if expectation.expectation_type not in VALUE_RULES:
+            continue
+        columns = {expectation.column} | ({expectation.meta["skip_when_empty"]}
+                                          if (expectation.meta or {}).get("skip_when_empty") else set())
+        touching = [group for group in groups if group & columns]
+        merged = columns.union(*touching)
+        groups = [group for group in groups if not group & columns] + [merged]
+    return {column: tuple(sorted(group)) for group in groups for column in group}
+
+
+def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
+                      journal: list | None = None) -> list[Problem]:
+    """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
+    with _GX_LOCK:
+        context = _gx_context(EXPECTATIONS_ROOT)
+        suite = context.suites.get(suite_name)
+    expectations = list(suite.expectations)
+    if any(e.expectation_type not in VALUE_RULES | KEY_RULES | EXISTENCE_RULES for e in expectations):
+        return run_suite(suite_name, cells, parameters, message_parameters, journal)
+    units = _units(expectations)
+    if cells.height == 0 or "file" in units or any(c not in cells.columns for c in units):
+        return run_suite(suite_name, cells, parameters, message_parameters, journal)
+    distinct = {group: cells.select(group).unique(maintain_order=True) for group in set(units.values())}
+    length = max([frame.height for frame in distinct.values()] + [1])
+    block = [frame.select(pl.all().gather(pl.int_range(length) % frame.height)) for frame in distinct.values()]
+    named = {e.column for e in expectations if e.expectation_type in EXISTENCE_RULES} | {
+        c for e in expectations if e.expectation_type in KEY_RULES for c in e.column_list}
+    other = [c for c in sorted(named) if c in cells.columns and c not in units and c != "file"]
+    values = pl.concat([
+        pl.DataFrame({"file": [f"#{i}" for i in range(length)]}), *block,
+        pl.DataFrame({c: pl.Series(c, [None] * length, cells.schema[c]) for c in other}),
+    ], how="horizontal").with_columns(pl.lit(None, pl.Int64).alias(POSITION))
+    keys = [e.column_list for e in expectations if e.expectation_type in KEY_RULES]
+    positioned = cells.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64))
+    repeated = [positioned.filter(pl.len().over(key) > 1).select(values.columns) for key in keys]
+    frame = pl.concat([values, *repeated], how="vertical_relaxed")
+
+    with _GX_LOCK:
+        batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
+                 .get_batch(batch_parameters={"dataframe": frame.drop(POSITION).to_pandas()}))
+        results = batch.validate(suite, expectation_parameters=parameters, result_format="COMPLETE")
+    if journal is not None:
+        journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
+    problems: list[Problem] = []
+    for outcome in results.results:
+        if outcome.success:
+            continue
+        config = outcome.expectation_config
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {config.type} in {suite_name} could not run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        indexes = outcome.result.get("unexpected_index_list") or []
+        if config.type in KEY_RULES:
+            positions = sorted(frame[POSITION][i] for i in indexes if i >= length)
+        elif config.type in VALUE_RULES:
+            group = units[config.kwargs["column"]]
+            failing = frame[:length].select(group)[sorted({i for i in indexes if i < length})].unique()
+            positions = (positioned.select(POSITION, *group).join(failing, on=list(group), nulls_equal=True)
+                         [POSITION].sort().to_list())
+        else:  # a missing column: checked per file before validation, reported there
+            continue
+        meta = config.meta or {}
+        reported: set[tuple[str, str]] = set()
+        for position in positions:
+            row = cells.row(position, named=True)
+            if meta.get("skip_when_empty") and row.get(meta["skip_when_empty"]) is None:
+                continue
+            problem = _fill(meta.get("problem", config.type), row, message_parameters)
+            if meta.get("report") == "first_row":
+                if (row["file"], problem) in reported:
+                    continue
+                reported.add((row["file"], problem))
+            value = _cell_text(row, meta.get("value_column") or meta.get("column", ""))
+            problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
+    return problems
