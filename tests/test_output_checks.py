@@ -49,10 +49,30 @@ def test_demo_runs_pass_every_output_suite(demo_run, demo_national):
     for check in weekly.output_checks + national.output_checks:
         assert check["success"], (check["table"], check["problems"])
         assert check["expectations"] == len(suite_expectations(check["table"])) > 0
+    assert len(weekly.output_checks) == 17 and len(national.output_checks) == 19
     rows = {c["table"]: c["rows"] for c in national.output_checks}
     assert rows["weekly_site_summary"] == 120 and rows["reconciliation"] == 36 and rows["gap_decomposition"] == 4
+    assert (rows["monthly_reasons"], rows["monthly_site_people"], rows["monthly_movers"], rows["monthly_completeness"],
+            rows["suspicious_returns"], rows["monthly_headlines"]) == (174, 120, 51, 30, 3, 3)
     assert weekly.not_published == [] and national.not_published == []
-    assert sum(c["expectations"] for c in national.output_checks) >= 50
+    assert sum(c["expectations"] for c in national.output_checks) == sum(
+        len(suite_expectations(table)) for table in ALL_TABLES) >= 130
+
+
+def test_a_later_snapshot_for_the_same_as_of_is_not_a_duplicate(demo_connection):
+    """A late return seen by a second run for the same as-of adds snapshot 2 beside snapshot 1."""
+    con = demo_connection
+    con.begin()
+    try:
+        con.execute("create table original as select * from trajectory_status_history")
+        con.execute("drop view trajectory_status_history")
+        con.execute("create view trajectory_status_history as select * from original union all "
+                    "select * replace (2 as snapshot, mtd_days + 10 as mtd_days) from original")
+        assert con.execute("select count(distinct snapshot) from trajectory_status_history").fetchone() == (2,)
+        reasons = check_published_table(con, "trajectory_status_history")
+    finally:
+        con.rollback()
+    assert reasons == []
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +139,58 @@ BROKEN = [
     ("trajectory_burnup", "select * replace (-cumulative_days - 1 as cumulative_days) from original", "is negative"),
     ("trajectory_status_history", "select * from original union all select * from original",
      "appears more than once for"),
+    ("trajectory_status", "select * replace (days_covered + 1 as days_covered) from original",
+     "is not the days of the|period(s) counted (7 a week under month_rule week_ending, 1 a day under calendar; off by 1)"),
+    ("trajectory_status_history", "select * replace (days_covered + 1 as days_covered) from original",
+     "is not the days of the|period(s) counted (7 a week, or 1 a calendar day)"),
+    ("trajectory_status_history", "select * replace (periods_in_month + 1 as periods_to_date) from original",
+     "is more than periods_in_month"),
+    ("trajectory_burnup", "select * replace (0 as days_covered) from original", "days_covered 0 is not 1 to 35"),
+    ("monthly_reasons", "select * replace (pct_of_org_days / 2 as pct_of_org_days) from original",
+     "the reasons' shares of the organisation's days do not add up to 100 % (off by -50)"),
+    ("monthly_reasons", "select * replace (case when source = 'local' and site_code = 'MAID' then delayed_days + 1 "
+     "else delayed_days end as delayed_days) from original",
+     "2017-09, local RWF MAID, NHS: the reasons' delayed days add up to 199, not the 198 days in monthly_site_summary "
+     "(off by 1)"),
+    ("monthly_reasons", "select * from original where not (source = 'local' and site_code = 'MAID')",
+     "2017-09, local Total, |: the Total's delayed days add up to|days of the local site and provider rows (off by"),
+    ("monthly_reasons", "select * from original where not (source = 'national' and provider_code = 'RN7')",
+     "2017-09, national Total, |days of the national site and provider rows (off by"),
+    ("monthly_reasons", "select * replace (case when rank_in_org = 1 then 2 when rank_in_org = 2 then 1 "
+     "else rank_in_org end as rank_in_org) from original",
+     "it has more days than the reason ranked above it"),
+    ("monthly_reasons", "select * replace (case when source = 'local' then 'guess' else source end as source) "
+     "from original", "source 'guess' is not one of local, national"),
+    ("monthly_site_people", "select * replace (case when responsible_org = 'Total' then delayed_days + 1 "
+     "else delayed_days end as delayed_days) from original",
+     "the Total row's delayed_days|is not the sum of the NHS, Social Care and Both rows (off by 1)"),
+    ("monthly_site_people", "select * replace (case when responsible_org = 'NHS' then delayed_days - 2 "
+     "else delayed_days end as delayed_days) from original", "in monthly_site_summary (off by -2)"),
+    ("monthly_site_people", "select * replace ('NHS' as wholly_attributable_to) from original",
+     "wholly_attributable_to: it says NHS, but not every delayed day was an NHS delay"),
+    ("monthly_movers", "select * replace (change_total_days + 1 as change_total_days) from original",
+     "change_total_days|is not total_days|- previous_total_days|(off by 1)"),
+    ("monthly_movers", "select * replace (coalesce(rank_improvement, 1) as rank_improvement) from original",
+     "rank_improvement is wrong: only comparable rows are ranked"),
+    ("monthly_movers", "select * replace (month as previous_month) from original", "is not the month before"),
+    ("monthly_completeness", "select * replace (weeks_missing + 1 as weeks_missing) from original",
+     "weeks_returned 4 + weeks_missing 1 does not add up to weeks_due 4 (off by 1)"),
+    ("monthly_completeness", "select * replace (weeks_in_month + 1 as weeks_due, weeks_in_month + 1 - weeks_returned "
+     "as weeks_missing) from original", "is more than the month's weeks_in_month"),
+    ("monthly_completeness", "select * replace (not complete as complete) from original",
+     "complete means every week returned"),
+    ("suspicious_returns", "select * replace (total_days + 5 as total_days) from original",
+     "the all_zero finding does not hold on the figures shown (total_days 5"),
+    ("suspicious_returns", "select * replace ('typo' as \"check\") from original",
+     "check 'typo' is not one of all_zero, far_outside_limits"),
+    ("monthly_headlines", "select * replace (not target_met as target_met) from original",
+     "target_met is true, but total_days is 3569 against bcf_target_days 3399.2"),
+    ("monthly_headlines", "select * replace (days_against_target + 1 as days_against_target) from original",
+     "days_against_target|is not total_days|- bcf_target_days|(off by 1)"),
+    ("monthly_headlines", "select * replace ('complete' as coverage) from original",
+     "2017-11: complete False and coverage 'complete' do not say whether all 10 sites are complete (0 are)"),
+    ("monthly_headlines", "select * from original union all select * from original",
+     "2017-09 has more than one headline row"),
 ]
 
 
@@ -136,6 +208,23 @@ def test_each_rule_names_what_is_wrong(demo_connection, table, broken, expected)
     finally:
         con.rollback()
     assert any(all(part in reason for part in expected.split("|")) for reason in reasons), reasons
+
+
+def test_a_whole_share_a_hair_over_100_passes(demo_connection):
+    """Under month_rule = calendar a reason that is all of its organisation's days can come to
+    100.00000000000001 % (days split at ten decimals); that is 100 %, not a failure."""
+    con = demo_connection
+    con.begin()
+    try:
+        con.execute("create table original as select * from monthly_reasons")
+        con.execute("drop view monthly_reasons")
+        con.execute("create view monthly_reasons as select * replace (case when pct_of_org_days = 100 "
+                    "then 100.00000000000001 else pct_of_org_days end as pct_of_org_days) from original")
+        assert con.execute("select count(*) from monthly_reasons where pct_of_org_days > 100").fetchone()[0] > 0
+        reasons = check_published_table(con, "monthly_reasons")
+    finally:
+        con.rollback()
+    assert reasons == []
 
 
 def test_a_monthly_table_withholds_only_the_months_that_fail(demo_connection):
@@ -158,7 +247,9 @@ def test_a_monthly_table_withholds_only_the_months_that_fail(demo_connection):
 def test_check_sql_reads_only_published_models():
     assert sorted(p.stem for p in CHECKS_SQL.glob("*.sql")) == sorted(
         {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "la_rates", "trajectory_status",
-         "weekly_social_care_makeup", "reconciliation", "gap_decomposition"})
+         "trajectory_status_history", "weekly_social_care_makeup", "reconciliation", "gap_decomposition",
+         "monthly_reasons", "monthly_site_people", "monthly_movers", "monthly_completeness", "suspicious_returns",
+         "monthly_headlines"})
     assert all(p.stem in ALL_TABLES for p in CHECKS_SQL.glob("*.sql"))
 
 
@@ -181,40 +272,44 @@ def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
     write_sample(ws.inbox_weekly)
     first = run_weekly(ws.root, DEMO_AS_OF)
     assert first.not_published == [] and all(c["success"] for c in first.output_checks)
-    kept = ("weekly_site_summary.csv", "monthly_site_summary.csv", "monthly_provider_summary.csv", "site/index.html")
+    kept = ("weekly_site_summary.csv", "trajectory_burnup.csv", "site/index.html")
     before = {name: digest(ws.publish / name) for name in kept}
-    spc_before = digest(ws.publish / "spc_signals.csv")
+    spc_before, monthly_before = digest(ws.publish / "spc_signals.csv"), digest(ws.publish / "monthly_site_summary.csv")
 
-    # an analyst pastes Medway's row into sites.csv twice, and a corrected DVH return arrives
-    sites = ws.reference / "sites.csv"
-    original_sites = sites.read_text(encoding="utf-8")
-    med_row = next(line for line in original_sites.splitlines() if line.startswith("MED,"))
-    sites.write_text(original_sites + med_row + "\n", encoding="utf-8")
+    # someone "fixes" Medway's stored return in the warehouse by hand (bypassing the inbox's checks)
+    # and keys its NHS days as negative; a corrected DVH return arrives the ordinary way
+    edit = ("update weekly_return_rows set delayed_days = -delayed_days where site_code = 'MED' "
+            "and week_ending = date '2017-09-07' and responsible_org = 'NHS'")
+    with duckdb.connect(str(ws.warehouse)) as con:
+        con.execute(edit)
     drop_file(ws, "DVH_week_2017-11-23_corrected.csv",
               "site_code,week_ending,nhs_days,social_care_days,both_days\nDVH,2017-11-23,80,14,7\n")
     second = run_weekly(ws.root, DEMO_AS_OF)
 
     withheld = {item["file"]: item for item in second.not_published}
-    assert sorted(withheld) == ["monthly_provider_summary.csv", "monthly_site_summary.csv", "site/index.html",
+    assert sorted(withheld) == ["commentary_<YYYY-MM>.md", "site/index.html", "trajectory_burnup.csv",
                                 "weekly_site_summary.csv"]
     assert withheld["weekly_site_summary.csv"]["table"] == "weekly_site_summary"
-    assert any("site MED appears more than once for the week ending 2017-09-07" in reason
-               for reason in withheld["weekly_site_summary.csv"]["reasons"])
-    assert any("check reference/sites.csv" in reason for reason in withheld["monthly_provider_summary.csv"]["reasons"])
+    assert "site MED, week ending 2017-09-07 has a negative day count (-33)" in withheld["weekly_site_summary.csv"][
+        "reasons"]
+    assert withheld["trajectory_burnup.csv"]["reasons"] == [
+        "provider RPA, week ending 2017-09-07: cumulative_days -9 is negative"]
     for name in kept:
         assert digest(ws.publish / name) == before[name], f"{name} must stay as it was"
     assert str(ws.publish / "weekly_site_summary.csv") not in second.published
     # the other tables are published with the corrected return
     assert digest(ws.publish / "spc_signals.csv") != spc_before
+    assert digest(ws.publish / "monthly_site_summary.csv") != monthly_before
     assert "DVH,2017-11-23,101" in (ws.publish / "spc_signals.csv").read_text(encoding="utf-8")
     failed = {c["table"] for c in second.output_checks if not c["success"]}
-    assert failed == {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary"}
+    assert failed == {"weekly_site_summary", "trajectory_burnup"}
     markdown = run_summary_markdown(second)
     assert "## Not published: failed their output checks (the previous file is kept)" in markdown
-    assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED appears more than once" in markdown
-    assert "Output checks: 8 of 11 published tables passed" in markdown
+    assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED, week ending 2017-09-07 has a negative" in markdown
+    assert "Output checks: 15 of 17 published tables passed" in markdown
 
-    sites.write_text(original_sites, encoding="utf-8")  # the analyst fixes sites.csv: the next run publishes again
+    with duckdb.connect(str(ws.warehouse)) as con:  # the edit is undone: the next run publishes again
+        con.execute(edit)
     third = run_weekly(ws.root, DEMO_AS_OF)
     assert third.not_published == [] and all(c["success"] for c in third.output_checks)
     assert digest(ws.publish / "weekly_site_summary.csv") != before["weekly_site_summary.csv"]
