@@ -129,7 +129,7 @@ def test_unrecognised_header_names_both_layouts(workspace):
     ("text.xlsx", (SUMMARY_HEADER + "\n").encode(), "not an Excel workbook"),
     ("notes.txt", b"hello", "'.txt' files are not read"),
     ("header_only.csv", (SUMMARY_HEADER + "\n").encode(), "has a header but no rows"),
-    ("ragged.csv", (SUMMARY_HEADER + "\nDVH,2017-09-07,1,2,3,4,5\n").encode(), "could not be read as CSV"),
+    ("ragged.csv", (SUMMARY_HEADER + "\nDVH,2017-09-07,1,2,3,4,5\n").encode(), "row 2 has 7 cells but the header has 5"),
     ("twice.csv", b"site_code,Site Code,week_ending\nDVH,DVH,2017-09-07\n", "names column site_code more than once"),
 ])
 def test_unreadable_files_get_a_message_not_a_stack_trace(workspace, name, content, words):

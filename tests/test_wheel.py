@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,9 +16,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path):
+    # Built from a copy of the tracked files, as from a fresh clone (no build/ left over from earlier builds).
+    source = tmp_path / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "--wheel-dir", str(dist), str(REPO)], check=True, capture_output=True)
+                    "--wheel-dir", str(dist), str(source)], check=True, capture_output=True)
     [wheel] = dist.glob("dtoc_pipeline-*.whl")
 
     fresh = tmp_path / "venv"
