@@ -23,9 +23,8 @@ from flows.validate import (
     DATASOURCE,
     EXPECTATIONS_ROOT,
     Problem,
-    _cell_text,
-    _fill,
     _gx_context,
+    problems_at_rows,
     run_suite,
 )
 
@@ -103,17 +102,5 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
                          [POSITION].sort().to_list())
         else:  # a missing column: checked per file before validation, reported there
             continue
-        meta = config.meta or {}
-        reported: set[tuple[str, str]] = set()
-        for position in positions:
-            row = cells.row(position, named=True)
-            if meta.get("skip_when_empty") and row.get(meta["skip_when_empty"]) is None:
-                continue
-            problem = _fill(meta.get("problem", config.type), row, message_parameters)
-            if meta.get("report") == "first_row":
-                if (row["file"], problem) in reported:
-                    continue
-                reported.add((row["file"], problem))
-            value = _cell_text(row, meta.get("value_column") or meta.get("column", ""))
-            problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
+        problems += problems_at_rows(cells, positions, config, message_parameters)
     return problems

@@ -295,19 +295,27 @@ def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_pa
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
                                f"{outcome.exception_info.get('exception_message')}")
-        meta = outcome.expectation_config.meta or {}
-        reported: set[tuple[str, str]] = set()
-        for index in outcome.result.get("unexpected_index_list") or []:
-            row = cells.row(index, named=True)
-            if meta.get("skip_when_empty") and row.get(meta["skip_when_empty"]) is None:
+        problems += problems_at_rows(cells, outcome.result.get("unexpected_index_list") or [],
+                                     outcome.expectation_config, message_parameters)
+    return problems
+
+
+def problems_at_rows(cells: pl.DataFrame, positions, expectation, message_parameters: dict) -> list[Problem]:
+    """One failed expectation's rows as Problems, worded by its `meta` (column, problem, value_column, report)."""
+    meta = expectation.meta or {}
+    problems: list[Problem] = []
+    reported: set[tuple[str, str]] = set()
+    for position in positions:
+        row = cells.row(position, named=True)
+        if meta.get("skip_when_empty") and row.get(meta["skip_when_empty"]) is None:
+            continue
+        problem = _fill(meta.get("problem", expectation.type), row, message_parameters)
+        if meta.get("report") == "first_row":
+            if (row["file"], problem) in reported:
                 continue
-            problem = _fill(meta.get("problem", outcome.expectation_config.type), row, message_parameters)
-            if meta.get("report") == "first_row":
-                if (row["file"], problem) in reported:
-                    continue
-                reported.add((row["file"], problem))
-            value = _cell_text(row, meta.get("value_column") or meta.get("column", ""))
-            problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
+            reported.add((row["file"], problem))
+        value = _cell_text(row, meta.get("value_column") or meta.get("column", ""))
+        problems.append(Problem(row["file"], row["row"], meta.get("column", ""), value, problem))
     return problems
 
 
