@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="dtoc-prefect-home-")
@@ -15,11 +16,13 @@ for name in list(os.environ):
     if name.startswith("DTOC_"):
         del os.environ[name]
 
+import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
 from flows.demo import DEMO_AS_OF, write_national_sample, write_sample  # noqa: E402
-from flows.workspace import Workspace, open_workspace  # noqa: E402
+from flows.validate import CheckedSubmission, Reference, check_submissions  # noqa: E402
+from flows.workspace import Workspace, load_settings, open_workspace  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -60,3 +63,24 @@ def drop_file(ws: Workspace, name: str, text: str, mtime: float | None = None) -
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return path
+
+
+def check(workspace: Workspace, name: str, content: str | bytes, as_of: date = date(2017, 11, 24)) -> CheckedSubmission:
+    """Write one file into the weekly inbox and check it (nothing loaded or moved)."""
+    path = workspace.inbox_weekly / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    [result] = check_submissions([path], Reference.load(workspace.reference), load_settings(workspace.settings_file),
+                                 as_of)
+    return result
+
+
+def query(ws: Workspace, sql: str) -> list[tuple]:
+    """Read the workspace's warehouse without holding its lock."""
+    con = duckdb.connect(str(ws.warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 import pytest
-from conftest import drop_file, published
+from conftest import check, drop_file, published, query
 
 from flows.pipeline import write_problems
 from flows.validate import Reference, check_submissions
@@ -21,27 +21,12 @@ GOOD_DETAIL = "DVH,2017-09-07,E10000016,acute,NHS,C,10"
 KENT, MEDWAY = "E10000016", "E06000035"
 
 
-def check(workspace, name: str, content: str | bytes):
-    path = workspace.inbox_weekly / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    [result] = check_submissions([path], Reference.load(workspace.reference),
-                                 load_settings(workspace.settings_file), AS_OF)
-    return result
 
 
 def problems(result) -> list[tuple]:
     return [(p.row, p.column, p.value, p.problem) for p in result.problems]
 
 
-def query(ws, sql: str):
-    con = duckdb.connect(str(ws.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def stamp(day: str) -> float:

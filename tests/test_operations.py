@@ -8,10 +8,9 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
-import duckdb
 import polars as pl
 import pytest
-from conftest import drop_file, published
+from conftest import drop_file, published, query
 from test_alerts import SITES, SUMMARY_HEADER, TRAJECTORY, Receiver, events, send_weeks
 
 from flows.backfill import run_backfill
@@ -44,12 +43,6 @@ def digests(ws) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(ws.publish.glob("*.csv"))}
 
 
-def query(ws, sql: str):
-    con = duckdb.connect(str(ws.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def trajectory(ws, provider: str, month: str = "2017-09") -> dict:

@@ -11,24 +11,16 @@ from datetime import date
 
 import polars as pl
 import pytest
+from conftest import check
 
 from flows.demo import DEMO_AS_OF
-from flows.validate import Reference, check_submissions
+from flows.validate import Reference
 from flows.workspace import load_settings
 
 AS_OF = date(2017, 11, 24)
 SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
 
 
-def check(workspace, name: str, content: str | bytes):
-    path = workspace.inbox_weekly / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    [result] = check_submissions([path], Reference.load(workspace.reference),
-                                 load_settings(workspace.settings_file), AS_OF)
-    return result
 
 
 def test_a_csv_header_typing_the_same_column_twice_is_refused_not_a_crash(workspace):

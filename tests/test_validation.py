@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from conftest import check
 
 from flows.validate import Reference, check_submissions
 from flows.workspace import load_settings
@@ -16,14 +17,6 @@ SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
 GOOD_DETAIL = "DVH,2017-09-07,E10000016,acute,NHS,C,10"
 
 
-def check(workspace, name: str, content: str | bytes, as_of: date = AS_OF):
-    path = workspace.inbox_weekly / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    [result] = check_submissions([path], Reference.load(workspace.reference), load_settings(workspace.settings_file), as_of)
-    return result
 
 
 def problems(result) -> list[tuple]:

@@ -9,10 +9,9 @@ import sys
 import textwrap
 from datetime import UTC, date, datetime
 
-import duckdb
 import polars as pl
 import pytest
-from conftest import drop_file, published
+from conftest import drop_file, published, query
 
 from flows.warehouse import PUBLISHED_TABLES, WarehouseBusy, open_warehouse
 from flows.weekly import run_weekly
@@ -25,12 +24,6 @@ def stamp(day: str) -> float:
     return datetime.fromisoformat(day + "T09:00:00").timestamp()
 
 
-def query(ws, sql: str):
-    con = duckdb.connect(str(ws.warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def digests(ws) -> dict[str, str]:
