@@ -18,12 +18,10 @@ import polars as pl
 
 from flows.validate import (
     _GX_LOCK,
-    ASSET,
-    BATCH,
-    DATASOURCE,
     EXPECTATIONS_ROOT,
     Problem,
     _gx_context,
+    frame_batch,
     problems_at_rows,
     run_suite,
 )
@@ -79,9 +77,8 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
     frame = pl.concat([values, *repeated], how="vertical_relaxed")
 
     with _GX_LOCK:
-        batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
-                 .get_batch(batch_parameters={"dataframe": frame.drop(POSITION).to_pandas()}))
-        results = batch.validate(suite, expectation_parameters=parameters, result_format="COMPLETE")
+        results = frame_batch(frame.drop(POSITION).to_pandas()).validate(
+            suite, expectation_parameters=parameters, result_format="COMPLETE")
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from flows.validate import _GX_LOCK, ASSET, BATCH, DATASOURCE, EXPECTATIONS_ROOT, _Blank, _gx_context
+from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _Blank, _gx_context, frame_batch
 from flows.warehouse import SQL_ROOT
 
 SUITE_PREFIX = "published_"
@@ -127,10 +127,8 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) 
         return TableCheck(table, suite, 0, 0, time.perf_counter() - started, [Failure(
             f"its checks could not be computed (sql/checks/{table}.sql): {exc}", 0, None)])
     with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
-        context = _gx_context(EXPECTATIONS_ROOT)
         expectations = _suite(suite)
-        batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
-                 .get_batch(batch_parameters={"dataframe": frame}))
+        batch = frame_batch(frame)
         # pass or fail only (about half the cost); the rare failure is run again for its rows
         results = batch.validate(expectations, result_format="BOOLEAN_ONLY")
         by_id = {expectation.id: expectation for expectation in expectations.expectations}

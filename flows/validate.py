@@ -267,6 +267,12 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
         result.problems.sort(key=lambda p: (p.row or 0, p.column, p.problem))
 
 
+def frame_batch(frame):
+    """A pandas frame as a batch of the in-memory datasource, ready to validate (call it holding _GX_LOCK)."""
+    return (_gx_context(EXPECTATIONS_ROOT).data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
+            .get_batch(batch_parameters={"dataframe": frame}))
+
+
 def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
               journal: list | None = None) -> list[Problem]:
     """Validate a frame (with `file` and `row` columns) against a suite; each failing cell becomes a Problem.
@@ -281,11 +287,8 @@ def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_pa
         if dtype == pl.Date:
             frame[name] = pd.to_datetime(frame[name])
     with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
-        context = _gx_context(EXPECTATIONS_ROOT)
-        batch = (context.data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
-                 .get_batch(batch_parameters={"dataframe": frame}))
-        results = batch.validate(context.suites.get(suite_name), expectation_parameters=parameters,
-                                 result_format="COMPLETE")
+        results = frame_batch(frame).validate(_gx_context(EXPECTATIONS_ROOT).suites.get(suite_name),
+                                              expectation_parameters=parameters, result_format="COMPLETE")
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
