@@ -17,6 +17,7 @@ from decimal import Decimal
 import duckdb
 
 from flows.warehouse import transaction
+from flows.workspace import Settings
 
 PAYLOAD_COLUMNS = ("event", "la_code", "provider_code", "site_code", "month", "week_ending", "as_of", "planned_days",
                    "mtd_days", "mtd_planned_days", "projected_days", "text", "dedup_key")
@@ -33,7 +34,7 @@ def should_alert(con: duckdb.DuckDBPyConnection, as_of: date, asked: bool | None
     return latest is None or as_of >= latest
 
 
-def raise_alerts(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
+def store_new_alerts(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
     """Store this run's new alerts as pending; returns their payloads."""
     with transaction(con):
         con.execute("insert into alert_runs values (?, ?)", [as_of, _now()])
@@ -66,20 +67,20 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def deliver_pending(con: duckdb.DuckDBPyConnection, settings: dict) -> dict:
+def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
     """Try every pending alert, oldest first; returns counts and the last error."""
     pending = _payloads(con, "delivery_state = 'pending'", [])
     outcome = {"delivered": 0, "pending": len(pending), "error": ""}
-    destination = settings["alert_notification_block"] or settings["alert_webhook_url"]
+    destination = settings.alert_notification_block or settings.alert_webhook_url
     if not pending or not destination:
         if pending:
             outcome["error"] = "no alert_webhook_url or alert_notification_block is set"
         return outcome
-    send = _block_sender(settings["alert_notification_block"]) if settings["alert_notification_block"] \
-        else _webhook_sender(settings["alert_webhook_url"], settings["alert_timeout_seconds"])
+    send = _block_sender(settings.alert_notification_block) if settings.alert_notification_block \
+        else _webhook_sender(settings.alert_webhook_url, settings.alert_timeout_seconds)
     for alert in pending:
         alert_id = alert.pop("alert_id")
-        attempts, error = _with_retries(send, alert, int(settings["alert_retries"]), settings["alert_backoff_seconds"])
+        attempts, error = _with_retries(send, alert, settings.alert_retries, settings.alert_backoff_seconds)
         if error is None:
             con.execute("update alert_log set delivery_state = 'delivered', attempts = attempts + ?, "
                         "delivered_at = ?, last_error = null where alert_id = ?", [attempts, _now(), alert_id])

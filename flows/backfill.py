@@ -12,7 +12,6 @@ in this flow's process, in order. Running the same backfill twice changes nothin
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,17 +31,19 @@ from flows.pipeline import (
     defer_later_weeks,
     discover_new_files,
     inbox_folder_warnings,
+    load_submissions,
     publish,
     quarantine_rejected,
+    raise_alerts,
     summary_tail_markdown,
+    warm_up_libraries,
     week_limit,
 )
 from flows.reference_checks import check_reference_files, run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import check_sites_kept, open_warehouse, snapshot_trajectory
-from flows.weekly import alert, load_submissions
-from flows.workspace import WEEKDAYS, default_workdir, open_workspace
+from flows.workspace import WEEKDAYS, Settings, default_workdir, environment, open_workspace
 
 SOURCES = ("weekly", "national")
 FILES_PER_CHUNK = 250
@@ -51,7 +52,7 @@ CHUNK_BYTES = 8000000  # about four months of national extracts: memory stays bo
 
 def backfill_task_runner():
     """Dask when DTOC_DASK_ADDRESS names a scheduler (tcp://host:8786), else two threads."""
-    address = os.environ.get("DTOC_DASK_ADDRESS")
+    address = environment("DTOC_DASK_ADDRESS")
     if address:
         from prefect_dask import DaskTaskRunner
 
@@ -89,7 +90,7 @@ def chunks(paths: list[Path], size: int = FILES_PER_CHUNK, max_bytes: int = CHUN
 
 
 @task(cache_policy=NO_CACHE)
-def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: dict, as_of: date) -> list[CheckedSubmission]:
+def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: Settings, as_of: date) -> list[CheckedSubmission]:
     """Check the files; a week after as-of is refused only when it is after today too (else it is deferred)."""
     return check_submissions(paths, Reference.load(reference_dir), settings, week_limit(as_of))
 
@@ -100,7 +101,7 @@ def check_national_chunk(paths: list[Path], reference_dir: Path) -> list[Checked
 
 
 @task(cache_policy=NO_CACHE)
-def recompute_weeks(con, settings: dict, weeks: list[date], alerts: bool, date_to: date) -> tuple[int, int]:
+def recompute_weeks(con, settings: Settings, weeks: list[date], alerts: bool, date_to: date) -> tuple[int, int]:
     """The trajectory (and, when asked, the alerts) as they stood at each week's as-of, in order.
 
     The models are views on the run's `as_of` variable, so each week only moves that date. With
@@ -115,7 +116,7 @@ def recompute_weeks(con, settings: dict, weeks: list[date], alerts: bool, date_t
         con.execute("set variable as_of = ?", [as_of])
         snapshot_trajectory(con, as_of)
         if alerts:
-            raised += len(alert.fn(con, settings, as_of, True)["raised"])
+            raised += len(raise_alerts.fn(con, settings, as_of, True)["raised"])
     con.execute("set variable as_of = ?", [date_to])
     return len(weeks), raised
 
@@ -156,7 +157,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
     check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     summary = BackfillSummary(workdir=str(ws.root), as_of=date_to.isoformat(), date_from=date_from.isoformat(),
                               sources=sources, flow_run_id=str(flow_run.id))
-    with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+    with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:
         check_sites_kept(con, ws.reference)
         weekly_files, national_files, processed = [], [], 0
         if "weekly" in sources:
@@ -192,7 +193,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         summary.national_months_loaded = sorted(months)
         summary.quarantined = quarantine_rejected(ws, rejected)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])
-        weeks = week_endings(date_from, date_to, settings["week_ending_weekday"])
+        weeks = week_endings(date_from, date_to, settings.week_ending_weekday)
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
         summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)
         summary.warnings = (run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly)
@@ -224,8 +225,6 @@ def report_backfill(summary: BackfillSummary) -> None:
 def run_backfill(workdir, date_from: date, date_to: date, sources: list[str] | None = None,
                  alerts: bool = False, task_runner=None, files_per_chunk: int = FILES_PER_CHUNK,
                  allow_future_as_of: bool = False) -> BackfillSummary:
-    from flows.weekly import warm_up_libraries
-
     warm_up_libraries()
     chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
     return chosen(date_from=date_from, date_to=date_to, workdir=str(workdir), sources=sources, alerts=alerts,

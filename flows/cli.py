@@ -168,7 +168,7 @@ def check_sites_not_removed(ws) -> None:
 
     settings = ws.settings()
     if ws.warehouse.exists():
-        with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+        with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:
             check_sites_kept(con, ws.reference)
 
 

@@ -1,4 +1,4 @@
-"""The monthly national run: discover -> validate -> load -> reconcile -> publish, as a Prefect flow.
+"""The monthly national run as a Prefect flow: discover -> validate -> load -> reconcile -> publish -> report.
 
 NHS England publishes each month's SitRep about six weeks after the month ends. Dropping the
 extract into inbox/national/ and running this flow (or waiting for its monthly schedule) loads
@@ -26,9 +26,11 @@ from flows.pipeline import (
     discover_new_files,
     document_validations,
     inbox_folder_warnings,
+    log_files_not_taken,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
+    warm_up_libraries,
 )
 from flows.reference_checks import check_reference_files, run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
@@ -60,7 +62,21 @@ def load_extracts(con: duckdb.DuckDBPyConnection, checked: list[CheckedNationalF
 
 
 @task(cache_policy=NO_CACHE)
-def report_national_run(summary: NationalRunSummary) -> None:
+def report_national_run(summary: NationalRunSummary, checked: list[CheckedNationalFile]) -> NationalRunSummary:
+    """Complete the run summary with the extracts taken, log what was not, and show it as a Prefect artifact."""
+    logger = get_run_logger()
+    summary.accepted = [
+        {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
+         "empty_cells": sum(c.empty_cells.values()),
+         "unknown_la_codes": ", ".join(f"{code} ({n} rows)" for code, n in c.unknown_la_codes.items())}
+        for c in checked if c.accepted]
+    for item in summary.accepted:
+        if item["unknown_la_codes"]:
+            logger.warning("%s: local authority codes not in reference/local_authorities.csv: %s",
+                           item["file"], item["unknown_la_codes"])
+    log_files_not_taken(summary)
+    for warning in summary.warnings:
+        logger.warning("%s", warning)
     lines = [f"# National DToC run, as of {summary.as_of}", "", f"- Workspace: `{summary.workdir}`",
              f"- Extracts accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
              f"already processed earlier: {summary.already_processed}"]
@@ -73,20 +89,20 @@ def report_national_run(summary: NationalRunSummary) -> None:
     lines += summary_tail_markdown(summary)
     create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
                              description="What the national DToC run loaded, quarantined and reconciled")
+    return summary
 
 
 @flow(name="national_dtoc", log_prints=True)
 def national_dtoc(workdir: str | None = None, as_of: date | None = None,
                   allow_future_as_of: bool = False) -> NationalRunSummary:
     """Load new national SitRep extracts and reconcile every month that has national data."""
-    logger = get_run_logger()
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
     check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     as_of = as_of or date.today()
     check_as_of(as_of, allow_future_as_of)
     summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
-    with open_warehouse(ws.warehouse, settings["lock_timeout_seconds"]) as con:
+    with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:
         check_sites_kept(con, ws.reference)
         new_files, summary.already_processed = discover_new_files(con, ws.inbox_national, "national_files")
         journal: list = []  # this run's Great Expectations results, for the Data Docs
@@ -97,26 +113,10 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
         document_validations(ws, journal, "national", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
         summary.warnings = run_warnings(con) + inbox_folder_warnings(ws.inbox_national)
-    summary.accepted = [
-        {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
-         "empty_cells": sum(c.empty_cells.values()),
-         "unknown_la_codes": ", ".join(f"{code} ({n} rows)" for code, n in c.unknown_la_codes.items())}
-        for c in checked if c.accepted]
-    for item in summary.accepted:
-        if item["unknown_la_codes"]:
-            logger.warning("%s: local authority codes not in reference/local_authorities.csv: %s",
-                           item["file"], item["unknown_la_codes"])
-    for q in summary.quarantined:
-        logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
-    for warning in summary.warnings:
-        logger.warning("%s", warning)
-    report_national_run(summary)
-    return summary
+    return report_national_run(summary, checked)
 
 
 def run_national(workdir: str | os.PathLike, as_of: date | None = None,
                  allow_future_as_of: bool = False) -> NationalRunSummary:
-    from flows.weekly import warm_up_libraries
-
     warm_up_libraries()
     return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)

@@ -1,14 +1,18 @@
-"""Steps shared by the weekly and national flows: quarantine, attribute/reconcile, publish."""
+"""Steps the flows share (weekly, national, backfill): discover, load, quarantine, attribute/reconcile,
+snapshot, alert, publish; and what every run summary holds. The flow modules hold only their flow."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import csv
 import hashlib
+import importlib
 import shutil
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import commentary as commentary_module
 from flows import report as report_module
+from flows.alerts import deliver_pending, emit_events, should_alert, store_new_alerts
 from flows.commentary import write_commentaries
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
@@ -27,7 +32,7 @@ from flows.output_checks import OutputChecks, summary_rows
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
 from flows.trajectory import check_bcf_trajectory
-from flows.validate import CheckedFile, Reference, describe
+from flows.validate import CheckedFile, CheckedSubmission, Reference, describe
 from flows.warehouse import (
     MONTHLY_TABLES,
     PUBLISH_ORDER,
@@ -36,9 +41,11 @@ from flows.warehouse import (
     known_hashes,
     publish_table,
     reconciled_months,
+    record_submission,
     set_run_variables,
+    snapshot_trajectory,
 )
-from flows.workspace import Workspace
+from flows.workspace import Settings, Workspace
 
 ERRORS_HEADER = ("file", "row", "column", "value", "problem")
 # the published tables a month's Excel report reads: one failing them withholds the report too
@@ -95,6 +102,16 @@ def check_as_of(as_of: date, allow_future: bool, what: str = "as-of date") -> No
 def week_limit(as_of: date) -> date:
     """The latest week ending a return may carry: today (or a deliberately future as-of)."""
     return max(as_of, date.today())
+
+
+def warm_up_libraries() -> None:
+    """Import Great Expectations (about 2 s) and start the chart renderer in the background while Prefect starts."""
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module("great_expectations")
+            importlib.import_module("vl_convert").vegalite_to_svg('{"mark": "point"}')
+
+    threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
 
 
 @task(cache_policy=NO_CACHE)
@@ -170,7 +187,7 @@ def quarantine_rejected(ws: Workspace, checked: list[CheckedFile]) -> list[dict]
 
 
 @task(cache_policy=NO_CACHE)
-def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: dict, as_of: date,
+def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: Settings, as_of: date,
                             journal: list) -> list[str]:
     """Build the SQL models (attribution, monthly tables, reconciliation) on the checked BCF trajectory.
 
@@ -194,6 +211,58 @@ def document_validations(ws: Workspace, journal: list, run_name: str, as_of: dat
     if not journal:
         return ""
     return str(build_data_docs(ws.root, ws.publish / "data_docs", journal, run_name, as_of))
+
+
+@task(cache_policy=NO_CACHE)
+def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[str]:
+    """Each file in its own transaction; returns the site-weeks that replaced earlier returns.
+
+    A file the warehouse refuses is marked refused (with the database's reason) and quarantined
+    by the next step; the other files load as usual.
+    """
+    current = {tuple(row) for row in con.execute(
+        "select distinct site_code, week_ending from weekly_return_rows").fetchall()}
+    resubmitted = []
+    for result in checked:
+        received = datetime.fromtimestamp(result.path.stat().st_mtime) if result.path.exists() else None
+        record_submission(con, result, received, as_of)
+        for key in result.keys:
+            if key in current:
+                resubmitted.append(f"{key[0]} {key[1].isoformat()} ({result.path.name})")
+            current.add(key)
+    return resubmitted
+
+
+@task(cache_policy=NO_CACHE)
+def keep_trajectory_snapshot(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
+    """The trajectory as it stands at this as-of, kept in trajectory_snapshots; returns the snapshot number."""
+    return snapshot_trajectory(con, as_of)
+
+
+@task(cache_policy=NO_CACHE)
+def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, asked: bool | None) -> dict:
+    """Raise this run's trajectory, missing-return and SPC alerts, emit them as events, deliver what is pending.
+
+    A run for an earlier date than the latest alerting run (a rerun of the past, a backfill) raises
+    nothing unless asked. Delivery problems are reported, never raised: the run goes on. Returns
+    what the run summary shows: the alerts raised, how many were delivered, how many are pending,
+    the last delivery error, and whether the run stayed quiet.
+    """
+    logger = get_run_logger()
+    if not should_alert(con, as_of, asked):
+        return {"raised": [], "delivered": 0, "pending": 0, "error": "", "quiet": True}
+    raised = store_new_alerts(con, as_of)
+    try:
+        emit_events(raised)
+    except Exception as exc:  # events are a second channel; the alert stays in the log either way
+        logger.warning("could not emit Prefect events for %d alert(s): %s", len(raised), exc)
+    try:
+        outcome = deliver_pending(con, settings)
+    except Exception as exc:
+        outcome = {"delivered": 0, "pending": len(raised), "error": f"{type(exc).__name__}: {exc}"}
+    if outcome["error"] and outcome["pending"]:
+        logger.warning("%d alert(s) pending delivery: %s", outcome["pending"], outcome["error"])
+    return {"raised": [a["text"] for a in raised], **outcome, "quiet": False}
 
 
 @task(cache_policy=NO_CACHE)
@@ -341,6 +410,15 @@ def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[di
         f"order by {PUBLISH_ORDER['reconciliation']}", [month])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def log_files_not_taken(outcome: RunOutcome) -> None:
+    """A warning in the run's log for each file quarantined or left in the inbox for a later run."""
+    logger = get_run_logger()
+    for q in outcome.quarantined:
+        logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
+    for d in outcome.deferred:
+        logger.warning("left in the inbox %s: %s", d["file"], d["reason"])
 
 
 def summary_tail_markdown(outcome: RunOutcome) -> list[str]:

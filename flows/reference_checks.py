@@ -23,7 +23,7 @@ import polars as pl
 
 from flows.ingest import UnreadableFile, read_submission, without_blank_rows
 from flows.validate import Problem, describe, parse_week_ending, required_columns, run_suite
-from flows.workspace import SettingsError, Workspace, did_you_mean
+from flows.workspace import Settings, SettingsError, Workspace, did_you_mean
 
 SUITES = {"sites.csv": "reference_sites", "local_authorities.csv": "reference_local_authorities",
           "population_18plus.csv": "reference_population_18plus"}
@@ -67,7 +67,7 @@ def _check_file(folder: Path, name: str, parameters: dict) -> tuple[list[Problem
     return sorted(problems, key=lambda p: (p.row or 0, p.column, p.problem)), cells
 
 
-def check_reference_files(ws: Workspace, settings: dict) -> None:
+def check_reference_files(ws: Workspace, settings: Settings) -> None:
     """Stop the run (ReferenceFilesError, SettingsError) when a reference file or `home_la` is wrong.
 
     Writes `quarantine/<file>.errors.csv` for each refused file and removes an earlier one once
@@ -96,7 +96,7 @@ def check_reference_files(ws: Workspace, settings: dict) -> None:
     if lines:
         raise ReferenceFilesError("the run was stopped before loading anything, because a reference file is not "
                                   "right; correct it and run again.\n" + "\n".join(lines))
-    home_la = settings["home_la"]
+    home_la = settings.home_la
     if home_la not in la_codes:
         raise SettingsError(
             f"setting home_la = '{home_la}' is not an la_code in reference/local_authorities.csv"

@@ -9,12 +9,11 @@ downloads a browser of its own.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flows.workspace import default_workdir
+from flows.workspace import default_workdir, environment
 
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -22,7 +21,7 @@ CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
 
 
 def chromium_path() -> str:
-    return os.environ.get("DTOC_CHROMIUM", "/usr/bin/chromium")
+    return environment("DTOC_CHROMIUM")
 
 
 @contextmanager

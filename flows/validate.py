@@ -21,6 +21,7 @@ import polars as pl
 
 from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission, without_blank_rows
 from flows.resources import shipped
+from flows.workspace import Settings
 
 EXPECTATIONS_ROOT = shipped("expectations")
 DATASOURCE, ASSET, BATCH = "dtoc_inputs", "frame", "all_rows"  # in-memory frames, one batch each
@@ -139,7 +140,7 @@ def layout_columns(suite_name: str) -> tuple[list[str], list[str]]:
     return known, list((suite.meta or {}).get("ignored_columns", []))
 
 
-def check_submissions(paths: list[Path], reference: Reference, settings: dict, as_of: date,
+def check_submissions(paths: list[Path], reference: Reference, settings: Settings, as_of: date,
                       journal: list | None = None) -> list[CheckedSubmission]:
     """Read and validate every file; each comes back accepted (with its returns) or with problems."""
     checked: list[CheckedSubmission] = []
@@ -217,14 +218,14 @@ def parse_week_ending(column: str = "week_ending") -> pl.Expr:
     return pl.coalesce(iso, uk)
 
 
-def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, settings: dict) -> pl.DataFrame:
+def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, settings: Settings) -> pl.DataFrame:
     """Add the columns the suite reads: parsed week, standard codes, site-week totals and capacity."""
     cells = raw.cells.with_columns(pl.lit(raw.path.name).alias("file"))
     if layout == "summary":
         if "la_code" not in cells.columns:
             cells = cells.with_columns(pl.lit(None, pl.String).alias("la_code"))
         # the summary layout's optional la_code: absent or blank means the home council
-        cells = cells.with_columns(pl.col("la_code").fill_null(settings["home_la"]).alias("la_code_std"))
+        cells = cells.with_columns(pl.col("la_code").fill_null(settings.home_la).alias("la_code_std"))
         day_columns = list(SUMMARY_DAY_COLUMNS)
     else:  # the detail layout names the council on every row: a blank one is refused, never defaulted
         cells = cells.with_columns(pl.col("la_code").alias("la_code_std"))
@@ -248,7 +249,7 @@ def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, setting
 
 
 def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFrame]], reference: Reference,
-                     settings: dict, as_of: date, journal: list | None) -> None:
+                     settings: Settings, as_of: date, journal: list | None) -> None:
     import pandas as pd
 
     cells = pl.concat([frame for _, frame in items], how="diagonal_relaxed")
@@ -256,10 +257,10 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
         "site_codes": reference.sites["site_code"].to_list(),
         "la_codes": list(reference.la_codes),
         "reason_codes": list(REASONS),
-        "week_ending_weekday": [settings["week_ending_weekday"].title()],
+        "week_ending_weekday": [settings.week_ending_weekday.title()],
         "as_of": pd.Timestamp(as_of),
     }
-    message_parameters = {"expected_weekday": settings["week_ending_weekday"].title(), "as_of_text": as_of.isoformat()}
+    message_parameters = {"expected_weekday": settings.week_ending_weekday.title(), "as_of_text": as_of.isoformat()}
     by_file = {result.path.name: result for result, _ in items}
     for problem in run_suite(LAYOUT_SUITES[layout], cells, parameters, message_parameters, journal):
         by_file[problem.file].problems.append(problem)

@@ -32,6 +32,7 @@ from flows.models import (  # the graph's names stay importable from here
 from flows.reference_checks import read_reference_csv, register_reference_frames
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
+from flows.workspace import Settings, environment
 
 # Every file in sql/published is published under its own name (no list to keep here): one file each,
 # or one per month for those whose header says `-- published: per month`.
@@ -80,7 +81,7 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
 
 
 def _connection_config(path: Path) -> dict:
-    config = {"memory_limit": os.environ.get("DTOC_DUCKDB_MEMORY_LIMIT", "512MB")}
+    config = {"memory_limit": environment("DTOC_DUCKDB_MEMORY_LIMIT")}
     if "?" in str(path.resolve()):
         # DuckDB names the write-ahead log by inserting ".wal" before the first "?" of the path (a folder
         # "a?b" gives "a.wal?b/warehouse.duckdb", which does not exist): such a warehouse writes every
@@ -115,7 +116,7 @@ def _as_instant(column: str, zone: str) -> str:
     """SQL turning a zoneless time in `zone` (UTC, or local: this machine's zone) into an instant."""
     if zone == "UTC":
         return f"timezone('UTC', {column})"
-    name = os.environ.get("TZ", "").lstrip(":")
+    name = environment("TZ").lstrip(":")
     if not name:
         with contextlib.suppress(OSError):
             target = os.path.realpath("/etc/localtime")
@@ -299,34 +300,24 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
         return write()
 
 
-def set_run_variables(con: duckdb.DuckDBPyConnection, settings: dict, as_of: date, reference_dir: Path) -> None:
+def set_run_variables(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, reference_dir: Path) -> None:
     values = {
         "as_of": as_of,
-        "home_la": settings["home_la"],
-        "both_share_to_social_care": float(settings["both_share_to_social_care"]),
-        "month_rule": settings["month_rule"],
-        "rag_target_pct_social_care": float(settings["rag_target_pct_social_care"]),
-        "rag_red_pct_social_care": float(settings["rag_red_pct_social_care"]),
-        "week_ending_weekday": settings["week_ending_weekday"],
-        "alert_tolerance": float(settings["alert_tolerance"]),
-        "alert_on_spc_signals": bool(settings["alert_on_spc_signals"]),
-        "return_due_days": _whole_days(settings["return_due_days_after_week_end"]),
+        "home_la": settings.home_la,
+        "month_rule": settings.month_rule,
+        "rag_target_pct_social_care": settings.rag_target_pct_social_care,
+        "rag_red_pct_social_care": settings.rag_red_pct_social_care,
+        "week_ending_weekday": settings.week_ending_weekday,
+        "alert_tolerance": settings.alert_tolerance,
+        "alert_on_spc_signals": settings.alert_on_spc_signals,
+        "return_due_days": settings.return_due_days_after_week_end,
     }
     for name, value in values.items():
         con.execute(f"set variable {name} = ?", [value])
     register_reference_frames(con, reference_dir)  # read here from the literal path, never by DuckDB's globbing reader
     # a decimal share keeps attributed days exact, so sums do not depend on the order of addition
     con.execute("set variable both_share_to_social_care = cast(? as decimal(18, 9))",
-                [float(settings["both_share_to_social_care"])])
-
-
-def _whole_days(value: float) -> int:
-    if value < 0 or value != int(value):
-        from flows.workspace import SettingsError
-
-        raise SettingsError(f"setting return_due_days_after_week_end must be a whole number of days >= 0, "
-                            f"got {value:g}")
-    return int(value)
+                [settings.both_share_to_social_care])
 
 
 def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame, root: Path = SQL_ROOT) -> list[str]:

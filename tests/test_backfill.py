@@ -63,7 +63,7 @@ def test_backfill_replays_the_trajectory_when_there_is_one(synthetic_inbox, tmp_
     import polars as pl
 
     ws = workspace_from(synthetic_inbox, tmp_path / "w")
-    home = ws.settings()["home_la"]
+    home = ws.settings().home_la
     provider = pl.read_csv(ws.reference / "sites.csv", infer_schema=False)["provider_code"][0]
     (ws.reference / "bcf_trajectory.csv").write_text(
         f"la_code,month,provider_code,responsible_org,planned_days\n{home},2017-04,{provider},NHS,100\n"

@@ -25,9 +25,9 @@ def test_first_use_creates_the_workspace_with_shipped_defaults(tmp_path):
     for name in ("local_authorities.csv", "population_18plus.csv", "bcf_trajectory.csv"):
         assert (ws.reference / name).exists()
     settings = load_settings(ws.settings_file)
-    assert settings["home_la"] == "E10000016" and settings["both_share_to_social_care"] == 0.5
-    assert settings["week_ending_weekday"] == "thursday" and settings["month_rule"] == "week_ending"
-    assert settings["rag_target_pct_social_care"] == 30.0
+    assert settings.home_la == "E10000016" and settings.both_share_to_social_care == 0.5
+    assert settings.week_ending_weekday == "thursday" and settings.month_rule == "week_ending"
+    assert settings.rag_target_pct_social_care == 30.0
 
 
 def test_existing_reference_and_settings_are_never_overwritten(tmp_path):
@@ -36,7 +36,7 @@ def test_existing_reference_and_settings_are_never_overwritten(tmp_path):
     ws.settings_file.write_text('home_la = "E06000035"\n')
     open_workspace(ws.root)
     assert (ws.reference / "sites.csv").read_text().count("\n") == 1
-    assert load_settings(ws.settings_file)["home_la"] == "E06000035"
+    assert load_settings(ws.settings_file).home_la == "E06000035"
 
 
 def test_environment_overrides_one_setting_for_one_run(tmp_path, monkeypatch):
@@ -44,7 +44,7 @@ def test_environment_overrides_one_setting_for_one_run(tmp_path, monkeypatch):
     monkeypatch.setenv("DTOC_BOTH_SHARE_TO_SOCIAL_CARE", "0.25")
     monkeypatch.setenv("DTOC_WEEK_ENDING_WEEKDAY", "Friday")
     settings = load_settings(ws.settings_file)
-    assert settings["both_share_to_social_care"] == 0.25 and settings["week_ending_weekday"] == "friday"
+    assert settings.both_share_to_social_care == 0.25 and settings.week_ending_weekday == "friday"
 
 
 @pytest.mark.parametrize("toml, words", [

@@ -56,8 +56,8 @@ def test_settings_written_by_the_previous_version_still_load(tmp_path):
     ws = open_workspace(tmp_path / "w")
     ws.settings_file.write_text("alert_retries = 3.0\nrag_red_pct_social_care = 0.0\nrag_target_pct_social_care = 30\n")
     settings = load_settings(ws.settings_file)
-    assert settings["alert_retries"] == 3 and isinstance(settings["alert_retries"], int)
-    assert settings["rag_target_pct_social_care"] == 30.0
+    assert settings.alert_retries == 3 and isinstance(settings.alert_retries, int)
+    assert settings.rag_target_pct_social_care == 30.0
 
 
 def test_unknown_dtoc_environment_variables_are_refused_and_known_ones_accepted(tmp_path, monkeypatch):
@@ -65,7 +65,7 @@ def test_unknown_dtoc_environment_variables_are_refused_and_known_ones_accepted(
     for name in ("DTOC_WORKDIR", "DTOC_DASK_ADDRESS", "DTOC_DUCKDB_MEMORY_LIMIT"):
         monkeypatch.setenv(name, "x")
     monkeypatch.setenv("DTOC_ALERT_RETRIES", "4")
-    assert load_settings(ws.settings_file)["alert_retries"] == 4
+    assert load_settings(ws.settings_file).alert_retries == 4
     monkeypatch.setenv("DTOC_BOTH_SHARE_TO_SOCIALCARE", "1.0")
     with pytest.raises(SettingsError, match="environment variable DTOC_BOTH_SHARE_TO_SOCIALCARE is not a dtoc setting "
                                             r"\(did you mean DTOC_BOTH_SHARE_TO_SOCIAL_CARE\?\)"):
