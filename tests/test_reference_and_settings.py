@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, date, datetime
+from typing import get_type_hints
 
 import duckdb
 import polars as pl
@@ -17,7 +19,7 @@ from flows.cli import main
 from flows.reference_checks import ReferenceFilesError, check_reference_files
 from flows.warehouse import open_warehouse
 from flows.weekly import run_weekly
-from flows.workspace import SettingsError, load_settings, open_workspace
+from flows.workspace import Settings, SettingsError, load_settings, open_workspace
 
 SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
 SITES_HEADER = "site_code,site_name,provider_code,provider_name,care_type,beds"
@@ -44,6 +46,10 @@ AS_OF = date(2017, 9, 8)
      "rag_red_pct_social_care (20) must be at least rag_target_pct_social_care (30)"),
     ("home_la = 16", "home_la must be text in quotes, got 16"),
     ("alert_on_spc_signals = 'sometimes'", "alert_on_spc_signals must be true or false"),
+    ("return_due_days_after_week_end = 2.5", "return_due_days_after_week_end must be a whole number of days >= 0, "
+                                             "got 2.5"),
+    ("return_due_days_after_week_end = -1", "return_due_days_after_week_end must be a whole number of days >= 0, "
+                                            "got -1"),
 ])
 def test_misspelt_unknown_and_out_of_range_settings_are_refused(tmp_path, toml, words):
     ws = open_workspace(tmp_path / "w")
@@ -58,6 +64,26 @@ def test_settings_written_by_the_previous_version_still_load(tmp_path):
     settings = load_settings(ws.settings_file)
     assert settings.alert_retries == 3 and isinstance(settings.alert_retries, int)
     assert settings.rag_target_pct_social_care == 30.0
+
+
+def test_settings_are_one_frozen_object_with_typed_fields(tmp_path, monkeypatch):
+    ws = open_workspace(tmp_path / "w")
+    ws.settings_file.write_text("alert_retries = 5.0\nrag_target_pct_social_care = 30\n")
+    monkeypatch.setenv("DTOC_RETURN_DUE_DAYS_AFTER_WEEK_END", "3")
+    monkeypatch.setenv("DTOC_LOCK_TIMEOUT_SECONDS", "30")
+    monkeypatch.setenv("DTOC_ALERT_ON_SPC_SIGNALS", "yes")
+    settings = load_settings(ws.settings_file)
+    assert (settings.alert_retries, settings.return_due_days_after_week_end) == (5, 3)
+    assert type(settings.alert_retries) is int and type(settings.return_due_days_after_week_end) is int
+    assert type(settings.rag_target_pct_social_care) is float and settings.rag_target_pct_social_care == 30.0
+    assert type(settings.lock_timeout_seconds) is float and settings.lock_timeout_seconds == 30.0
+    assert settings.alert_on_spc_signals is True
+    declared = get_type_hints(Settings)
+    assert {item.name: type(getattr(settings, item.name)) for item in fields(settings)} == declared
+    with pytest.raises(FrozenInstanceError):
+        settings.alert_retries = 1
+    with pytest.raises(SettingsError, match="alert_retries must be at least 1, got 0"):
+        replace(settings, alert_retries=0)  # a Settings made any other way is checked the same
 
 
 def test_unknown_dtoc_environment_variables_are_refused_and_known_ones_accepted(tmp_path, monkeypatch):

@@ -165,6 +165,26 @@ def test_run_summary_artifacts(demo_run):
     assert '"quarantined"' in table and "NorthKent_week_2017-11-23.csv" in table
 
 
+def test_every_step_of_the_weekly_run_is_a_prefect_task_in_order(demo_run):
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    _, summary = demo_run
+    steps = ["discover_new_files", "validate_submissions", "load_submissions", "quarantine_rejected",
+             "attribute_and_reconcile", "keep_trajectory_snapshot", "raise_alerts", "document_validations",
+             "publish", "report_run"]
+    with get_client(sync_client=True) as client:
+        for _ in range(50):  # the server records task runs from events, a moment after they happen
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])))
+            if len(runs) >= len(steps) and all(run.start_time for run in runs):
+                break
+            time.sleep(0.2)
+    ran = [run.name.rsplit("-", 1)[0] for run in sorted(runs, key=lambda run: run.start_time)]
+    assert ran == steps
+
+
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from pathlib import Path
