@@ -1,4 +1,4 @@
-"""The workspace directory and its settings (contract: "Workspace" and "Settings").
+"""The workspace directory, its settings and the environment variables the pipeline reads.
 
 Everything a run reads or writes lives under one directory. Missing folders, reference files
 and `dtoc.toml` are created with the shipped defaults on first use, so a new analyst only has
