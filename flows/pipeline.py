@@ -273,8 +273,7 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
 
 def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months: list[str]) -> None:
     """A markdown artifact linking the dashboard, with the headline figures read from the published views."""
-    week = con.execute("select max(week_ending), sum(total_days) filter (where week_ending = "
-                       "(select max(week_ending) from weekly_site_summary)) from weekly_site_summary").fetchone()
+    week = con.execute("select week_ending, total_days from weekly_headlines where latest").fetchone() or (None, None)
     kpi = con.execute("select month, pct_att_social_care, rag from kpi_monthly order by month desc limit 1").fetchone()
     lines = ["# DToC dashboard", "", f"[Open the dashboard]({dashboard.resolve().as_uri()}) (`{dashboard}`)", ""]
     if week[0] is not None:

@@ -51,23 +51,31 @@ def validate_submissions(paths: list[Path], ws: Workspace, settings: dict, as_of
 
 
 @task(cache_policy=NO_CACHE)
-def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[str]:
-    """Each file in its own transaction; returns the site-weeks that replaced earlier returns.
+def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[int]:
+    """Each file in its own transaction; returns the ids of the files recorded, in load order.
 
     A file the warehouse refuses is marked refused (with the database's reason) and quarantined
     by the next step; the other files load as usual.
     """
-    current = {tuple(row) for row in con.execute(
-        "select distinct site_code, week_ending from weekly_return_rows").fetchall()}
-    resubmitted = []
+    file_ids = []
     for result in checked:
         received = datetime.fromtimestamp(result.path.stat().st_mtime) if result.path.exists() else None
-        record_submission(con, result, received, as_of)
-        for key in result.keys:
-            if key in current:
-                resubmitted.append(f"{key[0]} {key[1].isoformat()} ({result.path.name})")
-            current.add(key)
-    return resubmitted
+        file_ids.append(record_submission(con, result, received, as_of))
+    return file_ids
+
+
+def resubmissions(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> list[str]:
+    """The site-weeks whose earlier rows these files replaced (stg_superseded_returns), each with the
+    file now in force: `SITE YYYY-MM-DD (file name)`. Read after the models are built."""
+    if not file_ids:
+        return []
+    rows = con.execute("""
+        select distinct superseded.site_code, superseded.week_ending, files.file_name, files.file_id
+        from stg_superseded_returns as superseded
+        join submission_files as files on files.file_id = superseded.superseded_by_file_id
+        where files.file_id in (select unnest($1::integer[]))
+        order by files.file_id, superseded.week_ending, superseded.site_code""", [file_ids]).fetchall()
+    return [f"{site} {week.isoformat()} ({name})" for site, week, name, _ in rows]
 
 
 @task(cache_policy=NO_CACHE)
@@ -146,9 +154,10 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked, summary.deferred = defer_later_weeks(validate_submissions(new_files, ws, settings, as_of, journal),
                                                       as_of)
-        summary.resubmitted_keys = load_submissions(con, checked, as_of)
+        loaded = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
+        summary.resubmitted_keys = resubmissions(con, loaded)
         snapshot_trajectory(con, as_of)
         summary.alerts = alert(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)

@@ -49,7 +49,7 @@ def test_demo_runs_pass_every_output_suite(demo_run, demo_national):
     for check in weekly.output_checks + national.output_checks:
         assert check["success"], (check["table"], check["problems"])
         assert check["expectations"] == len(suite_expectations(check["table"])) > 0
-    assert len(weekly.output_checks) == 17 and len(national.output_checks) == 19
+    assert len(weekly.output_checks) == 20 and len(national.output_checks) == 22
     rows = {c["table"]: c["rows"] for c in national.output_checks}
     assert rows["weekly_site_summary"] == 120 and rows["reconciliation"] == 36 and rows["gap_decomposition"] == 4
     assert (rows["monthly_reasons"], rows["monthly_site_people"], rows["monthly_movers"], rows["monthly_completeness"],

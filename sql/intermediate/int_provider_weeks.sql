@@ -6,9 +6,7 @@
 -- its week ending) has sent its return. Only complete weeks count towards the trajectory.
 with latest_week as (
     -- the last week that can have ended by as-of: the configured weekday on or before it
-    select max(day)::date as week_ending
-    from generate_series(getvariable('as_of') - 6, getvariable('as_of'), interval 1 day) as days (day)
-    where lower(dayname(day)) = getvariable('week_ending_weekday')
+    select week_ending_on_or_before(getvariable('as_of')) as week_ending
 ),
 
 plans as (
