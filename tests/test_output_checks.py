@@ -249,7 +249,7 @@ def test_check_sql_reads_only_published_models():
         {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "la_rates", "trajectory_status",
          "trajectory_status_history", "weekly_social_care_makeup", "reconciliation", "gap_decomposition",
          "monthly_reasons", "monthly_site_people", "monthly_movers", "monthly_completeness", "suspicious_returns",
-         "monthly_headlines"})
+         "monthly_headlines", "weekly_headlines", "gap_waterfall", "spc_chart_sites"})
     assert all(p.stem in ALL_TABLES for p in CHECKS_SQL.glob("*.sql"))
 
 
@@ -306,7 +306,7 @@ def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
     markdown = run_summary_markdown(second)
     assert "## Not published: failed their output checks (the previous file is kept)" in markdown
     assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED, week ending 2017-09-07 has a negative" in markdown
-    assert "Output checks: 15 of 17 published tables passed" in markdown
+    assert "Output checks: 18 of 20 published tables passed" in markdown
 
     with duckdb.connect(str(ws.warehouse)) as con:  # the edit is undone: the next run publishes again
         con.execute(edit)
