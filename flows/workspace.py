@@ -1,4 +1,4 @@
-"""The workspace directory and its settings (contract: "Workspace" and "Settings").
+"""The workspace directory and its settings (README: "The workspace" and "Settings"; docs/data_dictionary.md).
 
 Everything a run reads or writes lives under one directory. Missing folders, reference files
 and `dtoc.toml` are created with the shipped defaults on first use, so a new analyst only has

@@ -231,7 +231,7 @@ def test_run_killed_mid_load_leaves_the_warehouse_as_before_that_file(workspace)
     assert sorted(published(workspace, "weekly_site_summary")["site_code"].to_list()) == ["DVH", "MED"]
 
 
-def test_published_csvs_have_the_contract_columns(demo_run):
+def test_published_csvs_have_the_documented_columns(demo_run):
     ws, _ = demo_run
     measures = ["nhs_days", "social_care_days", "both_days", "att_nhs_days", "att_social_care_days", "total_days",
                 "pct_att_social_care"]
