@@ -1,4 +1,4 @@
--- depends_on: int_attributed_site_weeks, ref_bcf_trajectory, ref_sites
+-- depends_on: int_attributed_site_weeks, int_provider_plans, ref_sites
 -- Every week of every monitored month, per local provider with a BCF trajectory, up to the last
 -- week ended by as-of: the days the week gives the month (7 under month_rule = week_ending, its
 -- days inside the month under calendar), the provider's delayed days for those days, and whether
@@ -10,11 +10,7 @@ with latest_week as (
 ),
 
 plans as (
-    select distinct month, provider_code
-    from ref_bcf_trajectory
-    where la_code = getvariable('home_la')
-      and provider_code in (select provider_code from ref_sites)
-      and month <= strftime(getvariable('as_of'), '%Y-%m')
+    select month, provider_code from int_provider_plans
 ),
 
 months as (
