@@ -1,4 +1,4 @@
-"""Alerts that arrive once and are never lost (contract: "Alerts").
+"""Alerts that arrive once and are never lost (README: "Alerts").
 
 Which alerts a run raises is decided in SQL (`sql/alerting/alert_candidates.sql`, against
 `alert_log`, so a rerun raises nothing new). Raised alerts are stored as pending in the same

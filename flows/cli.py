@@ -1,4 +1,4 @@
-"""`dtoc`: the analyst's commands (contract: "Commands")."""
+"""`dtoc`: the analyst's commands (README: "Commands")."""
 
 from __future__ import annotations
 

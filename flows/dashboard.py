@@ -24,6 +24,7 @@ import jinja2
 
 from flows.commentary import draft, month_name
 from flows.validate import describe
+from flows.warehouse import publish_order
 
 WEEKLY_MEASURES = (
     ("nhs_days", "NHS days"), ("social_care_days", "Social care days"), ("both_days", "Joint (both) days"),
@@ -33,9 +34,6 @@ WEEKLY_MEASURES = (
 # The council's own key: an up arrow means delayed days decreased (better).
 DIRECTION = {"decreased": ("\u2191", "decreased"), "increased": ("\u2193", "increased"), "same": ("\u2194", "same")}
 RAG_WORDS = {"GREEN": "GREEN: at or under target", "AMBER": "AMBER: above target", "RED": "RED: above the ceiling"}
-ORG_ORDER = ("NHS", "Social Care", "Both", "Total")
-SPC_CHART_WEEKS = 52
-SPC_CHART_SITES = 40
 # NHS "Making Data Count": one fixed colour per kind of variation, the same on every chart.
 SPC_COLOURS = (("common cause", "#a6a6a6"), ("concerning special cause", "#e46c0a"),
                ("improving special cause", "#00b0f0"))
@@ -127,23 +125,19 @@ def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) 
 def _tiles(con) -> list[dict]:
     """The answers first: the latest week against the week before, each trust's month so far against
     plan, the KPI and the completeness of the month's collection."""
-    latest = con.execute("select max(week_ending) from weekly_site_summary").fetchone()[0]
-    if latest is None:
+    headline = _rows(con, "select * from weekly_headlines where latest")
+    if not headline:
         return [{"id": "week", "title": "Latest week", "text": "No weekly returns loaded yet."}]
-    [week] = _rows(con, """
-        select sum(total_days) filter (where week_ending = ?) as total_days,
-               sum(total_days) filter (where week_ending = ? - 7) as previous_total_days,
-               count(*) filter (where week_ending = ? - 7) as previous_sites
-        from weekly_site_summary""", [latest, latest, latest])
-    previous = (f"against {fmt(week['previous_total_days'])} the week before" if week["previous_sites"]
+    [week] = headline
+    latest = week["week_ending"]
+    previous = (f"against {fmt(week['previous_total_days'])} the week before" if week["previous_sites_returned"]
                 else "no return for the week before")
     tiles = [{"id": "week", "title": f"Week ending {latest.strftime('%d %B %Y')}", "big": fmt(week["total_days"]),
               "big_id": "headline-total", "data": _data(week=latest, measure="headline_total_days"),
               "text": f"delayed days across the sites, {previous}"}]
     plan = _rows(con, """
         select status.*, providers.provider_name from trajectory_status as status
-        join (select provider_code, min(provider_name) as provider_name from ref_sites group by provider_code)
-            as providers using (provider_code)
+        join int_providers as providers using (provider_code)
         where month = (select max(month) from trajectory_status) order by provider_code""")
     if plan:
         tiles.append({"id": "plan", "title": f"{month_name(plan[0]['month'])} so far against plan",
@@ -255,8 +249,8 @@ def _reconciliation(con) -> list[dict]:
         return [_para("No national data yet: the reconciliation appears when NHS England's extract for a month "
                       "arrives.")]
     month = months[-1]
-    rows = _rows(con, "select * from reconciliation where month = ? order by list_position(?, responsible_org), "
-                      "provider_code = 'Total', provider_code = 'OUT_OF_AREA', provider_code", [month, list(ORG_ORDER)])
+    rows = _rows(con, f"select * from reconciliation where month = ? order by {publish_order('reconciliation')}",
+                 [month])
     measures = ("local_days", "national_days", "national_provider_days", "bcf_target_days", "local_minus_target",
                 "national_minus_target", "national_minus_local")
     body = [_row([_text(r["responsible_org"]),
@@ -267,18 +261,7 @@ def _reconciliation(con) -> list[dict]:
                      ["Responsible", "Provider", "Local", "National (our residents)", "National (all residents)",
                       "BCF target", "Local - target", "National - target", "National - local"], body)]
     # a waterfall: the local count and the national figure stand on zero, each part of the gap on the last
-    gap = _rows(con, """
-        with placed as (
-            select component, days, list_position(['local', 'national_only', 'residual', 'national'], component) as n,
-                   coalesce(sum(days) filter (where component != 'national') over (
-                       order by list_position(['local', 'national_only', 'residual', 'national'], component)
-                       rows between unbounded preceding and 1 preceding), 0) as running
-            from gap_decomposition where month = ?
-        )
-        select component, days,
-               case when component in ('local', 'national') then 0 else running end as bar_start,
-               case when component in ('local', 'national') then days else running + days end as bar_end
-        from placed order by n""", [month])
+    gap = _rows(con, f"select * from gap_waterfall where month = ? order by {publish_order('gap_waterfall')}", [month])
     labels = {"local": "Local count", "national_only": "Residents at other providers",
               "residual": "Validation and timing", "national": "National figure"}
     bars = [{"component": labels[g["component"]], "days": float(g["days"]), "start": float(g["bar_start"]),
@@ -293,8 +276,7 @@ def _reconciliation(con) -> list[dict]:
                      "color": {"field": "component", "type": "nominal", "legend": None}}},
         "Waterfall: " + "; ".join(f"{labels[g['component']]} {fmt(g['days'])}" for g in gap)))
     rates = _rows(con, "select measure, source, rate_per_100k_per_day, national_target_per_100k_per_day from la_rates "
-                       "where month = ? order by list_position(['all', 'nhs', 'social_care', 'both'], measure), "
-                       "list_position(['local', 'national', 'bcf_target'], source)", [month])
+                       f"where month = ? order by {publish_order('la_rates')}", [month])
     by_measure: dict[str, dict] = {}
     for r in rates:
         by_measure.setdefault(r["measure"], {"target": r["national_target_per_100k_per_day"]})[r["source"]] = \
@@ -339,36 +321,37 @@ def _trajectories(con) -> list[dict]:
 
 
 def _spc(con) -> list[dict]:
-    # a count cannot fall below zero: the lower limit is drawn no lower than 0
-    rows = _rows(con, "select site_code, week_ending, total_days, mean, greatest(lower_limit, 0) as lower_limit, "
-                      "upper_limit, signal, concerning from spc_signals order by site_code, week_ending")
-    if not rows:
+    # which sites are charted, from which week, and the limits drawn: spc_chart_sites
+    sites_with_points, charted = con.execute("select count(*), count(*) filter (where charted) "
+                                             "from spc_chart_sites").fetchone()
+    if not sites_with_points:
         return [_para("No weekly returns loaded yet.")]
+    charts = _rows(con, "select * from spc_chart_sites where charted order by chart_order")
     blocks = [{"kind": "spc_key", "colours": SPC_COLOURS, "text":
                "XmR charts of weekly total delayed days: the mean and the process limits (mean \u00b1 2.66 \u00d7 "
-               f"the mean moving range, over every reported week; the lower limit no lower than zero). The charts "
-               f"show the last {SPC_CHART_WEEKS} weeks. Points are coloured as in NHS Making Data Count, the same "
+               "the mean moving range, over every reported week; the lower limit no lower than zero). The charts "
+               "show the last 52 weeks. Points are coloured as in NHS Making Data Count, the same "
                "on every chart; for delays, upward signals are concerning:"}]
-    sites: dict[str, list[dict]] = {}
-    for row in rows:
-        sites.setdefault(row["site_code"], []).append(row)
-    if len(sites) > SPC_CHART_SITES:
-        # at regional or national scale, chart the sites whose last 12 weeks show a special cause,
-        # concerning ones first, and say how many are left out
-        recent = {site: [p for p in points[-12:] if p["signal"]] for site, points in sites.items()}
-        ranked = sorted((site for site in sites if recent[site]),
-                        key=lambda site: (not any(p["concerning"] for p in recent[site]), site))[:SPC_CHART_SITES]
-        blocks.append(_para(f"{len(sites)} sites: charted below are the {len(ranked)} whose last 12 weeks show a "
-                            f"special cause (concerning ones first, at most {SPC_CHART_SITES}); every site's points "
-                            "are in", "", "../spc_signals.csv", "spc_signals.csv"))
-        sites = {site: sites[site] for site in ranked}
+    if charted < sites_with_points:
+        blocks.append(_para(f"{sites_with_points} sites: charted below are the {charted} whose last 12 weeks show a "
+                            "special cause (concerning ones first, at most 40); every site's points are in", "",
+                            "../spc_signals.csv", "spc_signals.csv"))
+    points = _rows(con, """
+        select spc.site_code, spc.week_ending, spc.total_days, spc.signal, spc.concerning,
+               spc.week_ending >= charts.first_week_charted as drawn
+        from spc_signals as spc join spc_chart_sites as charts using (site_code)
+        where charts.charted order by charts.chart_order, spc.week_ending""")
+    by_site: dict[str, list[dict]] = {}
+    for point in points:
+        by_site.setdefault(point["site_code"], []).append(point)
     domain = [name for name, _ in SPC_COLOURS]
     colours = [colour for _, colour in SPC_COLOURS]
-    for site, points in sites.items():
+    for chart in charts:
+        site, points = chart["site_code"], by_site[chart["site_code"]]
         values = [{"week": str(p["week_ending"]), "days": p["total_days"], "signal": p["signal"] or "none",
                    "variation": (domain[1] if p["concerning"] else domain[2]) if p["signal"] else domain[0],
-                   "mean": p["mean"], "lower": p["lower_limit"], "upper": p["upper_limit"]}
-                  for p in points[-SPC_CHART_WEEKS:]]
+                   "mean": chart["mean"], "lower": chart["chart_lower_limit"], "upper": chart["upper_limit"]}
+                  for p in points if p["drawn"]]
         signals = [p for p in points if p["signal"]]
         blocks.append(_chart({
             "title": f"{site}: weekly total delayed days", "width": 520, "height": 160, "data": {"values": values},
@@ -384,9 +367,9 @@ def _spc(con) -> list[dict]:
                 *({"mark": {"type": "rule", "strokeDash": dash, "color": "#005eb8"},
                    "encoding": {"y": {"field": field, "aggregate": "mean", "type": "quantitative"}}}
                   for field, dash in (("mean", [1, 0]), ("lower", [4, 4]), ("upper", [4, 4])))]},
-            f"{site}: mean {fmt(points[0]['mean'])}, limits {fmt(points[0]['lower_limit'])} to "
-            f"{fmt(points[0]['upper_limit'])}; " + (f"{len(signals)} point(s) with a special cause" if signals
-                                                     else "no special cause")))
+            f"{site}: mean {fmt(chart['mean'])}, limits {fmt(chart['chart_lower_limit'])} to "
+            f"{fmt(chart['upper_limit'])}; " + (f"{chart['special_causes']} point(s) with a special cause"
+                                                if chart["special_causes"] else "no special cause")))
         if signals:
             blocks.append({"kind": "list", "items": [
                 {"text": f"{p['week_ending'].strftime('%d/%m/%y')}: {p['total_days']} days, "

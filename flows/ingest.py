@@ -25,7 +25,7 @@ EXCEL_ERRORS = {"NA": "#N/A", "Value": "#VALUE!", "Div0": "#DIV/0!", "Ref": "#RE
                 "Null": "#NULL!"}
 BLANK_HEADER = "\x00column "  # name given to a column whose header cell is blank (followed by its position)
 
-# Header spellings seen in returns, mapped to the contract's column names.
+# Header spellings seen in returns, mapped to the column names of docs/data_dictionary.md ("Weekly returns").
 HEADER_ALIASES = {
     "site": "site_code",
     "week_end": "week_ending",
@@ -56,8 +56,8 @@ class UnreadableFile(Exception):
 class RawSubmission:
     path: Path
     content_hash: str
-    cells: pl.DataFrame  # text columns named as in the contract, plus `row`
-    headers: dict[str, str] = field(default_factory=dict)  # contract name -> the header as typed
+    cells: pl.DataFrame  # text columns named as in docs/data_dictionary.md, plus `row`
+    headers: dict[str, str] = field(default_factory=dict)  # column name -> the header as typed
 
 
 def content_hash(path: Path) -> str:
@@ -232,9 +232,9 @@ def _with_header(table: pl.DataFrame, header_index: int) -> pl.DataFrame:
 
 
 def tidy_cells(cells: pl.DataFrame, header_row: int = 1) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Contract header names, trimmed text, blank cells as null, blank rows dropped, `row` added.
+    """Documented column names, trimmed text, blank cells as null, blank rows dropped, `row` added.
 
-    Returns the cells and each column's header as typed (by contract name).
+    Returns the cells and each column's header as typed (by column name).
     `row` is the row number as Excel or a text editor shows it (the header is on `header_row`).
     A column with no header is dropped when empty and refuses the file when it holds values.
     """

@@ -214,23 +214,32 @@ def document_validations(ws: Workspace, journal: list, run_name: str, as_of: dat
 
 
 @task(cache_policy=NO_CACHE)
-def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[str]:
-    """Each file in its own transaction; returns the site-weeks that replaced earlier returns.
+def load_submissions(con: duckdb.DuckDBPyConnection, checked: list[CheckedSubmission], as_of: date) -> list[int]:
+    """Each file in its own transaction; returns the ids of the files recorded, in load order.
 
     A file the warehouse refuses is marked refused (with the database's reason) and quarantined
     by the next step; the other files load as usual.
     """
-    current = {tuple(row) for row in con.execute(
-        "select distinct site_code, week_ending from weekly_return_rows").fetchall()}
-    resubmitted = []
+    file_ids = []
     for result in checked:
         received = datetime.fromtimestamp(result.path.stat().st_mtime) if result.path.exists() else None
-        record_submission(con, result, received, as_of)
-        for key in result.keys:
-            if key in current:
-                resubmitted.append(f"{key[0]} {key[1].isoformat()} ({result.path.name})")
-            current.add(key)
-    return resubmitted
+        file_ids.append(record_submission(con, result, received, as_of))
+    return file_ids
+
+
+@task(cache_policy=NO_CACHE)
+def resubmissions(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> list[str]:
+    """The site-weeks whose earlier rows these files replaced (stg_superseded_returns), each with the
+    file now in force: `SITE YYYY-MM-DD (file name)`. Read after the models are built."""
+    if not file_ids:
+        return []
+    rows = con.execute("""
+        select distinct superseded.site_code, superseded.week_ending, files.file_name, files.file_id
+        from stg_superseded_returns as superseded
+        join submission_files as files on files.file_id = superseded.superseded_by_file_id
+        where files.file_id in (select unnest($1::integer[]))
+        order by files.file_id, superseded.week_ending, superseded.site_code""", [file_ids]).fetchall()
+    return [f"{site} {week.isoformat()} ({name})" for site, week, name, _ in rows]
 
 
 @task(cache_policy=NO_CACHE)
@@ -342,8 +351,7 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
 
 def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months: list[str]) -> None:
     """A markdown artifact linking the dashboard, with the headline figures read from the published views."""
-    week = con.execute("select max(week_ending), sum(total_days) filter (where week_ending = "
-                       "(select max(week_ending) from weekly_site_summary)) from weekly_site_summary").fetchone()
+    week = con.execute("select week_ending, total_days from weekly_headlines where latest").fetchone() or (None, None)
     kpi = con.execute("select month, pct_att_social_care, rag from kpi_monthly order by month desc limit 1").fetchone()
     lines = ["# DToC dashboard", "", f"[Open the dashboard]({dashboard.resolve().as_uri()}) (`{dashboard}`)", ""]
     if week[0] is not None:

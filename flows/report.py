@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from flows.commentary import draft
+from flows.warehouse import publish_order
 
 FORMULA_LEADERS = ("=", "+", "-", "@")
 ORG_LABELS = {"NHS": "NHS delayed days", "Social Care": "Social care delayed days", "Both": "Joint (both) delayed days",
@@ -156,11 +157,11 @@ def _commentary(workbook, formats, con, month, as_of, la) -> _Sheet:
 def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Summary", formats)
     sheet.title(f"Delayed transfers of care: {la[1]} ({la[0]}), {month}  (as of {as_of.isoformat()})")
-    names, rows = _rows(con, """
+    names, rows = _rows(con, f"""
         select responsible_org, local_days, national_days, bcf_target_days, local_minus_target,
                national_minus_target, national_minus_local
         from reconciliation where month = ? and provider_code = 'Total'
-        order by list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org)""", [month])
+        order by {publish_order('reconciliation')}""", [month])
     sheet.header(["Responsible organisation", "Local count (days)", "National (days)", "BCF target (days)",
                   "Local - target", "National - target", "National - local"], freeze=True)
     for row in rows:
@@ -175,7 +176,7 @@ def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
                max(rate_per_100k_per_day) filter (where source = 'bcf_target'),
                max(national_target_per_100k_per_day)
         from la_rates where month = ? group by measure
-        order by list_position(['all', 'nhs', 'social_care', 'both'], measure)""", [month])
+        order by rate_measure_rank(measure)""", [month])
     sheet.header(["Measure", "Local", "National", "BCF target", "National rate target"])
     for row in rates:
         sheet.write_row(list(row), [None, "rate", "rate", "rate", "rate"])
@@ -188,9 +189,9 @@ def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
         sheet.write_row([month, kpi[0], kpi[1], kpi[2]], [None, "pct", "pct", f"rag_{kpi[2]}" if kpi[2] else None])
     sheet.gap()
     sheet.write_row(["Why national differs from local: local + national only + residual = national"], ["bold"])
-    _, gap = _rows(con, """
+    _, gap = _rows(con, f"""
         select component, days from gap_decomposition where month = ?
-        order by list_position(['local', 'national_only', 'residual', 'national'], component)""", [month])
+        order by {publish_order('gap_decomposition')}""", [month])
     sheet.header(["Component", "Days"])
     explain = {"local": "Local count", "national_only": "Residents at providers outside the local collection",
                "residual": "Residual (national validation and timing)", "national": "National figure"}
@@ -202,12 +203,11 @@ def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
 def _reconciliation(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Reconciliation", formats)
     sheet.title(f"Local, national and BCF target by provider and responsible organisation, {month}")
-    _, rows = _rows(con, """
+    _, rows = _rows(con, f"""
         select responsible_org, provider_code, provider_name, local_days, national_days, national_provider_days,
                out_of_area_days, bcf_target_days, local_minus_target, national_minus_target, national_minus_local
         from reconciliation where month = ?
-        order by list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org),
-                 provider_code = 'Total', provider_code = 'OUT_OF_AREA', provider_code""", [month])
+        order by {publish_order('reconciliation')}""", [month])
     sheet.header(["Responsible authority", "Provider organisation", "Locally collected", "National (LA residents)",
                   "National (all residents)", "Other councils' residents", "BCF target", "Local - target",
                   "National - target", "National - local"], freeze=True)

@@ -1,6 +1,6 @@
 """Read and check NHS England's monthly SitRep DTOC extracts in their real layout.
 
-The real files are not uniform (see the domain brief): three preamble lines and the header on
+The real files are not uniform (docs/data_dictionary.md, "National extract"): three preamble lines and the header on
 line 4, sometimes 5; parent columns called `Provider SHA Code/Name` before 2013; a financial
 `Year` and an upper-case `Period Name` instead of a date; numbers with thousands separators;
 a few empty numeric cells in most months. Empty cells are counted and kept empty, never filled.

@@ -338,23 +338,28 @@ def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame, r
 
 
 # Rows are written in a fixed order so that the same inputs give byte-identical files; where the
-# natural order is not alphabetical, it is spelled out here (presentation only, no arithmetic).
+# natural order is not alphabetical, it is spelled out here, once (presentation only, no arithmetic):
+# the report and the dashboard read the same tables in the same order (`publish_order`). The ranks
+# of organisations, gap components and rate sources and measures are macros in sql/macros/orders.sql.
 PUBLISH_ORDER = {
-    "reconciliation": "month, list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org), "
-                      "provider_code = 'Total', provider_code = 'OUT_OF_AREA', provider_code",
-    "gap_decomposition": "month, list_position(['local', 'national_only', 'residual', 'national'], component)",
-    "la_rates": "month, list_position(['local', 'national', 'bcf_target'], source), "
-                "list_position(['all', 'nhs', 'social_care', 'both'], measure)",
+    "reconciliation": "month, org_rank(responsible_org), provider_code = 'Total', provider_code = 'OUT_OF_AREA', "
+                      "provider_code",
+    "gap_decomposition": "month, gap_component_rank(component)",
+    "gap_waterfall": "month, step",
+    "la_rates": "month, rate_source_rank(source), rate_measure_rank(measure)",
     "alerts": "raised_as_of, event, dedup_key",
     "monthly_reasons": "month, la_code, list_position(['local', 'national'], source), provider_code = 'Total', "
-                       "provider_code, site_code, list_position(['NHS', 'Social Care', 'Both'], responsible_org), "
-                       "rank_in_org nulls last, reason_code",
-    "monthly_site_people": "month, provider_code, site_code, "
-                           "list_position(['NHS', 'Social Care', 'Both', 'Total'], responsible_org)",
+                       "provider_code, site_code, org_rank(responsible_org), rank_in_org nulls last, reason_code",
+    "monthly_site_people": "month, provider_code, site_code, org_rank(responsible_org)",
     "monthly_movers": "month, list_position(['site', 'trust'], level), provider_code, site_code",
     "monthly_completeness": "month, provider_code, site_code",
     "suspicious_returns": "week_ending, provider_code, site_code, \"check\"",
 }
+
+
+def publish_order(name: str) -> str:
+    """The ORDER BY of a published table's rows, in its file and wherever the report or dashboard lists them."""
+    return PUBLISH_ORDER.get(name, "all")
 
 
 def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:
@@ -363,7 +368,7 @@ def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month
     partial = folder / f".{target.name}.partial"
     quoted = str(partial).replace("'", "''")
     where = f"where month = '{month}'" if month else ""
-    order = PUBLISH_ORDER.get(name, "all")
+    order = publish_order(name)
     con.execute(f"copy (select {_display_columns(con, name)} from {name} {where} order by {order}) "
                 f"to '{quoted}' (header, delimiter ',')")
     os.replace(partial, target)

@@ -27,6 +27,7 @@ from flows.pipeline import (
     publish,
     quarantine_rejected,
     raise_alerts,
+    resubmissions,
     summary_tail_markdown,
     warm_up_libraries,
     week_limit,
@@ -118,9 +119,10 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         journal: list = []  # this run's Great Expectations results, for the Data Docs
         checked, summary.deferred = defer_later_weeks(validate_submissions(new_files, ws, settings, as_of, journal),
                                                       as_of)
-        summary.resubmitted_keys = load_submissions(con, checked, as_of)
+        loaded = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
+        summary.resubmitted_keys = resubmissions(con, loaded)
         keep_trajectory_snapshot(con, as_of)
         summary.alerts = raise_alerts(con, settings, as_of, alerts)
         document_validations(ws, journal, "weekly", as_of)

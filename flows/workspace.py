@@ -1,4 +1,5 @@
-"""The workspace directory, its settings and the environment variables the pipeline reads.
+"""The workspace directory, its settings and the environment variables the pipeline reads
+(README: "The workspace" and "Settings"; docs/data_dictionary.md).
 
 Everything a run reads or writes lives under one directory. Missing folders, reference files
 and `dtoc.toml` are created with the shipped defaults on first use, so a new analyst only has

@@ -86,7 +86,7 @@ def events(receiver: Receiver, name: str) -> list[dict]:
     return [body for body in receiver.bodies if body["event"] == name]
 
 
-def test_breach_after_two_of_four_weeks_alerts_once_with_the_contract_figures(trust_workspace, receiver):
+def test_breach_after_two_of_four_weeks_alerts_once_with_the_documented_figures(trust_workspace, receiver):
     # September 2017 has 30 days; two weeks reported cover 14 of them:
     # mtd_planned = plan x 14 / 30, projected = mtd / 14 x 30
     send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50))

@@ -90,15 +90,18 @@ def test_social_care_makeup_kpi_and_reconciliation_equal_the_csvs(rendered):
     cells = rendered[1280]["cells"]
     makeup = published(rendered["ws"], "weekly_social_care_makeup").with_columns(pl.col("week_ending").cast(pl.String))
     shown = {(c["site"], c["week"]): c["text"] for c in cells if c["measure"] == "pct_of_social_care_days"}
+    assert makeup.height == 120  # 10 sites x 12 weeks
     for row in makeup.iter_rows(named=True):
         assert number(shown[(row["site_code"], row["week_ending"])]) == pytest.approx(
             row["pct_of_social_care_days"], abs=0.0501)
     kpi = published(rendered["ws"], "kpi_monthly")
     rag = {c["month"]: c["text"] for c in cells if c["measure"] == "rag"}
+    assert kpi.height == 3  # September to November
     for row in kpi.iter_rows(named=True):
         assert rag[row["month"]].startswith(row["rag"] + ":")  # in words, not only colour
     reconciliation = published(rendered["ws"], "reconciliation_2017-09")
     shown = {(c["provider"], c["org"], c["measure"]): c["text"] for c in cells if c["org"]}
+    assert reconciliation.height == 36
     for row in reconciliation.iter_rows(named=True):
         for measure in ("local_days", "national_days", "bcf_target_days", "national_minus_local"):
             value = number(shown[(row["provider_code"], row["responsible_org"], measure)])
@@ -111,10 +114,12 @@ def test_monthly_and_trajectory_figures_equal_the_csvs(rendered):
     cells = rendered[1280]["cells"]
     monthly = published(rendered["ws"], "monthly_site_summary")
     shown = {(c["site"], c["month"], c["measure"]): c["text"] for c in cells if c["site"] and c["month"]}
+    assert monthly.height == 30  # 10 sites x 3 months
     for row in monthly.iter_rows(named=True):
         assert number(shown[(row["site_code"], row["month"], "total_days")]) == pytest.approx(row["total_days"])
     status = published(rendered["ws"], "trajectory_status").filter(pl.col("month") == "2017-11")
     shown = {(c["provider"], c["measure"]): c["text"] for c in cells if c["provider"] and c["month"] == "2017-11"}
+    assert status.height == 7  # every trust with a trajectory
     for row in status.iter_rows(named=True):
         assert number(shown[(row["provider_code"], "projected_days")]) == pytest.approx(row["projected_days"], abs=0.0501)
 
@@ -187,7 +192,7 @@ def test_the_page_answers_first_tiles_then_the_commentary(rendered):
     assert f"{latest:,.0f} delayed days across the sites, against {before:,.0f} the week before" in tiles["tile-week"]["text"]
     status = published(rendered["ws"], "trajectory_status").filter(pl.col("month") == "2017-11")
     shown = {item["provider"]: item["text"] for item in tiles["tile-plan"]["items"]}
-    assert set(shown) == set(status["provider_code"])
+    assert set(shown) == set(status["provider_code"]) and status.height == 7
     for row in status.iter_rows(named=True):
         words = "breach: projected above plan" if row["status"] == "breach" else "on track"
         assert shown[row["provider_code"]].endswith(f"{row['mtd_days']:,.0f} of {row['mtd_planned_days']:,.1f} "

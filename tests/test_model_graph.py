@@ -51,13 +51,13 @@ def edit(path, old: str, new: str) -> None:
 def test_the_shipped_tree_builds_in_dependency_order():
     order = [name for name, _ in model_build_order()]
     files = sorted(path.stem for layer in MODEL_LAYERS for path in (SQL_ROOT / layer).glob("*.sql"))
-    assert sorted(order) == files and len(files) == 34
+    assert sorted(order) == files and len(files) == 39
     graph = model_graph()
     for name, model in graph.items():
         for dependency in model.depends_on:
             if dependency in graph:
                 assert order.index(dependency) < order.index(name), (name, dependency)
-    assert graph["reconciliation"].depends_on == ("int_local_org_days", "int_national_org_days",
+    assert graph["reconciliation"].depends_on == ("int_local_org_days", "int_national_org_days", "int_providers",
                                                   "ref_bcf_trajectory", "ref_sites")
     assert graph["stg_loaded_returns"].depends_on == ("submission_files", "weekly_return_rows")
     assert graph["int_reason_names"].depends_on == ()
@@ -70,7 +70,7 @@ def test_the_shipped_tree_builds_in_dependency_order():
 def test_published_set_comes_from_the_folder():
     files = {path.stem for path in (SQL_ROOT / "published").glob("*.sql")}
     assert MONTHLY_TABLES == monthly_tables() == ("gap_decomposition", "reconciliation")
-    assert set(PUBLISHED_TABLES) == files - set(MONTHLY_TABLES) and len(PUBLISHED_TABLES) == 17
+    assert set(PUBLISHED_TABLES) == files - set(MONTHLY_TABLES) and len(PUBLISHED_TABLES) == 20
     assert "alert_candidates" not in PUBLISHED_TABLES
 
 
@@ -176,7 +176,7 @@ def test_dtoc_models_lists_every_model_with_its_layer_and_reads():
     rows = {line.split()[1]: line for line in result.stdout.splitlines() if line.split()[:1] and
             line.split()[0] in MODEL_LAYERS}
     assert set(rows) == set(dict(model_build_order()))
-    assert re.fullmatch(r"published +reconciliation +<- int_local_org_days, int_national_org_days, "
+    assert re.fullmatch(r"published +reconciliation +<- int_local_org_days, int_national_org_days, int_providers, "
                         r"ref_bcf_trajectory\*, ref_sites\*  \[table; published per month\]", rows["reconciliation"])
     assert re.fullmatch(r"staging +stg_weekly_returns +<- stg_loaded_returns", rows["stg_weekly_returns"])
     assert rows["kpi_monthly"].endswith("[published]")

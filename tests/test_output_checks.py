@@ -49,7 +49,7 @@ def test_demo_runs_pass_every_output_suite(demo_run, demo_national):
     for check in weekly.output_checks + national.output_checks:
         assert check["success"], (check["table"], check["problems"])
         assert check["expectations"] == len(suite_expectations(check["table"])) > 0
-    assert len(weekly.output_checks) == 17 and len(national.output_checks) == 19
+    assert len(weekly.output_checks) == 20 and len(national.output_checks) == 22
     rows = {c["table"]: c["rows"] for c in national.output_checks}
     assert rows["weekly_site_summary"] == 120 and rows["reconciliation"] == 36 and rows["gap_decomposition"] == 4
     assert (rows["monthly_reasons"], rows["monthly_site_people"], rows["monthly_movers"], rows["monthly_completeness"],
@@ -249,7 +249,7 @@ def test_check_sql_reads_only_published_models():
         {"weekly_site_summary", "monthly_site_summary", "monthly_provider_summary", "la_rates", "trajectory_status",
          "trajectory_status_history", "weekly_social_care_makeup", "reconciliation", "gap_decomposition",
          "monthly_reasons", "monthly_site_people", "monthly_movers", "monthly_completeness", "suspicious_returns",
-         "monthly_headlines"})
+         "monthly_headlines", "weekly_headlines", "gap_waterfall", "spc_chart_sites"})
     assert all(p.stem in ALL_TABLES for p in CHECKS_SQL.glob("*.sql"))
 
 
@@ -306,7 +306,7 @@ def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
     markdown = run_summary_markdown(second)
     assert "## Not published: failed their output checks (the previous file is kept)" in markdown
     assert "- `weekly_site_summary.csv` (weekly_site_summary): site MED, week ending 2017-09-07 has a negative" in markdown
-    assert "Output checks: 15 of 17 published tables passed" in markdown
+    assert "Output checks: 18 of 20 published tables passed" in markdown
 
     with duckdb.connect(str(ws.warehouse)) as con:  # the edit is undone: the next run publishes again
         con.execute(edit)

@@ -173,7 +173,7 @@ def test_every_step_of_the_weekly_run_is_a_prefect_task_in_order(demo_run):
 
     _, summary = demo_run
     steps = ["discover_new_files", "validate_submissions", "load_submissions", "quarantine_rejected",
-             "attribute_and_reconcile", "keep_trajectory_snapshot", "raise_alerts", "document_validations",
+             "attribute_and_reconcile", "resubmissions", "keep_trajectory_snapshot", "raise_alerts", "document_validations",
              "publish", "report_run"]
     with get_client(sync_client=True) as client:
         for _ in range(50):  # the server records task runs from events, a moment after they happen
@@ -251,7 +251,7 @@ def test_run_killed_mid_load_leaves_the_warehouse_as_before_that_file(workspace)
     assert sorted(published(workspace, "weekly_site_summary")["site_code"].to_list()) == ["DVH", "MED"]
 
 
-def test_published_csvs_have_the_contract_columns(demo_run):
+def test_published_csvs_have_the_documented_columns(demo_run):
     ws, _ = demo_run
     measures = ["nhs_days", "social_care_days", "both_days", "att_nhs_days", "att_social_care_days", "total_days",
                 "pct_att_social_care"]

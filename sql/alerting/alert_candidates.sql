@@ -1,4 +1,4 @@
--- depends_on: alert_log, ref_sites, spc_signals, stg_loaded_returns, stg_weekly_returns, trajectory_status
+-- depends_on: alert_log, int_providers, ref_sites, spc_signals, stg_loaded_returns, stg_weekly_returns, trajectory_status
 -- Alerts this run would raise, not yet in alert_log. Only the month being monitored (the month of
 -- the latest week ended by as-of) can raise trajectory alerts: a provider gets one breach per
 -- month until it recovers, and one recovered alert when it does; an `incomplete` status (a site
@@ -7,19 +7,20 @@
 -- alerts and raises nothing new. An open site (no closed_from on or before the week) that has
 -- sent nothing for the latest week whose return is due (return_due_days after its week ending,
 -- and that day has passed) raises submission.missing, from the first week any return was loaded.
-with monitored as (
-    select max(day)::date as latest_week_ending,
-           strftime(max(day), '%Y-%m') as month
-    from generate_series(getvariable('as_of') - 6, getvariable('as_of'), interval 1 day) as days (day)
-    where lower(dayname(day)) = getvariable('week_ending_weekday')
+with latest_week as (
+    select week_ending_on_or_before(getvariable('as_of')) as latest_week_ending
+),
+
+monitored as (
+    select
+        latest_week_ending,
+        strftime(latest_week_ending, '%Y-%m') as month
+    from latest_week
 ),
 
 due_week as (
     -- the latest week whose return was due before as-of: week_ending + return_due_days < as_of
-    select max(day)::date as week_ending
-    from generate_series(getvariable('as_of') - getvariable('return_due_days') - 7,
-                         getvariable('as_of') - getvariable('return_due_days') - 1, interval 1 day) as days (day)
-    where lower(dayname(day)) = getvariable('week_ending_weekday')
+    select week_ending_on_or_before(getvariable('as_of') - getvariable('return_due_days') - 1) as week_ending
 ),
 
 episodes as (
@@ -33,10 +34,6 @@ episodes as (
     group by provider_code, month
 ),
 
-providers as (
-    select provider_code, min(provider_name) as provider_name from ref_sites group by provider_code
-),
-
 trajectory as (
     select
         status.*,
@@ -45,7 +42,7 @@ trajectory as (
         coalesce(episodes.recoveries, 0) as recoveries
     from trajectory_status as status
     join monitored using (month)
-    join providers using (provider_code)
+    join int_providers as providers using (provider_code)
     left join episodes using (provider_code, month)
 ),
 
@@ -61,11 +58,8 @@ trajectory_alerts as (
         mtd_planned_days,
         projected_days,
         breaches + 1 as episode,
-        printf('%s is running above its BCF trajectory for %s: %s delayed days to date against %s planned '
-               || 'to date, heading for %s against a plan of %s.',
-               provider_name, strftime(strptime(month || '-01', '%Y-%m-%d'), '%B %Y'),
-               format('{:,.0f}', mtd_days::double), format('{:,.0f}', mtd_planned_days),
-               format('{:,.0f}', projected_days), format('{:,.0f}', planned_days::double)) as text
+        trajectory_alert_text('is running above', provider_name, month, mtd_days, mtd_planned_days,
+                              projected_days, planned_days) as text
     from trajectory
     where status = 'breach' and breaches = recoveries
     union all
@@ -80,11 +74,8 @@ trajectory_alerts as (
         mtd_planned_days,
         projected_days,
         recoveries + 1,
-        printf('%s is back on its BCF trajectory for %s: %s delayed days to date against %s planned to date, '
-               || 'heading for %s against a plan of %s.',
-               provider_name, strftime(strptime(month || '-01', '%Y-%m-%d'), '%B %Y'),
-               format('{:,.0f}', mtd_days::double), format('{:,.0f}', mtd_planned_days),
-               format('{:,.0f}', projected_days), format('{:,.0f}', planned_days::double))
+        trajectory_alert_text('is back on', provider_name, month, mtd_days, mtd_planned_days,
+                              projected_days, planned_days)
     from trajectory
     where status = 'on_track' and breaches > recoveries
 ),

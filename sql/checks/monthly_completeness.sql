@@ -6,7 +6,7 @@ select
     cast(weeks_returned + weeks_missing - weeks_due as double) as weeks_gap,
     weeks_in_month - weeks_due as weeks_not_yet_due,
     weeks_returned - suspicious_returns as returns_not_suspicious,
-    case when complete is distinct from (weeks_returned >= weeks_in_month) then
+    case when (complete is distinct from (weeks_returned >= weeks_in_month)) then
         case when complete then 'true' else coalesce(cast(complete as varchar), 'blank') end
     end as complete_mismatch,
     nullif(concat_ws(', ',

@@ -12,7 +12,7 @@ with sites as (
 select
     monthly_headlines.*,
     cast(days_against_target - (total_days - bcf_target_days) as double) as target_gap,
-    case when target_met is distinct from (total_days <= bcf_target_days)
+    case when (target_met is distinct from (total_days <= bcf_target_days))
          then coalesce(cast(target_met as varchar), 'blank') end as target_met_wrong,
     cast(change_total_days - (total_days - previous_total_days) as double) as change_gap,
     case when (change_total_days is null) <> (previous_total_days is null) then 'change_total_days' end
@@ -23,9 +23,9 @@ select
     cast(total_days - coalesce(sites.sites_total_days, 0) as double) as sites_gap,
     case when not (returns_received <= returns_due and returns_due <= returns_expected
                    and sites_complete <= sites) then 'out of order' end as coverage_order,
-    case when complete is distinct from (sites_complete = sites)
-              or coverage is distinct from (case when sites_complete = sites then 'complete'
-                                                 else 'with the data available' end)
+    case when (complete is distinct from (sites_complete = sites))
+              or (coverage is distinct from (case when sites_complete = sites then 'complete'
+                                                  else 'with the data available' end))
          then 'mismatch' end as coverage_mismatch,
     nullif(concat_ws(', ',
         case when la_code is null then 'la_code' end,

@@ -29,7 +29,7 @@ select
     case when site_months.responsible_org = 'Total'
          then cast(site_months.delayed_days - site_months.org_parts_days as double) end as total_gap,
     case when site_months.responsible_org = 'Total'
-              and site_months.patients_delayed is distinct from site_months.org_parts_patients
+              and (site_months.patients_delayed is distinct from site_months.org_parts_patients)
          then coalesce(cast(site_months.org_parts_patients as varchar), 'blank') end as patients_expected,
     case when site_months.wholly_attributable_to is not null and site_months.wholly_attributable_to not in ('NHS', 'Social Care')
              then null  -- reported by the value-set rule

@@ -1,4 +1,4 @@
--- depends_on: int_attributed_site_weeks, ref_bcf_trajectory, ref_sites
+-- depends_on: int_attributed_site_weeks, int_provider_plans, ref_sites
 -- Every week of every monitored month, per local provider with a BCF trajectory, up to the last
 -- week ended by as-of: the days the week gives the month (7 under month_rule = week_ending, its
 -- days inside the month under calendar), the provider's delayed days for those days, and whether
@@ -6,17 +6,11 @@
 -- its week ending) has sent its return. Only complete weeks count towards the trajectory.
 with latest_week as (
     -- the last week that can have ended by as-of: the configured weekday on or before it
-    select max(day)::date as week_ending
-    from generate_series(getvariable('as_of') - 6, getvariable('as_of'), interval 1 day) as days (day)
-    where lower(dayname(day)) = getvariable('week_ending_weekday')
+    select week_ending_on_or_before(getvariable('as_of')) as week_ending
 ),
 
 plans as (
-    select distinct month, provider_code
-    from ref_bcf_trajectory
-    where la_code = getvariable('home_la')
-      and provider_code in (select provider_code from ref_sites)
-      and month <= strftime(getvariable('as_of'), '%Y-%m')
+    select month, provider_code from int_provider_plans
 ),
 
 months as (

@@ -55,7 +55,7 @@ select
     with_population.la_code,
     with_population.source,
     with_population.measure,
-    with_population.delayed_days as delayed_days,
+    with_population.delayed_days,
     with_population.days_in_month,
     population.population as population_18plus,
     with_population.delayed_days / with_population.days_in_month / population.population * 100000

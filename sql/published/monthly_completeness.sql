@@ -4,9 +4,7 @@
 -- complete: every week of the month has ended and been returned. Months run from the month of
 -- the first week loaded to the month of as-of; every site in sites.csv is due every week.
 with latest_week as (
-    select max(day)::date as week_ending
-    from generate_series(getvariable('as_of') - 6, getvariable('as_of'), interval 1 day) as days (day)
-    where lower(dayname(day)) = getvariable('week_ending_weekday')
+    select week_ending_on_or_before(getvariable('as_of')) as week_ending
 ),
 
 span as (

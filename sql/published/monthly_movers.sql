@@ -30,7 +30,11 @@ trust_rows as (
 
 both_levels as (
     select *, strftime(strptime(month || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m') as previous_month
-    from (select * from site_rows union all select * from trust_rows)
+    from (
+        select * from site_rows
+        union all
+        select * from trust_rows
+    ) as site_and_trust_rows
 ),
 
 paired as (

@@ -1,4 +1,4 @@
--- depends_on: int_local_org_days, int_national_org_days, ref_bcf_trajectory, ref_sites
+-- depends_on: int_local_org_days, int_national_org_days, int_providers, ref_bcf_trajectory, ref_sites
 -- published: per month (publish/reconciliation_<month>.csv for each month with national data)
 -- materialized: table (each month's CSV, report and artifact reads it; built once per run)
 -- Local versus national versus BCF target, for every month with national data: one row per
@@ -8,18 +8,12 @@
 -- returns at all (and for OUT_OF_AREA), national figures for a local provider that the month's
 -- national extract does not carry (the run summary names it: a wrong provider code would
 -- otherwise show national 0 and move the trust's days into OUT_OF_AREA).
-with local_providers as (
-    select provider_code, min(provider_name) as provider_name
-    from ref_sites
-    group by provider_code
-),
-
-national_months as (
+with national_months as (
     select distinct month from int_national_org_days
 ),
 
 providers as (
-    select provider_code, provider_name from local_providers
+    select provider_code, provider_name from int_providers
     union all
     select 'OUT_OF_AREA', 'Out of area (national data only)'
 ),
@@ -42,7 +36,7 @@ local_days as (
 national_home_la as (
     select
         month,
-        case when provider_code in (select provider_code from local_providers)
+        case when provider_code in (select provider_code from int_providers)
              then provider_code else 'OUT_OF_AREA' end as provider_code,
         responsible_org,
         sum(delayed_days) as national_days
@@ -54,7 +48,7 @@ national_home_la as (
 national_all_residents as (
     select month, provider_code, responsible_org, sum(delayed_days) as national_provider_days
     from int_national_org_days
-    where provider_code in (select provider_code from local_providers)
+    where provider_code in (select provider_code from int_providers)
     group by all
 ),
 

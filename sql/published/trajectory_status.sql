@@ -1,4 +1,4 @@
--- depends_on: int_provider_weeks, ref_bcf_trajectory, ref_sites
+-- depends_on: int_provider_plans, int_provider_weeks
 -- Each local provider against its BCF trajectory, every month up to the run's as-of. A month's
 -- planned_days (the sum of the provider's trajectory rows) is a plan for the calendar month's
 -- days_in_month (D) days. days_covered counts the days of data so far: 7 for each of the month's
@@ -11,16 +11,7 @@
 --   status = breach when projected_days > planned_days * (1 + alert_tolerance), else on_track.
 -- periods_to_date / periods_in_month: weeks counted / weeks in the month (days under calendar).
 with plans as (
-    select
-        month,
-        provider_code,
-        sum(planned_days) as planned_days,
-        dayofmonth(last_day(strptime(month || '-01', '%Y-%m-%d'))) as days_in_month
-    from ref_bcf_trajectory
-    where la_code = getvariable('home_la')
-      and provider_code in (select provider_code from ref_sites)
-      and month <= strftime(getvariable('as_of'), '%Y-%m')
-    group by month, provider_code
+    select * from int_provider_plans
 ),
 
 weeks_in_month as (

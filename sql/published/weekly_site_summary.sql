@@ -29,7 +29,7 @@ select
     with_history.total_days,
     pct_of_total(with_history.att_social_care_days, with_history.total_days) as pct_att_social_care,
     case
-        when with_history.previous_week_ending is distinct from with_history.week_ending - 7 then null
+        when (with_history.previous_week_ending is distinct from with_history.week_ending - 7) then null
         when with_history.total_days > with_history.previous_total_days then 'increased'
         when with_history.total_days < with_history.previous_total_days then 'decreased'
         else 'same'

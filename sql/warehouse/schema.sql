@@ -1,3 +1,5 @@
+-- Columns are aligned for reading: sqlfluff's single-space rule is off for this file.
+-- noqa: disable=LT01
 -- Times of day are TIMESTAMPTZ (instants). Warehouses made before they were (plain TIMESTAMP:
 -- received_at in the machine's local time, processed_at in UTC) are converted in place when
 -- opened (flows/warehouse.py, migrate_timestamps).
