@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import commentary as commentary_module
 from flows import report as report_module
-from flows.commentary import write_commentaries
+from flows.commentary import commentary_months, write_commentary
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
@@ -230,7 +230,8 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES
              if passes(f"{name}.csv", checks(name), name)]
     months = reconciled_months(con)
-    fingerprints = month_fingerprints(con, months, as_of)
+    commentaries = commentary_months(con)
+    fingerprints = month_fingerprints(con, months, commentaries)
     # Artifacts go to Prefect's server (another process) on a background thread, in this run's
     # context, while the reports are written here; DuckDB is only ever read from this thread.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts") as artifacts:
@@ -263,7 +264,13 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
             future.result()
     failed = [name for name in checks.results if checks(name)]
     if passes("commentary_<YYYY-MM>.md", [f"{name} failed its checks" for name in failed], "commentary"):
-        paths += write_commentaries(con, ws.publish, as_of)
+        for month in commentaries:
+            path = ws.publish / f"commentary_{month}.md"
+            if not _up_to_date(con, path, fingerprints[("commentary", month)]):
+                write_commentary(con, path, month, as_of)
+                con.execute("insert or replace into published_fingerprints values (?, ?)",
+                            [path.name, fingerprints[("commentary", month)]])
+            paths.append(path)
     if passes("site/index.html", [f"{name} failed its checks" for name in failed], "dashboard"):
         dashboard = build_dashboard(con, ws.publish, as_of)
         paths.append(dashboard)
@@ -294,35 +301,54 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
                              description="The dashboard and its headline figures")
 
 
-# Everything a month's files show, by file: the published views they read (the month's rows, or
-# the latest 12 weeks for the report's weekly sheet) and, for the report, the as-of and its layout code.
+# Everything a month's files show, by file: the published views they read, each for the month's own
+# rows; the report also shows the 12 weeks to the month's end (report.REPORT_WEEKS_SQL) and both the
+# report and the commentary name the previous month's people counts (monthly_site_people). Never the
+# run's as-of: a month's report and commentary are rewritten only when what they show changes.
+COMMENTARY_VIEWS = ("monthly_headlines", "monthly_reasons", "monthly_movers", "monthly_site_people",
+                    "monthly_completeness", "suspicious_returns")
 REPORT_VIEWS = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly", "monthly_provider_summary",
-                "monthly_site_summary", "monthly_reasons", "monthly_site_people", "monthly_movers",
-                "monthly_completeness", "monthly_headlines", "suspicious_returns")
+                "monthly_site_summary", *COMMENTARY_VIEWS)
 
 
-def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date) -> dict[tuple[str, str], str]:
-    """A digest per (file kind, month) of every figure and setting the month's published file shows."""
+def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
+                       commentary_months: list[str] = ()) -> dict[tuple[str, str], str]:
+    """A digest per (file kind, month) of every figure and setting the month's published file shows.
+
+    Kinds: each of MONTHLY_TABLES and "report" for `months` (those with national data), "commentary"
+    for `commentary_months` (those with local data).
+    """
     digests: dict[str, dict[str, str]] = {}
     for view in REPORT_VIEWS:
         digests[view] = dict(con.execute(
             f"select month, md5(string_agg(t::varchar, '|' order by t::varchar)) from {view} as t group by month"
         ).fetchall())
-    weekly = con.execute(
-        "select md5(coalesce(string_agg(t::varchar, '|' order by t::varchar), '')) from weekly_site_summary as t "
-        "where week_ending in (select distinct week_ending from weekly_site_summary order by week_ending desc limit 12)"
-    ).fetchone()[0]
+    previous = dict(con.execute("select month, previous_month from monthly_headlines").fetchall())
+    weekly = dict(con.execute(
+        "select shown.month, md5(string_agg(t::varchar, '|' order by t::varchar)) "
+        f"from weekly_site_summary as t join ({report_module.REPORT_WEEKS_SQL}) as shown "
+        "on t.week_ending = shown.week_ending group by shown.month", [list(months)]).fetchall())
     council = con.execute("select md5(coalesce(string_agg(t::varchar, '|'), '')) from ref_local_authorities as t "
                           "where la_code = getvariable('home_la')").fetchone()[0]
-    layout = hashlib.sha256(b"".join(Path(module.__file__).read_bytes()
-                                     for module in (report_module, commentary_module))).hexdigest()
+    code = {module: hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
+            for module in (report_module, commentary_module)}
+
+    def shown(month: str, views: tuple[str, ...]) -> list[str]:
+        before = previous.get(month)
+        return [council, *(digests[view].get(month, "") for view in views),
+                digests["monthly_site_people"].get(before, "") if before else ""]
+
+    def digest(parts: list[str]) -> str:
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
     result = {}
     for month in months:
         for name in MONTHLY_TABLES:
-            parts = [name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, "")]
-            result[(name, month)] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-        parts = [as_of.isoformat(), weekly, council, layout, *(digests[view].get(month, "") for view in REPORT_VIEWS)]
-        result[("report", month)] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+            result[(name, month)] = digest([name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, "")])
+        result[("report", month)] = digest([code[report_module], code[commentary_module], weekly.get(month, ""),
+                                            *shown(month, REPORT_VIEWS)])
+    for month in commentary_months:
+        result[("commentary", month)] = digest([code[commentary_module], *shown(month, COMMENTARY_VIEWS)])
     return result
 
 
