@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import commentary as commentary_module
 from flows import report as report_module
+from flows import warehouse as warehouse_module
 from flows.commentary import commentary_months, write_commentary
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
@@ -205,7 +206,8 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     file or report that fails is not written (its previous file stays) and is listed in
     `outcome.not_published` with the reasons. A month's files are written only when something they
     show has changed since they were last written (`month_fingerprints`). Returns the published files
-    and the months reconciled; each reconciliation written is also a Prefect table artifact.
+    and the months reconciled; each reconciliation written is also a Prefect table artifact. A table
+    whose rows, columns and rules are those it last passed with is not checked or written again.
     """
     with OutputChecks(con) as checks:
         paths, months, withheld = _publish_checked(con, ws, as_of, checks)
@@ -227,8 +229,25 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
             withheld.append({"file": file_name, "table": table, "reasons": reasons})
         return not reasons
 
-    paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES
-             if passes(f"{name}.csv", checks(name), name)]
+    stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
+
+    def up_to_date(path: Path, fingerprint: str) -> bool:
+        return stored.get(path.name) == fingerprint and path.exists()
+
+    def written(path: Path, fingerprint: str) -> None:
+        con.execute("insert or replace into published_fingerprints values (?, ?)", [path.name, fingerprint])
+
+    paths = []
+    for name in PUBLISHED_TABLES:
+        if not passes(f"{name}.csv", checks(name), name):
+            continue
+        path = ws.publish / f"{name}.csv"
+        fingerprint = hashlib.sha256("\n".join([checks.fingerprint(name), PUBLISH_ORDER.get(name, ""),
+                                                CSV_WRITER]).encode()).hexdigest()
+        if not (checks.fingerprint(name) and up_to_date(path, fingerprint)):
+            publish_table(con, name, ws.publish)
+            written(path, fingerprint)
+        paths.append(path)
     months = reconciled_months(con)
     commentaries = commentary_months(con)
     fingerprints = month_fingerprints(con, months, commentaries)
@@ -239,7 +258,7 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
         for month in months:
             for kind in (*MONTHLY_TABLES, "report"):
                 path = ws.publish / (f"dtoc_report_{month}.xlsx" if kind == "report" else f"{kind}_{month}.csv")
-                if _up_to_date(con, path, fingerprints[(kind, month)]):
+                if up_to_date(path, fingerprints[(kind, month)]):
                     paths.append(path)
                     continue
                 if kind == "report":
@@ -253,8 +272,7 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
                 else:
                     publish_table(con, kind, ws.publish, month)
                 paths.append(path)
-                con.execute("insert or replace into published_fingerprints values (?, ?)",
-                            [path.name, fingerprints[(kind, month)]])
+                written(path, fingerprints[(kind, month)])
                 if kind == "reconciliation":
                     sent.append(artifacts.submit(contextvars.copy_context().run, create_table_artifact,
                                                  key=f"dtoc-reconciliation-{month}",
@@ -266,10 +284,9 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     if passes("commentary_<YYYY-MM>.md", [f"{name} failed its checks" for name in failed], "commentary"):
         for month in commentaries:
             path = ws.publish / f"commentary_{month}.md"
-            if not _up_to_date(con, path, fingerprints[("commentary", month)]):
+            if not up_to_date(path, fingerprints[("commentary", month)]):
                 write_commentary(con, path, month, as_of)
-                con.execute("insert or replace into published_fingerprints values (?, ?)",
-                            [path.name, fingerprints[("commentary", month)]])
+                written(path, fingerprints[("commentary", month)])
             paths.append(path)
     if passes("site/index.html", [f"{name} failed its checks" for name in failed], "dashboard"):
         dashboard = build_dashboard(con, ws.publish, as_of)
@@ -311,6 +328,10 @@ REPORT_VIEWS = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly"
                 "monthly_site_summary", *COMMENTARY_VIEWS)
 
 
+# the code that writes a published CSV (flows/warehouse.py): a change to it writes every CSV again
+CSV_WRITER = hashlib.sha256(Path(warehouse_module.__file__).read_bytes()).hexdigest()
+
+
 def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
                        commentary_months: list[str] = ()) -> dict[tuple[str, str], str]:
     """A digest per (file kind, month) of every figure and setting the month's published file shows.
@@ -344,17 +365,13 @@ def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
     result = {}
     for month in months:
         for name in MONTHLY_TABLES:
-            result[(name, month)] = digest([name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, "")])
+            result[(name, month)] = digest([name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, ""),
+                                            CSV_WRITER])
         result[("report", month)] = digest([code[report_module], code[commentary_module], weekly.get(month, ""),
                                             *shown(month, REPORT_VIEWS)])
     for month in commentary_months:
         result[("commentary", month)] = digest([code[commentary_module], *shown(month, COMMENTARY_VIEWS)])
     return result
-
-
-def _up_to_date(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str) -> bool:
-    stored = con.execute("select fingerprint from published_fingerprints where output = ?", [path.name]).fetchone()
-    return path.exists() and stored is not None and stored[0] == fingerprint
 
 
 def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
@@ -374,8 +391,11 @@ def summary_tail_markdown(outcome: RunOutcome) -> list[str]:
     lines = [f"- Months reconciled with national data: {', '.join(outcome.reconciled_months) or 'none yet'}"]
     if outcome.output_checks:
         passed = sum(1 for check in outcome.output_checks if check["success"])
+        unchanged = sum(1 for check in outcome.output_checks if check.get("unchanged"))
         lines.append(f"- Output checks: {passed} of {len(outcome.output_checks)} published tables passed "
-                     f"({sum(check['expectations'] for check in outcome.output_checks)} expectations)")
+                     f"({sum(check['expectations'] for check in outcome.output_checks)} expectations"
+                     + (f"; {unchanged} unchanged since they last passed, not checked again" if unchanged else "")
+                     + ")")
     if outcome.deferred:
         lines += ["", "## Left in the inbox for a later run", ""]
         lines += [f"- `{d['file']}`: {d['reason']}" for d in outcome.deferred]
