@@ -15,6 +15,7 @@ expands `*`, `?` or `[...]`, so a workspace folder named with those characters r
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import duckdb
 import polars as pl
 
 from flows.ingest import UnreadableFile, read_submission, without_blank_rows
-from flows.validate import Problem, describe, parse_week_ending, required_columns, run_suite
+from flows.validate import EXPECTATIONS_ROOT, Problem, describe, parse_week_ending, required_columns, run_suite
 from flows.workspace import SettingsError, Workspace, did_you_mean
 
 SUITES = {"sites.csv": "reference_sites", "local_authorities.csv": "reference_local_authorities",
@@ -67,12 +68,35 @@ def _check_file(folder: Path, name: str, parameters: dict) -> tuple[list[Problem
     return sorted(problems, key=lambda p: (p.row or 0, p.column, p.problem)), cells
 
 
+# Reference folders that passed in this process, with a digest of what was checked: `dtoc run` checks
+# before starting the flow and the flow checks again; the second check of unchanged files is skipped.
+_PASSED: set[tuple[str, str]] = set()
+
+
+def _checked_digest(ws: Workspace, settings: dict) -> str:
+    """The bytes of every reference file and suite the check reads, and home_la."""
+    digest = hashlib.sha256(settings["home_la"].encode())
+    for name, suite in SUITES.items():
+        path = ws.reference / name
+        digest.update(name.encode() + (path.read_bytes() if path.exists() else b"<missing>"))
+        digest.update((EXPECTATIONS_ROOT / "gx" / "expectations" / f"{suite}.json").read_bytes())
+    return digest.hexdigest()
+
+
 def check_reference_files(ws: Workspace, settings: dict) -> None:
     """Stop the run (ReferenceFilesError, SettingsError) when a reference file or `home_la` is wrong.
 
     Writes `quarantine/<file>.errors.csv` for each refused file and removes an earlier one once
-    its file is correct.
+    its file is correct. Files that passed earlier in this process, unchanged, are not checked again.
     """
+    key = (str(ws.reference.resolve()), _checked_digest(ws, settings))
+    if key in _PASSED:
+        return
+    _check_reference_files(ws, settings)
+    _PASSED.add(key)
+
+
+def _check_reference_files(ws: Workspace, settings: dict) -> None:
     from flows.pipeline import write_errors_csv
 
     la_problems, las = _check_file(ws.reference, "local_authorities.csv", {})

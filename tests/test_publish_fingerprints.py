@@ -173,3 +173,22 @@ def test_the_reports_weeks_follow_the_month_rule(workspace, month_rule, weeks):
     run_weekly(workspace.root, date(2017, 10, 13))
     run_national(workspace.root, date(2017, 10, 13))
     assert weeks_shown(workspace.publish / "dtoc_report_2017-09.xlsx") == weeks
+
+
+def test_tables_unchanged_since_they_passed_are_not_checked_or_written_again(workspace):
+    drop_week(workspace, "2017-09-07")
+    first = run_weekly(workspace.root, AS_OF)
+    assert first.output_checks and not any(check["unchanged"] for check in first.output_checks)
+    tables = [workspace.publish / f"{check['table']}.csv" for check in first.output_checks]
+    age(tables)
+    again = run_weekly(workspace.root, AS_OF)  # nothing new: every table as it passed
+    assert all(check["unchanged"] and check["success"] for check in again.output_checks)
+    assert [check["expectations"] for check in again.output_checks] == [
+        check["expectations"] for check in first.output_checks]
+    assert rewritten(tables) == []
+    drop_week(workspace, "2017-09-14")
+    later = run_weekly(workspace.root, AS_OF)
+    checked = {check["table"] for check in later.output_checks if not check["unchanged"]}
+    assert {"weekly_site_summary", "monthly_site_summary", "spc_signals"} <= checked
+    assert "2017-09-14" in (workspace.publish / "weekly_site_summary.csv").read_text(encoding="utf-8")
+    assert sorted(path.name for path in tables if path.stem in checked) == rewritten(tables)
