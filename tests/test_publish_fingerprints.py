@@ -149,16 +149,25 @@ def test_a_resubmission_in_an_old_month_rewrites_that_months_report(august_and_s
                                                                           "last changed this report)")
 
 
-def test_a_change_to_the_previous_months_split_rewrites_the_commentary_that_names_it(workspace):
-    """September's commentary names August's NHS days for a site wholly social care in September."""
-    drop_week(workspace, "2017-08-31", nhs=10, sc=5)
-    drop_week(workspace, "2017-09-07", nhs=0, sc=7)
+DETAIL_HEADER = "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days,patients_delayed"
+
+
+def test_a_change_to_the_previous_months_people_rewrites_the_commentary_that_names_them(workspace):
+    """September's commentary names August's people for a site wholly social care in September; a correction of
+    August's people alone changes no September row of any table (before, that commentary kept the old count)."""
+    def august(nhs_people: int) -> str:
+        return (f"{DETAIL_HEADER}\nDVH,2017-08-31,E10000016,acute,NHS,C,10,{nhs_people}\n"
+                "DVH,2017-08-31,E10000016,acute,Social Care,DII,5,2\n")
+
+    (workspace.inbox_weekly / "dvh_aug.csv").write_text(august(3))
+    (workspace.inbox_weekly / "dvh_sept.csv").write_text(
+        f"{DETAIL_HEADER}\nDVH,2017-09-07,E10000016,acute,Social Care,DII,7,2\n")
     run_weekly(workspace.root, date(2017, 9, 8))
     text = (workspace.publish / "commentary_2017-09.md").read_text()
-    assert "against 15 delayed days in August, 10 of them NHS delays" in text
-    drop_week(workspace, "2017-08-31", nhs=5, sc=10, name="dvh_2017-08-31_resubmitted.csv")
-    run_weekly(workspace.root, date(2017, 9, 8))  # August's total is unchanged, only its split
-    assert "against 15 delayed days in August, 5 of them NHS delays" in \
+    assert "against 15 delayed days (5 people) in August, 10 of them NHS delays (3 people)" in text
+    (workspace.inbox_weekly / "dvh_aug_corrected.csv").write_text(august(4))
+    run_weekly(workspace.root, date(2017, 9, 8))
+    assert "against 15 delayed days (6 people) in August, 10 of them NHS delays (4 people)" in \
         (workspace.publish / "commentary_2017-09.md").read_text()
 
 
