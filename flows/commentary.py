@@ -239,8 +239,8 @@ def markdown(con: duckdb.DuckDBPyConnection, month: str, as_of) -> str:
     la_name = con.execute("select coalesce((select la_name from ref_local_authorities where la_code = "
                           "getvariable('home_la')), getvariable('home_la'))").fetchone()[0]
     lines = [f"# Delayed transfers of care: {la_name}, {month_name(month)}", "",
-             f"Drafted from the published tables as of {as_of.isoformat()}; every figure is in the CSVs beside "
-             "this file.", ""]
+             f"Drafted from the published tables as of {as_of.isoformat()} (the run that last changed it); every "
+             "figure is in the CSVs beside this file.", ""]
     for heading, sentences in draft(con, month):
         lines += [f"## {heading}", "", " ".join(sentences), ""]
     return "\n".join(lines)
@@ -250,13 +250,9 @@ def commentary_months(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute("select month from monthly_headlines order by month").fetchall()]
 
 
-def write_commentaries(con: duckdb.DuckDBPyConnection, publish: Path, as_of) -> list[Path]:
-    """`commentary_<YYYY-MM>.md` for every month with local data, written atomically."""
-    paths = []
-    for month in commentary_months(con):
-        target = publish / f"commentary_{month}.md"
-        partial = publish / f".{target.name}.partial"
-        partial.write_text(markdown(con, month, as_of), encoding="utf-8")
-        os.replace(partial, target)
-        paths.append(target)
-    return paths
+def write_commentary(con: duckdb.DuckDBPyConnection, target: Path, month: str, as_of) -> Path:
+    """`commentary_<YYYY-MM>.md` for one month with local data, written atomically."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(markdown(con, month, as_of), encoding="utf-8")
+    os.replace(partial, target)
+    return target

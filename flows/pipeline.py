@@ -23,8 +23,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import commentary as commentary_module
 from flows import report as report_module
+from flows import warehouse as warehouse_module
 from flows.alerts import deliver_pending, emit_events, should_alert, store_new_alerts
-from flows.commentary import write_commentaries
+from flows.commentary import commentary_months, write_commentary
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
@@ -39,6 +40,7 @@ from flows.warehouse import (
     PUBLISHED_TABLES,
     build_models,
     known_hashes,
+    publish_order,
     publish_table,
     reconciled_months,
     record_submission,
@@ -283,7 +285,8 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     file or report that fails is not written (its previous file stays) and is listed in
     `outcome.not_published` with the reasons. A month's files are written only when something they
     show has changed since they were last written (`month_fingerprints`). Returns the published files
-    and the months reconciled; each reconciliation written is also a Prefect table artifact.
+    and the months reconciled; each reconciliation written is also a Prefect table artifact. A table
+    whose rows, columns and rules are those it last passed with is not checked or written again.
     """
     with OutputChecks(con) as checks:
         paths, months, withheld = _publish_checked(con, ws, as_of, checks)
@@ -305,10 +308,28 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
             withheld.append({"file": file_name, "table": table, "reasons": reasons})
         return not reasons
 
-    paths = [publish_table(con, name, ws.publish) for name in PUBLISHED_TABLES
-             if passes(f"{name}.csv", checks(name), name)]
+    stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
+
+    def up_to_date(path: Path, fingerprint: str) -> bool:
+        return stored.get(path.name) == fingerprint and path.exists()
+
+    def written(path: Path, fingerprint: str) -> None:
+        con.execute("insert or replace into published_fingerprints values (?, ?)", [path.name, fingerprint])
+
+    paths = []
+    for name in PUBLISHED_TABLES:
+        if not passes(f"{name}.csv", checks(name), name):
+            continue
+        path = ws.publish / f"{name}.csv"
+        fingerprint = hashlib.sha256("\n".join([checks.fingerprint(name), PUBLISH_ORDER.get(name, ""),
+                                                CSV_WRITER]).encode()).hexdigest()
+        if not (checks.fingerprint(name) and up_to_date(path, fingerprint)):
+            publish_table(con, name, ws.publish)
+            written(path, fingerprint)
+        paths.append(path)
     months = reconciled_months(con)
-    fingerprints = month_fingerprints(con, months, as_of)
+    commentaries = commentary_months(con)
+    fingerprints = month_fingerprints(con, months, commentaries)
     # Artifacts go to Prefect's server (another process) on a background thread, in this run's
     # context, while the reports are written here; DuckDB is only ever read from this thread.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts") as artifacts:
@@ -316,7 +337,7 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
         for month in months:
             for kind in (*MONTHLY_TABLES, "report"):
                 path = ws.publish / (f"dtoc_report_{month}.xlsx" if kind == "report" else f"{kind}_{month}.csv")
-                if _up_to_date(con, path, fingerprints[(kind, month)]):
+                if up_to_date(path, fingerprints[(kind, month)]):
                     paths.append(path)
                     continue
                 if kind == "report":
@@ -330,8 +351,7 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
                 else:
                     publish_table(con, kind, ws.publish, month)
                 paths.append(path)
-                con.execute("insert or replace into published_fingerprints values (?, ?)",
-                            [path.name, fingerprints[(kind, month)]])
+                written(path, fingerprints[(kind, month)])
                 if kind == "reconciliation":
                     sent.append(artifacts.submit(contextvars.copy_context().run, create_table_artifact,
                                                  key=f"dtoc-reconciliation-{month}",
@@ -341,7 +361,12 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
             future.result()
     failed = [name for name in checks.results if checks(name)]
     if passes("commentary_<YYYY-MM>.md", [f"{name} failed its checks" for name in failed], "commentary"):
-        paths += write_commentaries(con, ws.publish, as_of)
+        for month in commentaries:
+            path = ws.publish / f"commentary_{month}.md"
+            if not up_to_date(path, fingerprints[("commentary", month)]):
+                write_commentary(con, path, month, as_of)
+                written(path, fingerprints[("commentary", month)])
+            paths.append(path)
     if passes("site/index.html", [f"{name} failed its checks" for name in failed], "dashboard"):
         dashboard = build_dashboard(con, ws.publish, as_of)
         paths.append(dashboard)
@@ -371,41 +396,60 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
                              description="The dashboard and its headline figures")
 
 
-# Everything a month's files show, by file: the published views they read (the month's rows, or
-# the latest 12 weeks for the report's weekly sheet) and, for the report, the as-of and its layout code.
+# Everything a month's files show, by file: the published views they read, each for the month's own
+# rows; the report also shows the 12 weeks to the month's end (report.REPORT_WEEKS_SQL) and both the
+# report and the commentary name the previous month's people counts (monthly_site_people). Never the
+# run's as-of: a month's report and commentary are rewritten only when what they show changes.
+COMMENTARY_VIEWS = ("monthly_headlines", "monthly_reasons", "monthly_movers", "monthly_site_people",
+                    "monthly_completeness", "suspicious_returns")
 REPORT_VIEWS = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly", "monthly_provider_summary",
-                "monthly_site_summary", "monthly_reasons", "monthly_site_people", "monthly_movers",
-                "monthly_completeness", "monthly_headlines", "suspicious_returns")
+                "monthly_site_summary", *COMMENTARY_VIEWS)
 
 
-def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date) -> dict[tuple[str, str], str]:
-    """A digest per (file kind, month) of every figure and setting the month's published file shows."""
+# the code that writes a published CSV (flows/warehouse.py): a change to it writes every CSV again
+CSV_WRITER = hashlib.sha256(Path(warehouse_module.__file__).read_bytes()).hexdigest()
+
+
+def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
+                       commentary_months: list[str] = ()) -> dict[tuple[str, str], str]:
+    """A digest per (file kind, month) of every figure and setting the month's published file shows.
+
+    Kinds: each of MONTHLY_TABLES and "report" for `months` (those with national data), "commentary"
+    for `commentary_months` (those with local data).
+    """
     digests: dict[str, dict[str, str]] = {}
     for view in REPORT_VIEWS:
         digests[view] = dict(con.execute(
             f"select month, md5(string_agg(t::varchar, '|' order by t::varchar)) from {view} as t group by month"
         ).fetchall())
-    weekly = con.execute(
-        "select md5(coalesce(string_agg(t::varchar, '|' order by t::varchar), '')) from weekly_site_summary as t "
-        "where week_ending in (select distinct week_ending from weekly_site_summary order by week_ending desc limit 12)"
-    ).fetchone()[0]
+    previous = dict(con.execute("select month, previous_month from monthly_headlines").fetchall())
+    weekly = dict(con.execute(
+        "select shown.month, md5(string_agg(t::varchar, '|' order by t::varchar)) "
+        f"from weekly_site_summary as t join ({report_module.REPORT_WEEKS_SQL}) as shown "
+        "on t.week_ending = shown.week_ending group by shown.month", [list(months)]).fetchall())
     council = con.execute("select md5(coalesce(string_agg(t::varchar, '|'), '')) from ref_local_authorities as t "
                           "where la_code = getvariable('home_la')").fetchone()[0]
-    layout = hashlib.sha256(b"".join(Path(module.__file__).read_bytes()
-                                     for module in (report_module, commentary_module))).hexdigest()
+    code = {module: hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
+            for module in (report_module, commentary_module)}
+
+    def shown(month: str, views: tuple[str, ...]) -> list[str]:
+        before = previous.get(month)
+        return [council, *(digests[view].get(month, "") for view in views),
+                digests["monthly_site_people"].get(before, "") if before else ""]
+
+    def digest(parts: list[str]) -> str:
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
     result = {}
     for month in months:
         for name in MONTHLY_TABLES:
-            parts = [name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, "")]
-            result[(name, month)] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-        parts = [as_of.isoformat(), weekly, council, layout, *(digests[view].get(month, "") for view in REPORT_VIEWS)]
-        result[("report", month)] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+            result[(name, month)] = digest([name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, ""),
+                                            CSV_WRITER])
+        result[("report", month)] = digest([code[report_module], code[commentary_module], weekly.get(month, ""),
+                                            *shown(month, REPORT_VIEWS)])
+    for month in commentary_months:
+        result[("commentary", month)] = digest([code[commentary_module], *shown(month, COMMENTARY_VIEWS)])
     return result
-
-
-def _up_to_date(con: duckdb.DuckDBPyConnection, path: Path, fingerprint: str) -> bool:
-    stored = con.execute("select fingerprint from published_fingerprints where output = ?", [path.name]).fetchone()
-    return path.exists() and stored is not None and stored[0] == fingerprint
 
 
 def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
@@ -415,7 +459,7 @@ def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[di
         "national_days::double as national_days, bcf_target_days::double as bcf_target_days, "
         "local_minus_target::double as local_minus_target, national_minus_local::double as national_minus_local "
         "from reconciliation where month = ? "
-        f"order by {PUBLISH_ORDER['reconciliation']}", [month])
+        f"order by {publish_order('reconciliation')}", [month])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -434,8 +478,11 @@ def summary_tail_markdown(outcome: RunOutcome) -> list[str]:
     lines = [f"- Months reconciled with national data: {', '.join(outcome.reconciled_months) or 'none yet'}"]
     if outcome.output_checks:
         passed = sum(1 for check in outcome.output_checks if check["success"])
+        unchanged = sum(1 for check in outcome.output_checks if check.get("unchanged"))
         lines.append(f"- Output checks: {passed} of {len(outcome.output_checks)} published tables passed "
-                     f"({sum(check['expectations'] for check in outcome.output_checks)} expectations)")
+                     f"({sum(check['expectations'] for check in outcome.output_checks)} expectations"
+                     + (f"; {unchanged} unchanged since they last passed, not checked again" if unchanged else "")
+                     + ")")
     if outcome.deferred:
         lines += ["", "## Left in the inbox for a later run", ""]
         lines += [f"- `{d['file']}`: {d['reason']}" for d in outcome.deferred]

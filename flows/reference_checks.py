@@ -15,14 +15,16 @@ expands `*`, `?` or `[...]`, so a workspace folder named with those characters r
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from flows import validate as validate_module
 from flows.ingest import UnreadableFile, read_submission, without_blank_rows
-from flows.validate import Problem, describe, parse_week_ending, required_columns, run_suite
+from flows.validate import EXPECTATIONS_ROOT, Problem, describe, parse_week_ending, required_columns, run_suite
 from flows.workspace import Settings, SettingsError, Workspace, did_you_mean
 
 SUITES = {"sites.csv": "reference_sites", "local_authorities.csv": "reference_local_authorities",
@@ -67,12 +69,39 @@ def _check_file(folder: Path, name: str, parameters: dict) -> tuple[list[Problem
     return sorted(problems, key=lambda p: (p.row or 0, p.column, p.problem)), cells
 
 
+# The last check that passed, as a digest of everything it read (`_checked_digest`), is kept in the
+# workspace: `dtoc run` checks before starting its flow and the flow checks again, and most runs
+# find the same files as the run before; unchanged files are not checked again.
+PASSED_FILE = Path("validation") / "reference_checked.sha256"
+CHECK_CODE = b"".join(Path(module).read_bytes() for module in (__file__, validate_module.__file__))
+
+
+def _checked_digest(ws: Workspace, settings: Settings) -> str:
+    """The bytes of every reference file and suite the check reads, home_la and the checking code."""
+    digest = hashlib.sha256(settings.home_la.encode() + CHECK_CODE)
+    for name, suite in SUITES.items():
+        path = ws.reference / name
+        digest.update(name.encode() + (path.read_bytes() if path.exists() else b"<missing>"))
+        digest.update((EXPECTATIONS_ROOT / "gx" / "expectations" / f"{suite}.json").read_bytes())
+    return digest.hexdigest()
+
+
 def check_reference_files(ws: Workspace, settings: Settings) -> None:
     """Stop the run (ReferenceFilesError, SettingsError) when a reference file or `home_la` is wrong.
 
     Writes `quarantine/<file>.errors.csv` for each refused file and removes an earlier one once
-    its file is correct.
+    its file is correct. Files, suites and home_la exactly as in the last check that passed in this
+    workspace are not checked again.
     """
+    digest, passed = _checked_digest(ws, settings), ws.root / PASSED_FILE
+    if passed.exists() and passed.read_text(encoding="utf-8") == digest:
+        return
+    _check_reference_files(ws, settings)
+    passed.parent.mkdir(parents=True, exist_ok=True)
+    passed.write_text(digest, encoding="utf-8")
+
+
+def _check_reference_files(ws: Workspace, settings: Settings) -> None:
     from flows.pipeline import write_errors_csv
 
     la_problems, las = _check_file(ws.reference, "local_authorities.csv", {})

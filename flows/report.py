@@ -3,8 +3,13 @@
 Every figure is read from the published SQL views; this module only lays them out: the drafted
 commentary (flows/commentary.py), the summary
 (LA totals, rates against targets, the KPI with its RAG in words and colour, the gap explained),
-the reconciliation laid out like the council's Cabinet table, the last twelve weeks of the
-weekly dashboard and the month's site and trust summaries.
+the reconciliation laid out like the council's Cabinet table, the twelve weeks of the weekly
+dashboard up to the month's end and the month's site and trust summaries.
+
+A month's report is a report of that month: everything in it is the month's own rows (and the
+twelve weeks to its end, by the workspace's month rule), never "the latest" data, so a later run
+leaves it alone unless something it shows changed. Its "as of" date is the as-of of the run that
+last wrote it, i.e. the run that last changed its figures.
 """
 
 from __future__ import annotations
@@ -43,6 +48,19 @@ def looks_like_formula(value) -> bool:
     exactly as it was (no apostrophe added to the value), shown as text and never evaluated.
     """
     return isinstance(value, str) and value.startswith(FORMULA_LEADERS)
+
+
+# The weeks each month's report shows: the latest twelve that count (wholly or in part, by the
+# workspace's month rule, sql/intermediate/int_week_months.sql) towards that month or an earlier one.
+# One query for the report and its fingerprint (flows/pipeline.py), so both cover the same rows.
+REPORT_WEEKS_SQL = """
+    select months.month, weeks.week_ending
+    from (select unnest(?::varchar[]) as month) as months
+    join (select week_ending, min(month) as first_month from int_week_months
+          where week_ending in (select week_ending from weekly_site_summary)
+          group by week_ending) as weeks
+      on weeks.first_month <= months.month
+    qualify row_number() over (partition by months.month order by weeks.week_ending desc) <= 12"""
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> tuple[list[str], list[tuple]]:
@@ -119,6 +137,11 @@ def _format_properties() -> dict[str, dict]:
     }
 
 
+def written_as_of(as_of: date) -> str:
+    """The report's date: that of the run that last changed what it shows (later runs leave it alone)."""
+    return f"as of {as_of.isoformat()}, the run that last changed this report"
+
+
 def _formats(workbook) -> dict:
     return {name: workbook.add_format(properties) for name, properties in _format_properties().items()}
 
@@ -142,7 +165,7 @@ def write_report(con: duckdb.DuckDBPyConnection, month: str, as_of: date, path: 
 
 def _commentary(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Commentary", formats)
-    sheet.title(f"Delayed transfers of care: {la[1]}, {month}: drafted commentary (as of {as_of.isoformat()})")
+    sheet.title(f"Delayed transfers of care: {la[1]}, {month}: drafted commentary ({written_as_of(as_of)})")
     sheet.sheet.freeze_panes(1, 0)
     for heading, sentences in draft(con, month):
         sheet.write_row([heading], ["bold"])
@@ -156,7 +179,7 @@ def _commentary(workbook, formats, con, month, as_of, la) -> _Sheet:
 
 def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Summary", formats)
-    sheet.title(f"Delayed transfers of care: {la[1]} ({la[0]}), {month}  (as of {as_of.isoformat()})")
+    sheet.title(f"Delayed transfers of care: {la[1]} ({la[0]}), {month}  ({written_as_of(as_of)})")
     names, rows = _rows(con, f"""
         select responsible_org, local_days, national_days, bcf_target_days, local_minus_target,
                national_minus_target, national_minus_local
@@ -224,10 +247,10 @@ def _reconciliation(workbook, formats, con, month, as_of, la) -> _Sheet:
 
 def _weekly(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Weekly (12 weeks)", formats)
-    names, rows = _rows(con, """
+    names, rows = _rows(con, f"""
         select * from weekly_site_summary
-        where week_ending in (select distinct week_ending from weekly_site_summary order by week_ending desc limit 12)
-        order by week_ending, provider_code, site_code""", [])
+        where week_ending in (select week_ending from ({REPORT_WEEKS_SQL}))
+        order by week_ending, provider_code, site_code""", [[month]])
     sheet.header([column_label(name) for name in names], freeze=True)
     styles = [_style(name) for name in names]
     for row in rows:

@@ -88,8 +88,17 @@ def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):
     shutil.rmtree(backfill_ws.inbox_national)  # the weekly runs never saw national data
     backfill_ws.inbox_national.mkdir()
     run_backfill(backfill_ws.root, DATE_FROM, DATE_TO, sources=["weekly"], alerts=True)
-    skip = ("site/", "data_docs/")  # the dashboard links Data Docs, which only the weekly runs build
+    skip = ("site/", "data_docs/", "commentary_")  # the dashboard links Data Docs, which only the weekly runs build
     assert published_digests(backfill_ws, skip) == published_digests(weekly_ws, skip)
+    # A month's commentary is dated by the run that last changed it (later runs leave it alone): week by
+    # week, the run after the month's last return; in the backfill, its one run. The text is the same.
+    commentaries = sorted(path.name for path in weekly_ws.publish.glob("commentary_*.md"))
+    assert commentaries == sorted(path.name for path in backfill_ws.publish.glob("commentary_*.md"))
+    assert len(commentaries) >= 2
+    for name in commentaries:
+        week_by_week, backfill = ((ws.publish / name).read_text().splitlines() for ws in (weekly_ws, backfill_ws))
+        assert week_by_week[3:] == backfill[3:] and week_by_week[:2] == backfill[:2]
+        assert backfill[2].startswith(f"Drafted from the published tables as of {DATE_TO.isoformat()} ")
     history = (backfill_ws.publish / "trajectory_status_history.csv").read_text()
     assert history == (weekly_ws.publish / "trajectory_status_history.csv").read_text()
 

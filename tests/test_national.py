@@ -265,8 +265,13 @@ def test_report_has_the_council_layout_formats_and_matches_the_csvs(demo_nationa
     recon = pl.read_excel(path, sheet_name="Reconciliation", has_header=False, infer_schema_length=0).rows()
     assert recon[2][:4] == ("NHS delayed days", "Dartford and Gravesham NHS Trust", "509", "550")
     assert ("", "Kent total", "3569", "4090") == tuple(v or "" for v in recon[-1][:4])
+    # the twelve weeks to September's end: the sample's four September weeks (before, the latest twelve
+    # weeks were shown, all of them to 23 November, so every later run rewrote September's report)
     weekly = pl.read_excel(path, sheet_name="Weekly (12 weeks)")
-    assert weekly.height == published(ws, "weekly_site_summary").height  # the demo has exactly 12 weeks
+    september = published(ws, "weekly_site_summary").filter(pl.col("week_ending").cast(pl.String) <= "2017-09-30")
+    assert weekly.height == september.height == 40
+    assert sorted({str(week)[:10] for week in weekly["Week ending"]}) == [
+        "2017-09-07", "2017-09-14", "2017-09-21", "2017-09-28"]
 
 
 def test_report_shows_formula_like_text_as_text_unchanged(workspace):

@@ -7,6 +7,8 @@ import os
 import shutil
 from datetime import date
 
+import polars as pl
+import pytest
 from test_national import SUMMARY_HEADER, extract_text, row
 
 from flows.national import run_national
@@ -56,16 +58,146 @@ def test_unchanged_months_are_not_written_again_and_bytes_match_a_fresh_run(tmp_
     assert rewritten(first) == ["dtoc_report_2017-09.xlsx", "gap_decomposition_2017-09.csv",
                                 "reconciliation_2017-09.csv"]
 
-    later = date(2017, 12, 1)  # the report shows the as-of: every report is written again
+    # A month's report shows its own month (and the 12 weeks to its end), not the run's as-of: a later
+    # run that changes nothing leaves every file alone. (Before, the report's title showed each run's
+    # as-of and its weekly sheet the latest 12 weeks, so every run rewrote every month's report.)
+    later = date(2017, 12, 1)
     age(first)
     run_national(workspace.root, later)
-    assert rewritten(first) == ["dtoc_report_2017-08.xlsx", "dtoc_report_2017-09.xlsx"]
+    assert rewritten(first) == []
 
-    fresh = open_workspace(tmp_path / "fresh")  # the same inputs in one go give the same bytes
+    # the same inputs in one go, as of the run that last changed the files, give the same bytes
+    fresh = open_workspace(tmp_path / "fresh")
     (fresh.inbox_weekly / "dvh.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
     run_weekly(fresh.root, AS_OF)
     for name in ("aug.csv", "sept.csv", "oct.csv", "sept_again.csv"):
         shutil.copy2(workspace.inbox_national / name, fresh.inbox_national / name)
-    run_national(fresh.root, later)
+    run_national(fresh.root, AS_OF)
     months = ["2017-08", "2017-09", "2017-10"]
     assert digests(month_files(fresh, months)) == digests(month_files(workspace, months))
+
+
+# ---- a month's report and commentary are of that month: later runs leave past months alone --------
+
+AUGUST_WEEKS = ["2017-08-03", "2017-08-10", "2017-08-17", "2017-08-24", "2017-08-31"]
+REPORTS = ("dtoc_report_{}.xlsx", "commentary_{}.md")
+
+
+def drop_week(ws, week: str, nhs: int = 12, sc: int = 6, name: str = "") -> None:
+    (ws.inbox_weekly / (name or f"dvh_{week}.csv")).write_text(f"{SUMMARY_HEADER}\nDVH,{week},{nhs},{sc},0\n")
+
+
+def report_files(ws, months):
+    return [ws.publish / pattern.format(month) for month in months for pattern in REPORTS]
+
+
+def weeks_shown(path) -> list[str]:
+    weekly = pl.read_excel(path, sheet_name="Weekly (12 weeks)")
+    return sorted({str(week)[:10] for week in weekly["Week ending"].to_list()})
+
+
+def summary_title(path) -> str:
+    return pl.read_excel(path, sheet_name="Summary", has_header=False, infer_schema_length=0).row(0)[0]
+
+
+@pytest.fixture
+def august_and_september(workspace):
+    """DVH's weeks from August to mid September and both months' national extracts, as of 15 September."""
+    for week in [*AUGUST_WEEKS, "2017-09-07", "2017-09-14"]:
+        drop_week(workspace, week)
+    (workspace.inbox_national / "aug.csv").write_text(extract_text([row(period="AUGUST")]))
+    (workspace.inbox_national / "sept.csv").write_text(extract_text([row(nhs="25")]))
+    run_weekly(workspace.root, date(2017, 9, 15))
+    run_national(workspace.root, date(2017, 9, 15))
+    return workspace
+
+
+def test_a_later_weekly_run_leaves_an_earlier_month_alone_and_rewrites_the_current_one(august_and_september):
+    ws = august_and_september
+    august, september = report_files(ws, ["2017-08"]), report_files(ws, ["2017-09"])
+    assert weeks_shown(ws.publish / "dtoc_report_2017-08.xlsx") == AUGUST_WEEKS  # not the September weeks loaded
+    before = digests(august)
+    age(august + september)
+
+    drop_week(ws, "2017-09-21")
+    run_weekly(ws.root, date(2017, 9, 22))
+    assert rewritten(august + september) == ["commentary_2017-09.md", "dtoc_report_2017-09.xlsx"]
+    assert digests(august) == before  # byte-identical, and not touched (mtime as it was)
+    assert weeks_shown(ws.publish / "dtoc_report_2017-09.xlsx") == [
+        *AUGUST_WEEKS, "2017-09-07", "2017-09-14", "2017-09-21"]
+    assert summary_title(ws.publish / "dtoc_report_2017-08.xlsx").endswith(
+        "(as of 2017-09-15, the run that last changed this report)")
+    assert summary_title(ws.publish / "dtoc_report_2017-09.xlsx").endswith(
+        "(as of 2017-09-22, the run that last changed this report)")
+    assert "as of 2017-09-15 (the run that last changed it)" in (ws.publish / "commentary_2017-08.md").read_text()
+
+
+def test_a_resubmission_in_an_old_month_rewrites_that_months_report(august_and_september):
+    ws = august_and_september
+    files = report_files(ws, ["2017-08", "2017-09"])
+    age(files)
+    drop_week(ws, "2017-08-17", nhs=40, name="dvh_2017-08-17_resubmitted.csv")
+    summary = run_weekly(ws.root, date(2017, 9, 22))
+    assert summary.resubmitted_keys == ["DVH 2017-08-17 (dvh_2017-08-17_resubmitted.csv)"]
+    # September's report shows August's weeks in its 12 weeks and compares with August: rewritten too
+    assert rewritten(files) == ["commentary_2017-08.md", "commentary_2017-09.md",
+                                "dtoc_report_2017-08.xlsx", "dtoc_report_2017-09.xlsx"]
+    weekly = pl.read_excel(ws.publish / "dtoc_report_2017-08.xlsx", sheet_name="Weekly (12 weeks)")
+    assert weekly.filter(pl.col("Week ending").cast(pl.String).str.starts_with("2017-08-17"))["NHS days"].to_list() \
+        == [40]
+    assert summary_title(ws.publish / "dtoc_report_2017-08.xlsx").endswith("(as of 2017-09-22, the run that "
+                                                                          "last changed this report)")
+
+
+DETAIL_HEADER = "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days,patients_delayed"
+
+
+def test_a_change_to_the_previous_months_people_rewrites_the_commentary_that_names_them(workspace):
+    """September's commentary names August's people for a site wholly social care in September; a correction of
+    August's people alone changes no September row of any table (before, that commentary kept the old count)."""
+    def august(nhs_people: int) -> str:
+        return (f"{DETAIL_HEADER}\nDVH,2017-08-31,E10000016,acute,NHS,C,10,{nhs_people}\n"
+                "DVH,2017-08-31,E10000016,acute,Social Care,DII,5,2\n")
+
+    (workspace.inbox_weekly / "dvh_aug.csv").write_text(august(3))
+    (workspace.inbox_weekly / "dvh_sept.csv").write_text(
+        f"{DETAIL_HEADER}\nDVH,2017-09-07,E10000016,acute,Social Care,DII,7,2\n")
+    run_weekly(workspace.root, date(2017, 9, 8))
+    text = (workspace.publish / "commentary_2017-09.md").read_text()
+    assert "against 15 delayed days (5 people) in August, 10 of them NHS delays (3 people)" in text
+    (workspace.inbox_weekly / "dvh_aug_corrected.csv").write_text(august(4))
+    run_weekly(workspace.root, date(2017, 9, 8))
+    assert "against 15 delayed days (6 people) in August, 10 of them NHS delays (4 people)" in \
+        (workspace.publish / "commentary_2017-09.md").read_text()
+
+
+@pytest.mark.parametrize(("month_rule", "weeks"), [("week_ending", ["2017-09-28"]),
+                                                   ("calendar", ["2017-09-28", "2017-10-05"])])
+def test_the_reports_weeks_follow_the_month_rule(workspace, month_rule, weeks):
+    """The week ending 5 October has 29 and 30 September in it: under the calendar rule it counts for September."""
+    workspace.settings_file.write_text(f'month_rule = "{month_rule}"\n')
+    for week in ("2017-09-28", "2017-10-05", "2017-10-12"):
+        drop_week(workspace, week)
+    (workspace.inbox_national / "sept.csv").write_text(extract_text([row()]))
+    run_weekly(workspace.root, date(2017, 10, 13))
+    run_national(workspace.root, date(2017, 10, 13))
+    assert weeks_shown(workspace.publish / "dtoc_report_2017-09.xlsx") == weeks
+
+
+def test_tables_unchanged_since_they_passed_are_not_checked_or_written_again(workspace):
+    drop_week(workspace, "2017-09-07")
+    first = run_weekly(workspace.root, AS_OF)
+    assert first.output_checks and not any(check["unchanged"] for check in first.output_checks)
+    tables = [workspace.publish / f"{check['table']}.csv" for check in first.output_checks]
+    age(tables)
+    again = run_weekly(workspace.root, AS_OF)  # nothing new: every table as it passed
+    assert all(check["unchanged"] and check["success"] for check in again.output_checks)
+    assert [check["expectations"] for check in again.output_checks] == [
+        check["expectations"] for check in first.output_checks]
+    assert rewritten(tables) == []
+    drop_week(workspace, "2017-09-14")
+    later = run_weekly(workspace.root, AS_OF)
+    checked = {check["table"] for check in later.output_checks if not check["unchanged"]}
+    assert {"weekly_site_summary", "monthly_site_summary", "spc_signals"} <= checked
+    assert "2017-09-14" in (workspace.publish / "weekly_site_summary.csv").read_text(encoding="utf-8")
+    assert sorted(path.name for path in tables if path.stem in checked) == rewritten(tables)

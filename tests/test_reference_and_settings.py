@@ -321,3 +321,24 @@ def test_new_rows_record_utc_instants(workspace):
     con.close()
     assert received == datetime(2017, 9, 7, 9, 0, tzinfo=UTC)
     assert abs((datetime.now(UTC) - processed).total_seconds()) < 600
+
+
+def test_a_reference_check_that_passed_is_done_again_when_a_file_or_home_la_changes(workspace):
+    """`dtoc run` checks the reference files, then its flow does, and the next run again: a check of the
+    same bytes as the last that passed is skipped, never that of a changed file or setting."""
+    check_reference_files(workspace, load_settings(workspace.settings_file))
+    passed = workspace.root / "validation" / "reference_checked.sha256"
+    remembered = passed.read_text(encoding="utf-8")
+    check_reference_files(workspace, load_settings(workspace.settings_file))  # the same files: remembered
+    assert passed.read_text(encoding="utf-8") == remembered
+    workspace.settings_file.write_text('home_la = "E99999999"\n')
+    with pytest.raises(SettingsError, match="home_la = 'E99999999' is not an la_code"):
+        check_reference_files(workspace, load_settings(workspace.settings_file))
+    workspace.settings_file.write_text("")
+    sites = workspace.reference / "sites.csv"
+    text = sites.read_text(encoding="utf-8")
+    sites.write_text(text + text.splitlines()[1] + "\n", encoding="utf-8")  # the first site twice
+    with pytest.raises(ReferenceFilesError, match="reference/sites.csv has"):
+        check_reference_files(workspace, load_settings(workspace.settings_file))
+    assert (workspace.quarantine / "sites.csv.errors.csv").exists()
+    assert passed.read_text(encoding="utf-8") == remembered  # only a check that passes is remembered
