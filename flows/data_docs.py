@@ -73,7 +73,9 @@ def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, li
         result.meta.setdefault("batch_markers", {})["files"] = ", ".join(files)
         context.validation_results_store.set(key, result)
         keys.append((suite_name, files, result.success, key))
-    context.build_data_docs(site_names=[SITE])
+    # Only this run's pages are rendered (and the index, which lists every run's): rebuilding every
+    # earlier page made each run slower than the last (2.4 s after 40 runs, growing by 50 ms a run).
+    context.build_data_docs(site_names=[SITE], resource_identifiers=[key for *_, key in keys])
     pages = [{"flow": run_name, "suite": suite, "run": run_id.run_name, "files": files, "success": success,
               "page": _relative_page(context.get_docs_sites_urls(resource_identifier=key, site_name=SITE), docs_dir)}
              for suite, files, success, key in keys]

@@ -201,3 +201,27 @@ def test_tables_unchanged_since_they_passed_are_not_checked_or_written_again(wor
     assert {"weekly_site_summary", "monthly_site_summary", "spc_signals"} <= checked
     assert "2017-09-14" in (workspace.publish / "weekly_site_summary.csv").read_text(encoding="utf-8")
     assert sorted(path.name for path in tables if path.stem in checked) == rewritten(tables)
+
+
+def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(tmp_path):
+    """Each run used to re-render every earlier validation page: slower with every week the workspace ran."""
+    import json
+
+    import pandas as pd
+
+    from flows.data_docs import document_validations
+    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
+
+    with _GX_LOCK:
+        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
+        result = frame_batch(pd.DataFrame({"site_code": ["DVH"]})).validate(suite)
+    docs = tmp_path / "publish" / "data_docs"
+    document_validations(tmp_path, docs, [("reference_sites", ["first.csv"], result)], "weekly", date(2017, 9, 8))
+    [first_page] = (docs / "validations").rglob("*.html")
+    first_written = first_page.stat().st_mtime_ns
+    document_validations(tmp_path, docs, [("reference_sites", ["second.csv"], result)], "weekly", date(2017, 9, 15))
+    pages = sorted((docs / "validations").rglob("*.html"))
+    assert len(pages) == 2 and first_page.stat().st_mtime_ns == first_written
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "first.csv" in index and "second.csv" in index
+    assert [page["files"] for page in json.loads((docs / "last_run.json").read_text())] == [["second.csv"]]
