@@ -102,14 +102,17 @@ def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: dict, a
 
 
 @task(cache_policy=NO_CACHE)
-def load_weekly_chunk(con, checked: list[CheckedSubmission], date_to: date) -> tuple[list[CheckedSubmission], list[dict]]:
+def load_weekly_chunk(con, checked: list[CheckedSubmission],
+                      date_to: date) -> tuple[list[CheckedSubmission], list[dict], int]:
     """Load one checked chunk, each file in its own transaction; a file with a week after date_to is left for
-    later. Returns the files recorded (their rows let go: they are in the warehouse) and those left."""
+    later. Returns the files recorded (their rows let go: they are in the warehouse), those left, and the
+    site-weeks loaded."""
     checked, deferred = defer_later_weeks(checked, date_to)
     load_submissions(con, checked, date_to)
+    site_weeks = sum(len(c.keys) for c in checked if c.accepted)
     for result in checked:
         result.returns = None
-    return checked, deferred
+    return checked, deferred, site_weeks
 
 
 @task(cache_policy=NO_CACHE)
@@ -211,15 +214,15 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
                             for chunk in chunks(national_files, files_per_chunk)]
         weekly: list[CheckedSubmission] = []
         for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
-            loaded, deferred = load_weekly_chunk(con, future, date_to)
+            loaded, deferred, site_weeks = load_weekly_chunk(con, future, date_to)
             weekly += loaded
             summary.deferred += deferred
+            summary.site_weeks_loaded += site_weeks
         national: list[CheckedNationalFile] = []
         if national_futures:  # staged chunk by chunk as each is read, then judged and loaded together
             national = check_national_cells([stage_national_chunk(con, future) for future in national_futures],
                                             ws.reference)
             load_national(con, national)
-        summary.site_weeks_loaded = sum(len(c.keys) for c in weekly if c.accepted)
         summary.accepted = [{"file": c.path.name} for c in weekly + national if c.accepted]
         rejected = [c for c in weekly + national if not c.accepted]
         months = {m for c in national if c.accepted for m in c.months}

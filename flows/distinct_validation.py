@@ -135,48 +135,49 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
 @dataclass
 class ValueSummary:
     """What one batch of files holds, small enough to keep for a whole backfill: each unit's distinct
-    values per file, the files with a repeated key, and the files' column types. None of the rows."""
+    values, the files with a repeated key, and the column types. None of the rows."""
 
-    distinct: dict[tuple[str, ...], pl.DataFrame] = field(default_factory=dict)  # file + the unit's columns
+    files: list[str] = field(default_factory=list)
+    distinct: dict[tuple[str, ...], pl.DataFrame] = field(default_factory=dict)
     repeated_keys: set[str] = field(default_factory=set)
     schema: dict = field(default_factory=dict)
-    files: set[str] = field(default_factory=set)
     by_rows: bool = False  # the suite or these files need row-by-row validation: every file is a suspect
 
 
 def summarise_values(suite_name: str, cells: pl.DataFrame) -> ValueSummary:
-    """The distinct values (per file) and repeated keys of `cells`, for `files_with_failures`."""
+    """The distinct values and the files with repeated keys of `cells`, for `files_with_failures`."""
     expectations = list(_suite(suite_name).expectations)
-    files = set(cells["file"].unique().to_list()) if "file" in cells.columns else set()
+    files = cells["file"].unique(maintain_order=True).to_list() if "file" in cells.columns else []
     units = _by_values(expectations, cells)
     if units is None:
-        return ValueSummary(files=files, by_rows=True)
+        return ValueSummary(files, by_rows=True)
+    groups = sorted(set(units.values()))
     keys = [e.column_list for e in expectations if e.expectation_type in KEY_RULES]
-    repeated = set()
-    for key in keys:
-        repeated |= set(cells.filter(pl.len().over(key) > 1)["file"].unique().to_list())
-    return ValueSummary({group: cells.select("file", *group).unique() for group in set(units.values())},
-                        repeated, dict(cells.schema), files)
+    lazy = cells.lazy()
+    found = pl.collect_all([lazy.select(group).unique() for group in groups]
+                           + [lazy.group_by(key).len().filter(pl.col("len") > 1).select("file") for key in keys])
+    repeated = {file for frame in found[len(groups):] for file in frame["file"].to_list()}
+    return ValueSummary(files, dict(zip(groups, found[:len(groups)])), repeated, dict(cells.schema))
 
 
 def files_with_failures(suite_name: str, summaries: list[ValueSummary], parameters: dict,
                         journal: list | None = None) -> set[str]:
-    """The files in which the suite fails a value or a key, found with one validation of every distinct value.
+    """The files that may fail the suite, found with one validation of every batch's distinct values.
 
-    Only these files can have problems; `validate_distinct` on their rows then names each one
-    (file, row, column, value, problem). Every other file passed every rule.
+    A batch holding a value that fails a rule, or a file with a repeated key, makes its files
+    suspects; `validate_distinct` on their rows then names each problem (file, row, column, value,
+    problem) or finds none. The files of every other batch passed every rule.
     """
     suspects = {file for s in summaries if s.by_rows for file in s.files}
     suspects |= {file for s in summaries for file in s.repeated_keys}
-    summaries = [s for s in summaries if not s.by_rows and s.distinct]
+    summaries = [s for s in summaries if not s.by_rows]
     if not summaries:
         return suspects
     suite = _suite(suite_name)
     expectations = list(suite.expectations)
     units = _units(expectations)
-    per_file = {group: pl.concat([s.distinct[group] for s in summaries], how="vertical_relaxed")
+    distinct = {group: pl.concat([s.distinct[group] for s in summaries], how="vertical_relaxed").unique(maintain_order=True)
                 for group in summaries[0].distinct}
-    distinct = {group: frame.drop("file").unique(maintain_order=True) for group, frame in per_file.items()}
     schema = {}
     for s in summaries:
         schema.update({c: t for c, t in s.schema.items() if c not in schema or t != pl.Null})
@@ -185,13 +186,13 @@ def files_with_failures(suite_name: str, summaries: list[ValueSummary], paramete
         results = frame_batch(values.drop(POSITION).to_pandas()).validate(
             suite, expectation_parameters=parameters, result_format="COMPLETE")
     if journal is not None:
-        journal.append((suite_name, sorted({f for s in summaries for f in s.files}), results))
+        journal.append((suite_name, sorted(file for s in summaries for file in s.files), results))
     for outcome in _failed(suite_name, results):
         config = outcome.expectation_config
         if config.type not in VALUE_RULES:  # keys are unique in the block; a missing column is checked per file
             continue
         group = units[config.kwargs["column"]]
-        indexes = sorted(set(outcome.result.get("unexpected_index_list") or []))
-        failing = values.select(group)[indexes].unique()
-        suspects |= set(per_file[group].join(failing, on=list(group), nulls_equal=True)["file"].to_list())
+        failing = values.select(group)[sorted(set(outcome.result.get("unexpected_index_list") or []))].unique()
+        suspects |= {file for s in summaries if not s.distinct[group].join(failing, on=list(group), nulls_equal=True)
+                     .is_empty() for file in s.files}
     return suspects

@@ -108,7 +108,7 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
         .otherwise(pl.col("acute_or_non_acute_description")).alias("care_type"),
         pl.col("reason_for_delay").str.to_uppercase().replace_strict(REASON_ALIASES, default=pl.col("reason_for_delay"),
                                                                    return_dtype=pl.String).alias("reason_code"),
-        *(pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).alias(f"{c}_value") for c in MEASURE_COLUMNS),
+        *(pl.col(c).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False).alias(f"{c}_value") for c in MEASURE_COLUMNS),
     )
     # Financial year: April to December fall in its first calendar year, January to March in the next.
     calendar_year = pl.col("year_start") + pl.when(pl.col("month_number") <= 3).then(1).otherwise(0)
@@ -132,7 +132,8 @@ class ReadExtracts:
     values: ValueSummary
 
 
-def read_checked(path: Path, dh_to_ons: dict[str, str]) -> tuple[CheckedNationalFile, pl.DataFrame | None]:
+def read_checked(path: Path, dh_to_ons: dict[str, str],
+                 required: list[str] | None = None) -> tuple[CheckedNationalFile, pl.DataFrame | None]:
     """One extract read and checked for its shape (readable, required columns, rows); its prepared cells if so."""
     result = CheckedNationalFile(path, content_hash(path))
     try:
@@ -140,7 +141,7 @@ def read_checked(path: Path, dh_to_ons: dict[str, str]) -> tuple[CheckedNational
     except UnreadableFile as exc:
         result.problems.append(Problem(path.name, None, "", "", str(exc)))
         return result, None
-    missing = [c for c in required_columns(SUITE) if c not in cells.columns]
+    missing = [c for c in required or required_columns(SUITE) if c not in cells.columns]
     if missing:
         result.problems.extend(Problem(path.name, result.header_line, c, "", f"required column {c} is missing "
                                        f"from the header on line {result.header_line}") for c in missing)
@@ -153,9 +154,9 @@ def read_checked(path: Path, dh_to_ons: dict[str, str]) -> tuple[CheckedNational
 
 def read_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> ReadExtracts:
     """Read every extract; keep the warehouse rows and the distinct values of each readable one, not its cells."""
-    checked, frames = [], []
+    checked, frames, required = [], [], required_columns(SUITE)
     for path in paths:
-        result, frame = read_checked(path, dh_to_ons)
+        result, frame = read_checked(path, dh_to_ons, required)
         checked.append(result)
         if frame is not None:
             frames.append(frame)
