@@ -171,10 +171,10 @@ def read_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> ReadExtracts:
 
 
 def check_values(batches: list[ReadExtracts], dh_to_ons: dict[str, str], journal: list | None = None) -> None:
-    """Validate every cell of every readable extract in the batches: one pass of the suite over their distinct
-    values finds the files with a failing value; those are read again and validated row by row's equal
-    (`validate_distinct`), so that each refused cell is named with its file, row, column, value and problem.
-    A refused extract keeps its problems and loses its rows."""
+    """Validate every cell of every readable extract in the batches with one pass of the suite over their
+    distinct values. The extracts of a batch holding a failing value (or with a repeated key) are read
+    again and validated as `validate_distinct` does, so that each refused cell is named with its file,
+    row, column, value and problem. A refused extract keeps its problems and loses its rows."""
     parameters = {"reason_codes": list(REASONS)}
     suspects = files_with_failures(SUITE, [batch.values for batch in batches], parameters, journal)
     results = {c.path.name: c for batch in batches for c in batch.checked if c.accepted and c.path.name in suspects}
