@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -93,6 +95,20 @@ def chunks(paths: list[Path], size: int = FILES_PER_CHUNK, max_bytes: int = CHUN
         groups[-1].append(path)
         weight += length
     return [group for group in groups if group]
+
+
+def read_ahead(reader, groups: list[list[Path]], *args, ahead: int = 2) -> Iterator:
+    """Submit `reader` for each group of files, in order, at most `ahead` groups before the one being used.
+
+    A generator: the next group is submitted only as an earlier one is taken, so that reading
+    cannot run far ahead of the single writer and pile the read rows up in memory.
+    """
+    waiting: deque = deque()
+    for group in groups:
+        waiting.append(reader.submit(group, *args))
+        if len(waiting) > ahead:
+            yield waiting.popleft()
+    yield from waiting
 
 
 @task(cache_policy=NO_CACHE)
@@ -210,8 +226,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         summary.already_processed = processed
         weekly_futures = [check_weekly_chunk.submit(chunk, ws.reference, settings, date_to)
                           for chunk in chunks(weekly_files, files_per_chunk)]
-        national_futures = [read_national_chunk.submit(chunk, ws.reference)
-                            for chunk in chunks(national_files, files_per_chunk)]
+        national_futures = read_ahead(read_national_chunk, chunks(national_files, files_per_chunk), ws.reference)
         weekly: list[CheckedSubmission] = []
         for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
             loaded, deferred, site_weeks = load_weekly_chunk(con, future, date_to)
@@ -219,7 +234,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
             summary.deferred += deferred
             summary.site_weeks_loaded += site_weeks
         national: list[CheckedNationalFile] = []
-        if national_futures:  # staged chunk by chunk as each is read, then judged and loaded together
+        if national_files:  # staged chunk by chunk as each is read, then judged and loaded together
             national = check_national_cells([stage_national_chunk(con, future) for future in national_futures],
                                             ws.reference)
             load_national(con, national)
