@@ -1,10 +1,12 @@
 """Backfills: load whatever is in the inboxes, then recompute every week and month of a range.
 
-    discover -> validate (fanned out over chunks of files on the task runner) -> load (one writer)
-    -> for each week in the range: the trajectory as it stood at that week's as-of (and its alerts,
-    when asked) -> reconcile -> publish at the end of the range
+    discover -> weekly returns: check (fanned out over chunks of files) -> load each chunk as it is checked
+             -> national extracts: read (fanned out over chunks) -> stage each chunk's rows in the warehouse
+                -> validate every cell of every extract in one pass -> load them all in one transaction
+    -> reconcile -> replay every week of the range (the trajectory as it stood at that week's as-of,
+       and its alerts when asked) -> publish at the end of the range
 
-Reading and validating files is pure work on files and reference data, so it runs on the flow's
+Reading and checking files is pure work on files and reference data, so it runs on the flow's
 task runner: threads by default, a Dask cluster when `DTOC_DASK_ADDRESS` names a scheduler
 (`prefect-dask`). DuckDB stays the single writer: every load, snapshot and publication happens
 in this flow's process, in order. Running the same backfill twice changes nothing.
@@ -13,6 +15,8 @@ in this flow's process, in order. Running the same backfill twice changes nothin
 from __future__ import annotations
 
 import sys
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +27,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.national import load_extracts
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
@@ -40,9 +43,15 @@ from flows.pipeline import (
     week_limit,
 )
 from flows.reference_checks import check_reference_files, run_warnings
-from flows.sitrep import CheckedNationalFile, check_extracts
+from flows.sitrep import CheckedNationalFile, ReadExtracts, check_values, read_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
-from flows.warehouse import check_sites_kept, open_warehouse, snapshot_trajectory
+from flows.warehouse import (
+    check_sites_kept,
+    open_warehouse,
+    record_national_files,
+    snapshot_trajectory,
+    stage_national_rows,
+)
 from flows.workspace import WEEKDAYS, Settings, default_workdir, environment, open_workspace
 
 SOURCES = ("weekly", "national")
@@ -89,6 +98,20 @@ def chunks(paths: list[Path], size: int = FILES_PER_CHUNK, max_bytes: int = CHUN
     return [group for group in groups if group]
 
 
+def read_ahead(reader, groups: list[list[Path]], *args, ahead: int = 2) -> Iterator:
+    """Submit `reader` for each group of files, in order, at most `ahead` groups before the one being used.
+
+    A generator: the next group is submitted only as an earlier one is taken, so that reading
+    cannot run far ahead of the single writer and pile the read rows up in memory.
+    """
+    waiting: deque = deque()
+    for group in groups:
+        waiting.append(reader.submit(group, *args))
+        if len(waiting) > ahead:
+            yield waiting.popleft()
+    yield from waiting
+
+
 @task(cache_policy=NO_CACHE)
 def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: Settings, as_of: date) -> list[CheckedSubmission]:
     """Check the files; a week after as-of is refused only when it is after today too (else it is deferred)."""
@@ -96,8 +119,43 @@ def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: Setting
 
 
 @task(cache_policy=NO_CACHE)
-def check_national_chunk(paths: list[Path], reference_dir: Path) -> list[CheckedNationalFile]:
-    return check_extracts(paths, Reference.load(reference_dir).dh_to_ons)
+def load_weekly_chunk(con, checked: list[CheckedSubmission],
+                      date_to: date) -> tuple[list[CheckedSubmission], list[dict], int]:
+    """Load one checked chunk, each file in its own transaction; a file with a week after date_to is left for
+    later. Returns the files recorded (their rows let go: they are in the warehouse), those left, and the
+    site-weeks loaded."""
+    checked, deferred = defer_later_weeks(checked, date_to)
+    load_submissions(con, checked, date_to)
+    site_weeks = sum(len(c.keys) for c in checked if c.accepted)
+    for result in checked:
+        result.returns = None
+    return checked, deferred, site_weeks
+
+
+@task(cache_policy=NO_CACHE)
+def read_national_chunk(paths: list[Path], reference_dir: Path) -> ReadExtracts:
+    """Read a chunk of extracts: unreadable ones refused, the others' rows and distinct values kept."""
+    return read_extracts(paths, Reference.load(reference_dir).dh_to_ons)
+
+
+@task(cache_policy=NO_CACHE)
+def stage_national_chunk(con, chunk: ReadExtracts) -> ReadExtracts:
+    """Hand a read chunk's rows to the warehouse's staging table; the chunk keeps its distinct values."""
+    stage_national_rows(con, chunk.checked)
+    return chunk
+
+
+@task(cache_policy=NO_CACHE)
+def check_national_cells(chunks_read: list[ReadExtracts], reference_dir: Path) -> list[CheckedNationalFile]:
+    """Every cell of every extract against the suite, in one pass over their distinct values."""
+    check_values(chunks_read, Reference.load(reference_dir).dh_to_ons)
+    return [result for chunk in chunks_read for result in chunk.checked]
+
+
+@task(cache_policy=NO_CACHE)
+def load_national(con, checked: list[CheckedNationalFile]) -> list[str]:
+    """The staged rows of every accepted extract in one transaction (see `record_national_files`)."""
+    return record_national_files(con, checked)
 
 
 @task(cache_policy=NO_CACHE)
@@ -116,7 +174,7 @@ def recompute_weeks(con, settings: Settings, weeks: list[date], alerts: bool, da
         con.execute("set variable as_of = ?", [as_of])
         snapshot_trajectory(con, as_of)
         if alerts:
-            raised += len(raise_alerts.fn(con, settings, as_of, True)["raised"])
+            raised += len(raise_alerts(con, settings, as_of, True)["raised"])
     con.execute("set variable as_of = ?", [date_to])
     return len(weeks), raised
 
@@ -169,27 +227,21 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         summary.already_processed = processed
         weekly_futures = [check_weekly_chunk.submit(chunk, ws.reference, settings, date_to)
                           for chunk in chunks(weekly_files, files_per_chunk)]
-        national_futures = [check_national_chunk.submit(chunk, ws.reference)
-                            for chunk in chunks(national_files, files_per_chunk)]
-        rejected: list = []
-        months: set[str] = set()
+        national_futures = read_ahead(read_national_chunk, chunks(national_files, files_per_chunk), ws.reference)
+        weekly: list[CheckedSubmission] = []
         for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
-            checked, deferred = defer_later_weeks(future.result(), date_to)
+            loaded, deferred, site_weeks = load_weekly_chunk(con, future, date_to)
+            weekly += loaded
             summary.deferred += deferred
-            load_submissions(con, checked, date_to)
-            summary.site_weeks_loaded += sum(len(c.keys) for c in checked if c.accepted)
-            summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
-            rejected += [c for c in checked if not c.accepted]
-            for c in checked:  # loaded: let the rows go (the futures keep their results until the flow ends)
-                c.returns = None
-        for future in national_futures:
-            checked = future.result()
-            load_extracts(con, checked)
-            months.update(m for c in checked if c.accepted for m in c.months)
-            summary.accepted += [{"file": c.path.name} for c in checked if c.accepted]
-            rejected += [c for c in checked if not c.accepted]
-            for c in checked:
-                c.rows = None
+            summary.site_weeks_loaded += site_weeks
+        national: list[CheckedNationalFile] = []
+        if national_files:  # staged chunk by chunk as each is read, then judged and loaded together
+            national = check_national_cells([stage_national_chunk(con, future) for future in national_futures],
+                                            ws.reference)
+            load_national(con, national)
+        summary.accepted = [{"file": c.path.name} for c in weekly + national if c.accepted]
+        rejected = [c for c in weekly + national if not c.accepted]
+        months = {m for c in national if c.accepted for m in c.months}
         summary.national_months_loaded = sorted(months)
         summary.quarantined = quarantine_rejected(ws, rejected)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])

@@ -14,6 +14,8 @@ A suite with any other kind of rule is validated row by row (`run_suite`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import polars as pl
 
 from flows.validate import (
@@ -49,28 +51,60 @@ def _units(expectations) -> dict[str, tuple[str, ...]]:
     return {column: tuple(sorted(group)) for group in groups for column in group}
 
 
-def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
-                      journal: list | None = None) -> list[Problem]:
-    """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
+def _suite(suite_name: str):
     with _GX_LOCK:
         context = _gx_context(EXPECTATIONS_ROOT)
-        suite = context.suites.get(suite_name)
-    expectations = list(suite.expectations)
+        return context.suites.get(suite_name)
+
+
+def _by_values(expectations, cells: pl.DataFrame) -> dict[str, tuple[str, ...]] | None:
+    """The units to validate by distinct values, or None when the suite or the frame needs row-by-row validation."""
     if any(e.expectation_type not in VALUE_RULES | KEY_RULES | EXISTENCE_RULES for e in expectations):
-        return run_suite(suite_name, cells, parameters, message_parameters, journal)
+        return None
     units = _units(expectations)
     if cells.height == 0 or "file" in units or any(c not in cells.columns for c in units):
-        return run_suite(suite_name, cells, parameters, message_parameters, journal)
-    distinct = {group: cells.select(group).unique(maintain_order=True) for group in set(units.values())}
+        return None
+    return units
+
+
+def _value_block(expectations, distinct: dict[tuple[str, ...], pl.DataFrame], schema: dict) -> tuple[pl.DataFrame, int]:
+    """Each group's distinct values side by side, repeated up to the longest list, with a unique `file` per row."""
+    units = _units(expectations)
     length = max([frame.height for frame in distinct.values()] + [1])
     block = [frame.select(pl.all().gather(pl.int_range(length) % frame.height)) for frame in distinct.values()]
     named = {e.column for e in expectations if e.expectation_type in EXISTENCE_RULES} | {
         c for e in expectations if e.expectation_type in KEY_RULES for c in e.column_list}
-    other = [c for c in sorted(named) if c in cells.columns and c not in units and c != "file"]
+    other = [c for c in sorted(named) if c in schema and c not in units and c != "file"]
     values = pl.concat([
         pl.DataFrame({"file": [f"#{i}" for i in range(length)]}), *block,
-        pl.DataFrame({c: pl.Series(c, [None] * length, cells.schema[c]) for c in other}),
+        pl.DataFrame({c: pl.Series(c, [None] * length, schema[c]) for c in other}),
     ], how="horizontal").with_columns(pl.lit(None, pl.Int64).alias(POSITION))
+    return values, length
+
+
+def _failed(suite_name: str, results) -> list:
+    """The failed expectations' results; an expectation that could not run stops the run."""
+    failed = []
+    for outcome in results.results:
+        if outcome.success:
+            continue
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
+                               f"{outcome.exception_info.get('exception_message')}")
+        failed.append(outcome)
+    return failed
+
+
+def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
+                      journal: list | None = None) -> list[Problem]:
+    """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
+    suite = _suite(suite_name)
+    expectations = list(suite.expectations)
+    units = _by_values(expectations, cells)
+    if units is None:
+        return run_suite(suite_name, cells, parameters, message_parameters, journal)
+    distinct = {group: cells.select(group).unique(maintain_order=True) for group in set(units.values())}
+    values, length = _value_block(expectations, distinct, cells.schema)
     keys = [e.column_list for e in expectations if e.expectation_type in KEY_RULES]
     positioned = cells.with_row_index(POSITION).with_columns(pl.col(POSITION).cast(pl.Int64))
     repeated = [positioned.filter(pl.len().over(key) > 1).select(values.columns) for key in keys]
@@ -82,13 +116,8 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
-    for outcome in results.results:
-        if outcome.success:
-            continue
+    for outcome in _failed(suite_name, results):
         config = outcome.expectation_config
-        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {config.type} in {suite_name} could not run: "
-                               f"{outcome.exception_info.get('exception_message')}")
         indexes = outcome.result.get("unexpected_index_list") or []
         if config.type in KEY_RULES:
             positions = sorted(frame[POSITION][i] for i in indexes if i >= length)
@@ -101,3 +130,69 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
             continue
         problems += problems_at_rows(cells, positions, config, message_parameters)
     return problems
+
+
+@dataclass
+class ValueSummary:
+    """What one batch of files holds, small enough to keep for a whole backfill: each unit's distinct
+    values, the files with a repeated key, and the column types. None of the rows."""
+
+    files: list[str] = field(default_factory=list)
+    distinct: dict[tuple[str, ...], pl.DataFrame] = field(default_factory=dict)
+    repeated_keys: set[str] = field(default_factory=set)
+    schema: dict = field(default_factory=dict)
+    by_rows: bool = False  # the suite or these files need row-by-row validation: every file is a suspect
+
+
+def summarise_values(suite_name: str, cells: pl.DataFrame) -> ValueSummary:
+    """The distinct values and the files with repeated keys of `cells`, for `files_with_failures`."""
+    expectations = list(_suite(suite_name).expectations)
+    files = cells["file"].unique(maintain_order=True).to_list() if "file" in cells.columns else []
+    units = _by_values(expectations, cells)
+    if units is None:
+        return ValueSummary(files, by_rows=True)
+    groups = sorted(set(units.values()))
+    keys = [e.column_list for e in expectations if e.expectation_type in KEY_RULES]
+    lazy = cells.lazy()
+    found = pl.collect_all([lazy.select(group).unique() for group in groups]
+                           + [lazy.group_by(key).len().filter(pl.col("len") > 1).select("file") for key in keys])
+    repeated = {file for frame in found[len(groups):] for file in frame["file"].to_list()}
+    return ValueSummary(files, dict(zip(groups, found[:len(groups)])), repeated, dict(cells.schema))
+
+
+def files_with_failures(suite_name: str, summaries: list[ValueSummary], parameters: dict,
+                        journal: list | None = None) -> set[str]:
+    """The files that may fail the suite, found with one validation of every batch's distinct values.
+
+    A batch holding a value that fails a rule, or a file with a repeated key, makes its files
+    suspects; `validate_distinct` on their rows then names each problem (file, row, column, value,
+    problem) or finds none. The files of every other batch passed every rule.
+    """
+    suspects = {file for s in summaries if s.by_rows for file in s.files}
+    suspects |= {file for s in summaries for file in s.repeated_keys}
+    summaries = [s for s in summaries if not s.by_rows]
+    if not summaries:
+        return suspects
+    suite = _suite(suite_name)
+    expectations = list(suite.expectations)
+    units = _units(expectations)
+    distinct = {group: pl.concat([s.distinct[group] for s in summaries], how="vertical_relaxed").unique(maintain_order=True)
+                for group in summaries[0].distinct}
+    schema = {}
+    for s in summaries:
+        schema.update({c: t for c, t in s.schema.items() if c not in schema or t != pl.Null})
+    values, length = _value_block(expectations, distinct, schema)
+    with _GX_LOCK:
+        results = frame_batch(values.drop(POSITION).to_pandas()).validate(
+            suite, expectation_parameters=parameters, result_format="COMPLETE")
+    if journal is not None:
+        journal.append((suite_name, sorted(file for s in summaries for file in s.files), results))
+    for outcome in _failed(suite_name, results):
+        config = outcome.expectation_config
+        if config.type not in VALUE_RULES:  # keys are unique in the block; a missing column is checked per file
+            continue
+        group = units[config.kwargs["column"]]
+        failing = values.select(group)[sorted(set(outcome.result.get("unexpected_index_list") or []))].unique()
+        suspects |= {file for s in summaries if not s.distinct[group].join(failing, on=list(group), nulls_equal=True)
+                     .is_empty() for file in s.files}
+    return suspects

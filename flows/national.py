@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -35,7 +35,7 @@ from flows.pipeline import (
 from flows.reference_checks import check_reference_files, run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
-from flows.warehouse import check_sites_kept, open_warehouse, record_national_file
+from flows.warehouse import check_sites_kept, open_warehouse, record_national_files
 from flows.workspace import Workspace, default_workdir, open_workspace
 
 
@@ -51,14 +51,9 @@ def validate_extracts(paths: list[Path], ws: Workspace, journal: list) -> list[C
 
 @task(cache_policy=NO_CACHE)
 def load_extracts(con: duckdb.DuckDBPyConnection, checked: list[CheckedNationalFile]) -> list[str]:
-    """Each extract in its own transaction; returns the months that replaced an earlier publication."""
-    loaded_months = {row[0] for row in con.execute("select distinct month from national_rows").fetchall()}
-    republished = []
-    for result in checked:
-        record_national_file(con, result, datetime.fromtimestamp(result.path.stat().st_mtime))
-        republished += [f"{month} ({result.path.name})" for month in result.months if month in loaded_months]
-        loaded_months.update(result.months)
-    return republished
+    """All the extracts in one transaction (a file the database refuses is quarantined, the others load);
+    returns the months that replaced an earlier publication."""
+    return record_national_files(con, checked)
 
 
 @task(cache_policy=NO_CACHE)
@@ -66,7 +61,7 @@ def report_national_run(summary: NationalRunSummary, checked: list[CheckedNation
     """Complete the run summary with the extracts taken, log what was not, and show it as a Prefect artifact."""
     logger = get_run_logger()
     summary.accepted = [
-        {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows.height, "header_line": c.header_line,
+        {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows_read, "header_line": c.header_line,
          "empty_cells": sum(c.empty_cells.values()),
          "unknown_la_codes": ", ".join(f"{code} ({n} rows)" for code, n in c.unknown_la_codes.items())}
         for c in checked if c.accepted]

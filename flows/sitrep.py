@@ -11,14 +11,13 @@ provider's all-residents view).
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from flows.distinct_validation import validate_distinct
+from flows.distinct_validation import ValueSummary, files_with_failures, summarise_values, validate_distinct
 from flows.ingest import OLE_MAGIC, ZIP_MAGIC, UnreadableFile, content_hash
 from flows.validate import REASON_ALIASES, REASONS, CheckedFile, Problem, required_columns
 
@@ -41,10 +40,8 @@ class CheckedNationalFile(CheckedFile):
     rows: pl.DataFrame | None = None
     empty_cells: dict[str, int] = field(default_factory=dict)
     unknown_la_codes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def months(self) -> list[str]:
-        return [] if self.rows is None else sorted(self.rows["month"].unique().to_list())
+    months: list[str] = field(default_factory=list)  # the months its rows carry
+    rows_read: int = 0  # its rows (they stay countable once handed to the warehouse)
 
 
 def normalise_national_header(name: str) -> str:
@@ -60,6 +57,12 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="strict")
 
 
+def _first_lines(text: str) -> list[str]:
+    """The text's first lines (at least HEADER_SEARCH_LINES of them when it has that many), line ends kept."""
+    lines = text[:65536].splitlines(keepends=True)
+    return lines if len(lines) > HEADER_SEARCH_LINES or len(text) <= 65536 else text.splitlines(keepends=True)
+
+
 def read_extract(path: Path) -> tuple[pl.DataFrame, int]:
     """The extract's rows as text cells, with `row` = line number in the file; and the header's line."""
     data = path.read_bytes()
@@ -73,13 +76,13 @@ def read_extract(path: Path) -> tuple[pl.DataFrame, int]:
         text = decode(data)
     except UnicodeDecodeError:
         raise UnreadableFile("the file is neither UTF-8 nor Windows-1252 text") from None
-    lines = text.splitlines(keepends=True)
+    lines = _first_lines(text)
     header_index = next((i for i, line in enumerate(lines[:HEADER_SEARCH_LINES])
                          if re.match(r'^\s*"?year"?\s*,', line, re.IGNORECASE) and "period name" in line.lower()), None)
     if header_index is None:
         raise UnreadableFile(f"no header line starting 'Year, Period Name' in the first {HEADER_SEARCH_LINES} lines")
     try:
-        cells = pl.read_csv(io.StringIO("".join(lines[header_index:])), infer_schema=False)
+        cells = pl.read_csv(text[sum(len(line) for line in lines[:header_index]):].encode("utf-8"), infer_schema=False)
     except Exception as exc:
         raise UnreadableFile(f"the file could not be read as CSV: {str(exc).splitlines()[0]}") from None
     names = [normalise_national_header(name) for name in cells.columns]
@@ -105,7 +108,7 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
         .otherwise(pl.col("acute_or_non_acute_description")).alias("care_type"),
         pl.col("reason_for_delay").str.to_uppercase().replace_strict(REASON_ALIASES, default=pl.col("reason_for_delay"),
                                                                    return_dtype=pl.String).alias("reason_code"),
-        *(pl.col(c).str.replace_all(",", "").cast(pl.Float64, strict=False).alias(f"{c}_value") for c in MEASURE_COLUMNS),
+        *(pl.col(c).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False).alias(f"{c}_value") for c in MEASURE_COLUMNS),
     )
     # Financial year: April to December fall in its first calendar year, January to March in the next.
     calendar_year = pl.col("year_start") + pl.when(pl.col("month_number") <= 3).then(1).otherwise(0)
@@ -120,38 +123,77 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
     )
 
 
-def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list | None = None) -> list[CheckedNationalFile]:
-    """Read every extract, then validate all of them in one pass of the suite (its cost is per call)."""
-    checked, prepared = [], []
+@dataclass
+class ReadExtracts:
+    """A batch of extracts as read: each file's outcome so far (unreadable ones already refused), the rows of
+    the readable ones ready for the warehouse, and the distinct values their cells are validated by."""
+
+    checked: list[CheckedNationalFile]
+    values: ValueSummary
+
+
+def read_checked(path: Path, dh_to_ons: dict[str, str],
+                 required: list[str] | None = None) -> tuple[CheckedNationalFile, pl.DataFrame | None]:
+    """One extract read and checked for its shape (readable, required columns, rows); its prepared cells if so."""
+    result = CheckedNationalFile(path, content_hash(path))
+    try:
+        cells, result.header_line = read_extract(path)
+    except UnreadableFile as exc:
+        result.problems.append(Problem(path.name, None, "", "", str(exc)))
+        return result, None
+    missing = [c for c in required or required_columns(SUITE) if c not in cells.columns]
+    if missing:
+        result.problems.extend(Problem(path.name, result.header_line, c, "", f"required column {c} is missing "
+                                       f"from the header on line {result.header_line}") for c in missing)
+        return result, None
+    if cells.height == 0:
+        result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))
+        return result, None
+    return result, prepare_extract(cells, path.name, dh_to_ons)
+
+
+def read_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> ReadExtracts:
+    """Read every extract; keep the warehouse rows and the distinct values of each readable one, not its cells."""
+    checked, frames, required = [], [], required_columns(SUITE)
     for path in paths:
-        result = CheckedNationalFile(path, content_hash(path))
+        result, frame = read_checked(path, dh_to_ons, required)
         checked.append(result)
-        try:
-            cells, result.header_line = read_extract(path)
-        except UnreadableFile as exc:
-            result.problems.append(Problem(path.name, None, "", "", str(exc)))
-            continue
-        missing = [c for c in required_columns(SUITE) if c not in cells.columns]
-        if missing:
-            result.problems.extend(Problem(path.name, result.header_line, c, "", f"required column {c} is missing "
-                                           f"from the header on line {result.header_line}") for c in missing)
-        elif cells.height == 0:
-            result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))
-        else:
-            prepared.append((result, prepare_extract(cells, path.name, dh_to_ons)))
-    if prepared:
-        everything = pl.concat([frame for _, frame in prepared], how="diagonal_relaxed")
-        by_file = {result.path.name: result for result, _ in prepared}
-        for problem in validate_distinct(SUITE, everything, {"reason_codes": list(REASONS)}, {}, journal):
-            by_file[problem.file].problems.append(problem)
-    for result, frame in prepared:
-        result.problems.sort(key=lambda p: (p.row or 0, p.column))
-        if result.accepted:
+        if frame is not None:
+            frames.append(frame)
             result.empty_cells = {c: n for c in MEASURE_COLUMNS if (n := frame[c].null_count())}
             unknown = frame.filter(pl.col("la_code").is_null())["local_authority_code"].value_counts(sort=True)
             result.unknown_la_codes = dict(sorted(unknown.iter_rows()))
             result.rows = warehouse_rows(frame)
-    return checked
+            result.months = sorted(result.rows["month"].drop_nulls().unique().to_list())
+            result.rows_read = result.rows.height
+    everything = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+    return ReadExtracts(checked, summarise_values(SUITE, everything))
+
+
+def check_values(batches: list[ReadExtracts], dh_to_ons: dict[str, str], journal: list | None = None) -> None:
+    """Validate every cell of every readable extract in the batches with one pass of the suite over their
+    distinct values. The extracts of a batch holding a failing value (or with a repeated key) are read
+    again and validated as `validate_distinct` does, so that each refused cell is named with its file,
+    row, column, value and problem. A refused extract keeps its problems and loses its rows."""
+    parameters = {"reason_codes": list(REASONS)}
+    suspects = files_with_failures(SUITE, [batch.values for batch in batches], parameters, journal)
+    results = {c.path.name: c for batch in batches for c in batch.checked if c.accepted and c.path.name in suspects}
+    if not results:
+        return
+    frames = [prepare_extract(read_extract(c.path)[0], name, dh_to_ons) for name, c in results.items()]
+    for problem in validate_distinct(SUITE, pl.concat(frames, how="diagonal_relaxed"), parameters, {}, journal):
+        results[problem.file].problems.append(problem)
+    for result in results.values():
+        result.problems.sort(key=lambda p: (p.row or 0, p.column))
+        if not result.accepted:
+            result.rows, result.months, result.rows_read, result.empty_cells, result.unknown_la_codes = None, [], 0, {}, {}
+
+
+def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list | None = None) -> list[CheckedNationalFile]:
+    """Read every extract, then validate all of them in one pass of the suite (its cost is per call)."""
+    batch = read_extracts(paths, dh_to_ons)
+    check_values([batch], dh_to_ons, journal)
+    return batch.checked
 
 
 def warehouse_rows(prepared: pl.DataFrame) -> pl.DataFrame:

@@ -263,31 +263,73 @@ def insert_problems(con, source: str, file_id: int, problems: list[Problem]) -> 
     )
 
 
-def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationalFile, received_at: datetime) -> int:
-    """One national extract, its rows or its problems, in a single transaction.
+STAGED_NATIONAL_ROWS = "staged_national_rows"  # this connection's temporary table: read rows waiting for their verdict
 
-    An extract that passed its checks but that the database refuses (a value too large for its
-    column, say) is recorded as rejected with the database's reason, so that it is quarantined and
-    never blocks the other files or later runs.
+
+def stage_national_rows(con: duckdb.DuckDBPyConnection, checked: list[CheckedNationalFile]) -> None:
+    """Hand the rows of read extracts to the warehouse's staging table (temporary, this connection only).
+
+    A backfill reads many months before their cells are judged together; their rows wait here (DuckDB
+    keeps them within its memory limit) rather than in Python, and the extracts keep only their counts.
+    """
+    frames = [c.rows.with_columns(pl.lit(c.path.name).alias("file_name")) for c in checked if c.rows is not None]
+    if frames:
+        rows = pl.concat(frames, how="vertical_relaxed")  # noqa: F841  (DuckDB reads the frame by name)
+        staged = con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
+                             [STAGED_NATIONAL_ROWS]).fetchone()[0]
+        con.execute(f"insert into {STAGED_NATIONAL_ROWS} by name select * from rows" if staged
+                    else f"create temp table {STAGED_NATIONAL_ROWS} as select * from rows")
+    for result in checked:
+        result.rows = None
+
+
+def record_national_files(con: duckdb.DuckDBPyConnection, checked: list[CheckedNationalFile]) -> list[str]:
+    """Record a batch of national extracts, their staged rows or their problems, in a single transaction.
+
+    If the database refuses any accepted extract's rows (a value too large for its column, say),
+    nothing of the batch is kept and each extract is recorded again in its own transaction: the one
+    refused is recorded as rejected with the database's reason, so that it is quarantined and never
+    blocks the other files or later runs. Returns the months the batch re-published ("month (file)").
+    """
+    stage_national_rows(con, checked)
+    first_id = _next_id(con, "national_files")
+    try:
+        with transaction(con):
+            for offset, result in enumerate(checked):
+                _insert_national_file(con, result, first_id + offset)
+            ids = pl.DataFrame({"file_name": [c.path.name for c in checked if c.accepted],  # noqa: F841
+                                "file_id": [first_id + i for i, c in enumerate(checked) if c.accepted]},
+                               schema={"file_name": pl.String, "file_id": pl.Int32})
+            if not ids.is_empty():
+                con.execute(f"""
+                    insert into national_rows by name
+                    select ids.file_id, staged.* exclude (file_name)
+                    from {STAGED_NATIONAL_ROWS} as staged join ids using (file_name)
+                    order by ids.file_id, staged.row_number""")
+    except duckdb.Error:
+        for result in checked:
+            record_national_file(con, result)
+    _unstage(con, [c.path.name for c in checked])
+    return republished_months(con, first_id)
+
+
+def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationalFile) -> int:
+    """One national extract, its staged rows or its problems, in a single transaction.
+
+    An extract that passed its checks but that the database refuses is recorded as rejected with the
+    database's reason (see `record_national_files`).
     """
     def write() -> int:
         with transaction(con):
             file_id = _next_id(con, "national_files")
-            unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
-            con.execute(
-                "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
-                 "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
-                 0 if checked.rows is None else checked.rows.height, sum(checked.empty_cells.values()),
-                 unknown or None, len(checked.problems)],
-            )
+            _insert_national_file(con, checked, file_id)
             if checked.accepted:
-                rows = checked.rows.with_columns(pl.lit(file_id).alias("file_id"))  # noqa: F841  (DuckDB reads the frame by name)
-                con.execute("insert into national_rows by name select * from rows")
-            else:
-                insert_problems(con, "national", file_id, checked.problems)
+                con.execute(f"insert into national_rows by name select ? as file_id, * exclude (file_name) "
+                            f"from {STAGED_NATIONAL_ROWS} where file_name = ? order by row_number",
+                            [file_id, checked.path.name])
         return file_id
 
+    stage_national_rows(con, [checked])
     try:
         return write()
     except duckdb.Error as exc:
@@ -296,8 +338,45 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
         reason = str(exc).strip().splitlines()[0]
         checked.problems.append(Problem(checked.path.name, None, "", "", f"the warehouse could not load this file, "
                                         f"although every cell passed the checks: {reason}"))
-        checked.rows, checked.empty_cells, checked.unknown_la_codes = None, {}, {}
+        checked.months, checked.rows_read, checked.empty_cells, checked.unknown_la_codes = [], 0, {}, {}
         return write()
+
+
+def _insert_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationalFile, file_id: int) -> None:
+    unknown = ", ".join(f"{code} ({n} rows)" for code, n in checked.unknown_la_codes.items())
+    received_at = datetime.fromtimestamp(checked.path.stat().st_mtime)
+    con.execute(
+        "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
+         "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
+         checked.rows_read if checked.accepted else 0, sum(checked.empty_cells.values()), unknown or None,
+         len(checked.problems)],
+    )
+    if not checked.accepted:
+        insert_problems(con, "national", file_id, checked.problems)
+
+
+def _unstage(con: duckdb.DuckDBPyConnection, file_names: list[str]) -> None:
+    if con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
+                   [STAGED_NATIONAL_ROWS]).fetchone()[0]:
+        con.execute(f"delete from {STAGED_NATIONAL_ROWS} where file_name in (select unnest(?))", [file_names])
+        if not con.execute(f"select count(*) from {STAGED_NATIONAL_ROWS}").fetchone()[0]:
+            con.execute(f"drop table {STAGED_NATIONAL_ROWS}")
+
+
+def republished_months(con: duckdb.DuckDBPyConnection, since_file_id: int) -> list[str]:
+    """Months of the extracts loaded from `since_file_id` on that an earlier accepted extract already carried
+    (the later publication replaces it; both stay in national_rows), as "month (file)", in load order."""
+    return [f"{month} ({name})" for month, name in con.execute("""
+        with carried as (
+            select file_id, file_name, unnest(string_split(months, ',')) as month
+            from national_files
+            where status = 'accepted' and months <> '')
+        select later.month, later.file_name
+        from carried as later
+        where later.file_id >= ?
+          and exists (select 1 from carried as earlier where earlier.month = later.month and earlier.file_id < later.file_id)
+        order by later.file_id, later.month""", [since_file_id]).fetchall()]
 
 
 def set_run_variables(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, reference_dir: Path) -> None:
