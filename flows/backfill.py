@@ -30,11 +30,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
-    check_as_of,
     defer_later_weeks,
     discover_new_files,
     inbox_folder_warnings,
     load_submissions,
+    open_run,
     publish,
     quarantine_rejected,
     raise_alerts,
@@ -42,7 +42,7 @@ from flows.pipeline import (
     warm_up_libraries,
     week_limit,
 )
-from flows.reference_checks import check_reference_files, run_warnings
+from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, ReadExtracts, check_values, read_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import (
@@ -52,7 +52,7 @@ from flows.warehouse import (
     snapshot_trajectory,
     stage_national_rows,
 )
-from flows.workspace import WEEKDAYS, Settings, default_workdir, environment, open_workspace
+from flows.workspace import WEEKDAYS, Settings, environment
 
 SOURCES = ("weekly", "national")
 FILES_PER_CHUNK = 250
@@ -209,10 +209,7 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
     unknown = sorted(set(sources) - set(SOURCES))
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}: use weekly and/or national")
-    check_as_of(date_to, allow_future_as_of, "--to date")
-    ws = open_workspace(workdir or default_workdir())
-    settings = ws.settings()
-    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
+    ws, settings = open_run(workdir, date_to, allow_future_as_of, "--to date")
     summary = BackfillSummary(workdir=str(ws.root), as_of=date_to.isoformat(), date_from=date_from.isoformat(),
                               sources=sources, flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:

@@ -23,6 +23,7 @@ from flows.validate import (
     EXPECTATIONS_ROOT,
     Problem,
     _gx_context,
+    failed_expectations,
     frame_batch,
     problems_at_rows,
     run_suite,
@@ -82,19 +83,6 @@ def _value_block(expectations, distinct: dict[tuple[str, ...], pl.DataFrame], sc
     return values, length
 
 
-def _failed(suite_name: str, results) -> list:
-    """The failed expectations' results; an expectation that could not run stops the run."""
-    failed = []
-    for outcome in results.results:
-        if outcome.success:
-            continue
-        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
-                               f"{outcome.exception_info.get('exception_message')}")
-        failed.append(outcome)
-    return failed
-
-
 def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
                       journal: list | None = None) -> list[Problem]:
     """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
@@ -116,7 +104,7 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
-    for outcome in _failed(suite_name, results):
+    for outcome in failed_expectations(suite_name, results):
         config = outcome.expectation_config
         indexes = outcome.result.get("unexpected_index_list") or []
         if config.type in KEY_RULES:
@@ -187,7 +175,7 @@ def files_with_failures(suite_name: str, summaries: list[ValueSummary], paramete
             suite, expectation_parameters=parameters, result_format="COMPLETE")
     if journal is not None:
         journal.append((suite_name, sorted(file for s in summaries for file in s.files), results))
-    for outcome in _failed(suite_name, results):
+    for outcome in failed_expectations(suite_name, results):
         config = outcome.expectation_config
         if config.type not in VALUE_RULES:  # keys are unique in the block; a missing column is checked per file
             continue

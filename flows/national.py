@@ -22,21 +22,21 @@ from prefect.runtime import flow_run
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
-    check_as_of,
     discover_new_files,
     document_validations,
     inbox_folder_warnings,
     log_files_not_taken,
+    open_run,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
     warm_up_libraries,
 )
-from flows.reference_checks import check_reference_files, run_warnings
+from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
 from flows.warehouse import check_sites_kept, open_warehouse, record_national_files
-from flows.workspace import Workspace, default_workdir, open_workspace
+from flows.workspace import Workspace
 
 
 @dataclass
@@ -91,11 +91,8 @@ def report_national_run(summary: NationalRunSummary, checked: list[CheckedNation
 def national_dtoc(workdir: str | None = None, as_of: date | None = None,
                   allow_future_as_of: bool = False) -> NationalRunSummary:
     """Load new national SitRep extracts and reconcile every month that has national data."""
-    ws = open_workspace(workdir or default_workdir())
-    settings = ws.settings()
-    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     as_of = as_of or date.today()
-    check_as_of(as_of, allow_future_as_of)
+    ws, settings = open_run(workdir, as_of, allow_future_as_of)
     summary = NationalRunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:
         check_sites_kept(con, ws.reference)

@@ -47,7 +47,7 @@ from flows.warehouse import (
     set_run_variables,
     snapshot_trajectory,
 )
-from flows.workspace import Settings, Workspace
+from flows.workspace import Settings, Workspace, default_workdir, open_workspace
 
 ERRORS_HEADER = ("file", "row", "column", "value", "problem")
 # the published tables a month's Excel report reads: one failing them withholds the report too
@@ -99,6 +99,22 @@ def check_as_of(as_of: date, allow_future: bool, what: str = "as-of date") -> No
         raise AsOfInFuture(f"the {what} {as_of.isoformat()} is after today ({date.today().isoformat()}); "
                            "a run can only look at weeks that have ended. Nothing was changed. Check the date, "
                            "or pass --allow-future-as-of (flow parameter allow_future_as_of) if you really mean it.")
+
+
+def open_run(workdir: str | None, as_of: date, allow_future_as_of: bool,
+             what: str = "as-of date") -> tuple[Workspace, Settings]:
+    """The run's first step: its as-of checked, its workspace opened, settings read, reference files checked.
+
+    A date after today, a wrong setting, reference file or home_la stops the run here, before
+    anything is read or changed.
+    """
+    from flows.reference_checks import check_reference_files
+
+    check_as_of(as_of, allow_future_as_of, what)
+    ws = open_workspace(workdir or default_workdir())
+    settings = ws.settings()
+    check_reference_files(ws, settings)
+    return ws, settings
 
 
 def week_limit(as_of: date) -> date:

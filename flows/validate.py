@@ -293,15 +293,23 @@ def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_pa
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
+    for outcome in failed_expectations(suite_name, results):
+        problems += problems_at_rows(cells, outcome.result.get("unexpected_index_list") or [],
+                                     outcome.expectation_config, message_parameters)
+    return problems
+
+
+def failed_expectations(suite_name: str, results) -> list:
+    """The failed expectations' results; an expectation that could not run stops the run."""
+    failed = []
     for outcome in results.results:
         if outcome.success:
             continue
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
                                f"{outcome.exception_info.get('exception_message')}")
-        problems += problems_at_rows(cells, outcome.result.get("unexpected_index_list") or [],
-                                     outcome.expectation_config, message_parameters)
-    return problems
+        failed.append(outcome)
+    return failed
 
 
 def problems_at_rows(cells: pl.DataFrame, positions, expectation, message_parameters: dict) -> list[Problem]:

@@ -16,7 +16,6 @@ from prefect.runtime import flow_run
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
-    check_as_of,
     defer_later_weeks,
     discover_new_files,
     document_validations,
@@ -24,6 +23,7 @@ from flows.pipeline import (
     keep_trajectory_snapshot,
     load_submissions,
     log_files_not_taken,
+    open_run,
     publish,
     quarantine_rejected,
     raise_alerts,
@@ -32,10 +32,10 @@ from flows.pipeline import (
     warm_up_libraries,
     week_limit,
 )
-from flows.reference_checks import check_reference_files, run_warnings
+from flows.reference_checks import run_warnings
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import check_sites_kept, open_warehouse
-from flows.workspace import Settings, Workspace, default_workdir, open_workspace
+from flows.workspace import Settings, Workspace
 
 
 @dataclass
@@ -107,11 +107,8 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     An as_of after today is refused unless `allow_future_as_of`. A valid file carrying a week
     after as_of (not after today) is left in the inbox for the run that covers it.
     """
-    ws = open_workspace(workdir or default_workdir())
-    settings = ws.settings()
-    check_reference_files(ws, settings)  # a wrong reference file or home_la stops the run here
     as_of = as_of or date.today()
-    check_as_of(as_of, allow_future_as_of)
+    ws, settings = open_run(workdir, as_of, allow_future_as_of)
     summary = RunSummary(workdir=str(ws.root), as_of=as_of.isoformat(), flow_run_id=str(flow_run.id))
     with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:
         check_sites_kept(con, ws.reference)
