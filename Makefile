@@ -22,6 +22,7 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED) browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	PYTHONWARNINGS="ignore:resource_tracker:UserWarning" $(BIN)/sqlfluff lint sql  # .sqlfluff; two processes
 	$(BIN)/python -m pytest -n 2
 

@@ -66,19 +66,37 @@ def main() -> None:
     newest = Path(shutil.move(files[-1], held / files[-1].name))
     env = prefect_env(scratch)
     end_year = 2010 + (7 + args.loaded) // 12
-    backfill = dtoc(["backfill", "--workdir", str(work), "--from", "2010-08-01", "--to", f"{end_year + 1}-03-31",
-                     "--sources", "national"], env)
+    backfill = dtoc(
+        [
+            "backfill",
+            "--workdir",
+            str(work),
+            "--from",
+            "2010-08-01",
+            "--to",
+            f"{end_year + 1}-03-31",
+            "--sources",
+            "national",
+        ],
+        env,
+    )
     floor_seconds, rows = floor(files[:-1])
     shutil.move(newest, work / "inbox" / "national" / newest.name)
     baseline = one_task_flow_seconds(env)
     monthly = dtoc(["national", "--workdir", str(work), "--as-of", f"{end_year + 1}-06-30"], env)
-    print(f"monthly national run: 1 new extract on {args.loaded} loaded months ({rows:,} rows), measured in one run "
-          f"on a shared 2-core machine (absolute times are noisy, ratios are the measure):")
+    print(
+        f"monthly national run: 1 new extract on {args.loaded} loaded months ({rows:,} rows), measured in one run "
+        f"on a shared 2-core machine (absolute times are noisy, ratios are the measure):"
+    )
     print(f"  (a) baseline, one-task Prefect flow from a fresh Python: {baseline:6.1f} s")
-    print(f"  (b) ours, dtoc national:                                 {monthly:6.1f} s  = {monthly / baseline:.2f}x "
-          f"the baseline (target <= 1.5x)")
-    print(f"  ingest of the {args.loaded} months: backfill {backfill:.1f} s, floor (bare DuckDB read_csv + group-by) "
-          f"{floor_seconds:.2f} s = {backfill / floor_seconds:.0f}x the floor")
+    print(
+        f"  (b) ours, dtoc national:                                 {monthly:6.1f} s  = {monthly / baseline:.2f}x "
+        f"the baseline (target <= 1.5x)"
+    )
+    print(
+        f"  ingest of the {args.loaded} months: backfill {backfill:.1f} s, floor (bare DuckDB read_csv + group-by) "
+        f"{floor_seconds:.2f} s = {backfill / floor_seconds:.0f}x the floor"
+    )
 
 
 if __name__ == "__main__":

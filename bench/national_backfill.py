@@ -40,20 +40,30 @@ def peer(files: list[Path], scratch: Path) -> None:
             header = next(i for i, line in enumerate(handle) if line.startswith("Year,"))
         frame = pd.read_csv(path, skiprows=header, thousands=",")
         # the SHA column names of early files, renamed as an analyst's script does
-        frames.append(frame.rename(columns={"Provider SHA Code": "Provider Parent Org Code",
-                                            "Provider SHA Name": "Provider Parent Name"}))
+        frames.append(
+            frame.rename(
+                columns={"Provider SHA Code": "Provider Parent Org Code", "Provider SHA Name": "Provider Parent Name"}
+            )
+        )
     data = pd.concat(frames, ignore_index=True).fillna(0)
     with sqlite3.connect(scratch / "peer.sqlite") as con:
         data.to_sql("dtoc", con, if_exists="replace", index=False)
-        con.execute('select "Year", "Period Name", "Local Authority Code", sum("NHS B SUM" + "Social Care B SUM" + '
-                    '"Both B SUM") from dtoc group by 1, 2, 3').fetchall()
+        con.execute(
+            'select "Year", "Period Name", "Local Authority Code", sum("NHS B SUM" + "Social Care B SUM" + '
+            '"Both B SUM") from dtoc group by 1, 2, 3'
+        ).fetchall()
 
 
 def fresh_python(part: str, scratch: Path) -> tuple[float, str]:
     """Wall time of `part` (floor or peer) run by this script in a fresh Python, and what it printed."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--part", part, "--scratch", str(scratch)], cwd=ROOT, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--part", part, "--scratch", str(scratch)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - started, done.stdout.strip()
 
 
@@ -67,9 +77,25 @@ def ours(workdir: Path, months: int) -> tuple[float, float]:
     import psutil
 
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "flows.cli", "backfill", "--workdir", str(workdir), "--from",
-                                "2010-08-01", "--to", f"{end_year + 1}-03-31", "--sources", "national"], env=env,
-                               cwd=ROOT, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "backfill",
+            "--workdir",
+            str(workdir),
+            "--from",
+            "2010-08-01",
+            "--to",
+            f"{end_year + 1}-03-31",
+            "--sources",
+            "national",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     watched, peak = psutil.Process(process.pid), 0
     while process.poll() is None:  # the pipeline's own process; Prefect's server is a separate one
         try:
@@ -101,14 +127,20 @@ def main() -> None:
     rows = int(printed)
     peer_seconds, _ = fresh_python("peer", scratch)
     our_seconds, peak_rss_mb = ours(scratch / "work", args.months)
-    print(f"national backfill, {args.months} monthly extracts, {rows:,} rows, {os.cpu_count()} cores, measured in one "
-          f"run on a shared machine (absolute times are noisy, ratios are the measure):")
+    print(
+        f"national backfill, {args.months} monthly extracts, {rows:,} rows, {os.cpu_count()} cores, measured in one "
+        f"run on a shared machine (absolute times are noisy, ratios are the measure):"
+    )
     print("  each from a fresh Python in a subprocess (imports and start-up included)")
     print(f"  (a) floor, bare DuckDB read_csv + group-by:        {floor_seconds:7.1f} s")
-    print(f"  (b) ours, dtoc backfill (validate, load, publish):  {our_seconds:7.1f} s"
-          f"  = {our_seconds / peer_seconds:.2f}x the peer (target <= 0.5x), {our_seconds / floor_seconds:.0f}x the floor")
-    print(f"  (c) peer, pandas + SQLite:                          {peer_seconds:7.1f} s"
-          f"  = {peer_seconds / floor_seconds:.1f}x the floor")
+    print(
+        f"  (b) ours, dtoc backfill (validate, load, publish):  {our_seconds:7.1f} s"
+        f"  = {our_seconds / peer_seconds:.2f}x the peer (target <= 0.5x), {our_seconds / floor_seconds:.0f}x the floor"
+    )
+    print(
+        f"  (c) peer, pandas + SQLite:                          {peer_seconds:7.1f} s"
+        f"  = {peer_seconds / floor_seconds:.1f}x the floor"
+    )
     print(f"  our peak RSS: {peak_rss_mb:,.0f} MB (target <= 1,024 MB)")
 
 

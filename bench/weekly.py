@@ -52,13 +52,20 @@ def write_week(inbox: Path, week: date, rng: random.Random) -> None:
     for site in SITES:
         nhs, sc, both = rng.randint(20, 200), rng.randint(0, 110), rng.choice([0, 0, 0, 1, 2, 4, 7])
         (inbox / f"{site}_week_{week.isoformat()}.csv").write_text(
-            f"site_code,week_ending,nhs_days,social_care_days,both_days\n{site},{week.isoformat()},{nhs},{sc},{both}\n")
+            f"site_code,week_ending,nhs_days,social_care_days,both_days\n{site},{week.isoformat()},{nhs},{sc},{both}\n"
+        )
 
 
 def timed_run(workdir: Path, as_of: date, env: dict) -> dict:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", TIMED_RUN, str(workdir), as_of.isoformat()], env=env,
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", TIMED_RUN, str(workdir), as_of.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = time.perf_counter() - started
     return result
@@ -76,17 +83,23 @@ def main() -> None:
     for week in weeks[:-1]:
         write_week(ws.inbox_weekly, week, rng)
     history = timed_run(ws.root, weeks[-2] + timedelta(days=1), env)
-    print(f"history: {history['site_weeks']} site-weeks in {history['accepted']} files loaded in "
-          f"{history['wall_seconds']:.1f} s")
+    print(
+        f"history: {history['site_weeks']} site-weeks in {history['accepted']} files loaded in "
+        f"{history['wall_seconds']:.1f} s"
+    )
     write_week(ws.inbox_weekly, weeks[-1], rng)
     baseline = one_task_flow_seconds(env)
     weekly = timed_run(ws.root, weeks[-1] + timedelta(days=1), env)
     ours = sum(weekly["tasks"].values())
-    print(f"weekly run (10 new returns, {args.weeks} weeks already loaded), {os.cpu_count()} cores, measured in one "
-          f"run on a shared machine (absolute times are noisy, ratios are the measure):")
+    print(
+        f"weekly run (10 new returns, {args.weeks} weeks already loaded), {os.cpu_count()} cores, measured in one "
+        f"run on a shared machine (absolute times are noisy, ratios are the measure):"
+    )
     print(f"  baseline, one-task Prefect flow from a fresh Python:           {baseline:.2f} s")
-    print(f"  wall, including Python start and Prefect's ephemeral server: {weekly['wall_seconds']:.2f} s"
-          f" = {weekly['wall_seconds'] / baseline:.2f}x the baseline (target <= 1.25x)")
+    print(
+        f"  wall, including Python start and Prefect's ephemeral server: {weekly['wall_seconds']:.2f} s"
+        f" = {weekly['wall_seconds'] / baseline:.2f}x the baseline (target <= 1.25x)"
+    )
     print(f"  our code (sum of task run times):                           {ours:.2f} s")
     for name, seconds in sorted(weekly["tasks"].items(), key=lambda item: -item[1]):
         print(f"    {name:<22} {seconds:.3f} s")

@@ -30,13 +30,31 @@ def main() -> None:
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="dtoc-bench-weekly-national-"))
     files = write_synth_weekly(scratch / "work", args.las, weeks=1)
-    env = {**os.environ, "PREFECT_HOME": str(scratch / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(scratch / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     env.pop("PREFECT_API_URL", None)
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--workdir", str(scratch / "work"), "--as-of",
-                          (FIRST_WEEK + timedelta(days=1)).isoformat()], env=env, cwd=ROOT, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "run",
+            "--workdir",
+            str(scratch / "work"),
+            "--as-of",
+            (FIRST_WEEK + timedelta(days=1)).isoformat(),
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     loaded = next(line for line in out.stdout.splitlines() if "site-week(s) loaded" in line).strip()
     print(f"weekly run for {args.las} councils ({len(files)} files): {loaded}")

@@ -19,8 +19,21 @@ import duckdb
 from flows.warehouse import transaction
 from flows.workspace import Settings
 
-PAYLOAD_COLUMNS = ("event", "la_code", "provider_code", "site_code", "month", "week_ending", "as_of", "planned_days",
-                   "mtd_days", "mtd_planned_days", "projected_days", "text", "dedup_key")
+PAYLOAD_COLUMNS = (
+    "event",
+    "la_code",
+    "provider_code",
+    "site_code",
+    "month",
+    "week_ending",
+    "as_of",
+    "planned_days",
+    "mtd_days",
+    "mtd_planned_days",
+    "projected_days",
+    "text",
+    "dedup_key",
+)
 
 
 def should_alert(con: duckdb.DuckDBPyConnection, as_of: date, asked: bool | None) -> bool:
@@ -39,18 +52,22 @@ def store_new_alerts(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
     with transaction(con):
         con.execute("insert into alert_runs values (?, ?)", [as_of, _now()])
         first_id = con.execute("select coalesce(max(alert_id), 0) + 1 from alert_log").fetchone()[0]
-        con.execute(f"""
+        con.execute(
+            f"""
             insert into alert_log
             select {first_id} - 1 + row_number() over (order by event, dedup_key), dedup_key, event, la_code,
                    provider_code, site_code, month, week_ending, ?, planned_days, mtd_days, mtd_planned_days,
                    projected_days, text, 'pending', 0, null, null
-            from alert_candidates""", [as_of])
+            from alert_candidates""",
+            [as_of],
+        )
         return _payloads(con, "alert_id >= ?", [first_id])
 
 
 def _payloads(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[dict]:
-    cursor = con.execute(f"select alert_id, {', '.join(PAYLOAD_COLUMNS)} from alert_log where {where} "
-                         "order by alert_id", params)
+    cursor = con.execute(
+        f"select alert_id, {', '.join(PAYLOAD_COLUMNS)} from alert_log where {where} order by alert_id", params
+    )
     names = [d[0] for d in cursor.description]
     return [{name: _json_value(value) for name, value in zip(names, row)} for row in cursor.fetchall()]
 
@@ -76,19 +93,27 @@ def deliver_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict:
         if pending:
             outcome["error"] = "no alert_webhook_url or alert_notification_block is set"
         return outcome
-    send = _block_sender(settings.alert_notification_block) if settings.alert_notification_block \
+    send = (
+        _block_sender(settings.alert_notification_block)
+        if settings.alert_notification_block
         else _webhook_sender(settings.alert_webhook_url, settings.alert_timeout_seconds)
+    )
     for alert in pending:
         alert_id = alert.pop("alert_id")
         attempts, error = _with_retries(send, alert, settings.alert_retries, settings.alert_backoff_seconds)
         if error is None:
-            con.execute("update alert_log set delivery_state = 'delivered', attempts = attempts + ?, "
-                        "delivered_at = ?, last_error = null where alert_id = ?", [attempts, _now(), alert_id])
+            con.execute(
+                "update alert_log set delivery_state = 'delivered', attempts = attempts + ?, "
+                "delivered_at = ?, last_error = null where alert_id = ?",
+                [attempts, _now(), alert_id],
+            )
             outcome["delivered"] += 1
             outcome["pending"] -= 1
         else:
-            con.execute("update alert_log set attempts = attempts + ?, last_error = ? where alert_id = ?",
-                        [attempts, error, alert_id])
+            con.execute(
+                "update alert_log set attempts = attempts + ?, last_error = ? where alert_id = ?",
+                [attempts, error, alert_id],
+            )
             outcome["error"] = error
             break  # the destination is not answering: leave the rest pending for the next run
     return outcome
@@ -111,8 +136,9 @@ def _webhook_sender(url: str, timeout: float):
     import httpx
 
     def send(alert: dict) -> None:
-        response = httpx.post(url, content=json.dumps(alert), timeout=timeout,
-                              headers={"Content-Type": "application/json"})
+        response = httpx.post(
+            url, content=json.dumps(alert), timeout=timeout, headers={"Content-Type": "application/json"}
+        )
         response.raise_for_status()
 
     return send
@@ -135,7 +161,12 @@ def emit_events(alerts: list[dict]) -> None:
 
     for alert in alerts:
         subject = alert["site_code"] or alert["provider_code"]
-        emit_event(event=f"dtoc.{alert['event']}",
-                   resource={"prefect.resource.id": f"dtoc.{alert['la_code']}.{subject}",
-                             "prefect.resource.name": subject, "dtoc.la_code": alert["la_code"]},
-                   payload={key: value for key, value in alert.items() if key != "alert_id"})
+        emit_event(
+            event=f"dtoc.{alert['event']}",
+            resource={
+                "prefect.resource.id": f"dtoc.{alert['la_code']}.{subject}",
+                "prefect.resource.name": subject,
+                "dtoc.la_code": alert["la_code"],
+            },
+            payload={key: value for key, value in alert.items() if key != "alert_id"},
+        )

@@ -113,14 +113,17 @@ def read_ahead(reader, groups: list[list[Path]], *args, ahead: int = 2) -> Itera
 
 
 @task(cache_policy=NO_CACHE)
-def check_weekly_chunk(paths: list[Path], reference_dir: Path, settings: Settings, as_of: date) -> list[CheckedSubmission]:
+def check_weekly_chunk(
+    paths: list[Path], reference_dir: Path, settings: Settings, as_of: date
+) -> list[CheckedSubmission]:
     """Check the files; a week after as-of is refused only when it is after today too (else it is deferred)."""
     return check_submissions(paths, Reference.load(reference_dir), settings, week_limit(as_of))
 
 
 @task(cache_policy=NO_CACHE)
-def load_weekly_chunk(con, checked: list[CheckedSubmission],
-                      date_to: date) -> tuple[list[CheckedSubmission], list[dict], int]:
+def load_weekly_chunk(
+    con, checked: list[CheckedSubmission], date_to: date
+) -> tuple[list[CheckedSubmission], list[dict], int]:
     """Load one checked chunk, each file in its own transaction; a file with a week after date_to is left for
     later. Returns the files recorded (their rows let go: they are in the warehouse), those left, and the
     site-weeks loaded."""
@@ -182,8 +185,10 @@ def recompute_weeks(con, settings: Settings, weeks: list[date], alerts: bool, da
 def nothing_to_replay(con, weeks: list[date], date_to: date) -> bool:
     con.execute("set variable as_of = ?", [date_to])
     planned = con.execute("select count(*) from trajectory_status").fetchone()[0]
-    earlier = con.execute("select count(*) from trajectory_snapshots where as_of between ? and ?",
-                          [weeks[0] + timedelta(days=1), weeks[-1] + timedelta(days=1)]).fetchone()[0]
+    earlier = con.execute(
+        "select count(*) from trajectory_snapshots where as_of between ? and ?",
+        [weeks[0] + timedelta(days=1), weeks[-1] + timedelta(days=1)],
+    ).fetchone()[0]
     return planned == 0 and earlier == 0
 
 
@@ -196,9 +201,15 @@ def _progress(items: list, unit: str):
 
 
 @flow(name="backfill_dtoc", log_prints=True, task_runner=backfill_task_runner())
-def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, sources: list[str] | None = None,
-                  alerts: bool = False, files_per_chunk: int = FILES_PER_CHUNK,
-                  allow_future_as_of: bool = False) -> BackfillSummary:
+def backfill_dtoc(
+    date_from: date,
+    date_to: date,
+    workdir: str | None = None,
+    sources: list[str] | None = None,
+    alerts: bool = False,
+    files_per_chunk: int = FILES_PER_CHUNK,
+    allow_future_as_of: bool = False,
+) -> BackfillSummary:
     """Load new files from the inboxes and recompute every week and month from date_from to date_to.
 
     A date_to after today is refused unless `allow_future_as_of`. A valid weekly file carrying a
@@ -210,8 +221,13 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}: use weekly and/or national")
     ws, settings = open_run(workdir, date_to, allow_future_as_of, "--to date")
-    summary = BackfillSummary(workdir=str(ws.root), as_of=date_to.isoformat(), date_from=date_from.isoformat(),
-                              sources=sources, flow_run_id=str(flow_run.id))
+    summary = BackfillSummary(
+        workdir=str(ws.root),
+        as_of=date_to.isoformat(),
+        date_from=date_from.isoformat(),
+        sources=sources,
+        flow_run_id=str(flow_run.id),
+    )
     with open_warehouse(ws.warehouse, settings.lock_timeout_seconds) as con:
         check_sites_kept(con, ws.reference)
         weekly_files, national_files, processed = [], [], 0
@@ -222,8 +238,10 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
             national_files, earlier = discover_new_files(con, ws.inbox_national, "national_files")
             processed += earlier
         summary.already_processed = processed
-        weekly_futures = [check_weekly_chunk.submit(chunk, ws.reference, settings, date_to)
-                          for chunk in chunks(weekly_files, files_per_chunk)]
+        weekly_futures = [
+            check_weekly_chunk.submit(chunk, ws.reference, settings, date_to)
+            for chunk in chunks(weekly_files, files_per_chunk)
+        ]
         national_futures = read_ahead(read_national_chunk, chunks(national_files, files_per_chunk), ws.reference)
         weekly: list[CheckedSubmission] = []
         for future in weekly_futures:  # loaded chunk by chunk, in order, as each is checked
@@ -233,8 +251,9 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
             summary.site_weeks_loaded += site_weeks
         national: list[CheckedNationalFile] = []
         if national_files:  # staged chunk by chunk as each is read, then judged and loaded together
-            national = check_national_cells([stage_national_chunk(con, future) for future in national_futures],
-                                            ws.reference)
+            national = check_national_cells(
+                [stage_national_chunk(con, future) for future in national_futures], ws.reference
+            )
             load_national(con, national)
         summary.accepted = [{"file": c.path.name} for c in weekly + national if c.accepted]
         rejected = [c for c in weekly + national if not c.accepted]
@@ -245,8 +264,9 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
         weeks = week_endings(date_from, date_to, settings.week_ending_weekday)
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
         summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)
-        summary.warnings = (run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly)
-                            + inbox_folder_warnings(ws.inbox_national))
+        summary.warnings = (
+            run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly) + inbox_folder_warnings(ws.inbox_national)
+        )
     for q in summary.quarantined:
         logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
     for d in summary.deferred:
@@ -257,24 +277,44 @@ def backfill_dtoc(date_from: date, date_to: date, workdir: str | None = None, so
 
 @task(cache_policy=NO_CACHE)
 def report_backfill(summary: BackfillSummary) -> None:
-    lines = [f"# DToC backfill {summary.date_from} to {summary.as_of}", "",
-             f"- Workspace: `{summary.workdir}`; sources: {', '.join(summary.sources)}",
-             f"- Files accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
-             f"already processed earlier: {summary.already_processed}",
-             f"- Site-weeks loaded: {summary.site_weeks_loaded}; national months loaded: "
-             f"{len(summary.national_months_loaded)}",
-             f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}"
-             + ("" if summary.weeks_recomputed else " (no BCF trajectory up to the range's end: nothing to replay)")
-             + f"; alerts raised: {summary.alerts_raised}"]
+    lines = [
+        f"# DToC backfill {summary.date_from} to {summary.as_of}",
+        "",
+        f"- Workspace: `{summary.workdir}`; sources: {', '.join(summary.sources)}",
+        f"- Files accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
+        f"already processed earlier: {summary.already_processed}",
+        f"- Site-weeks loaded: {summary.site_weeks_loaded}; national months loaded: "
+        f"{len(summary.national_months_loaded)}",
+        f"- Weeks recomputed at their own as-of: {summary.weeks_recomputed}"
+        + ("" if summary.weeks_recomputed else " (no BCF trajectory up to the range's end: nothing to replay)")
+        + f"; alerts raised: {summary.alerts_raised}",
+    ]
     lines += summary_tail_markdown(summary)
-    create_markdown_artifact(key="backfill-dtoc-summary", markdown="\n".join(lines),
-                             description="What the backfill loaded, quarantined and recomputed")
+    create_markdown_artifact(
+        key="backfill-dtoc-summary",
+        markdown="\n".join(lines),
+        description="What the backfill loaded, quarantined and recomputed",
+    )
 
 
-def run_backfill(workdir, date_from: date, date_to: date, sources: list[str] | None = None,
-                 alerts: bool = False, task_runner=None, files_per_chunk: int = FILES_PER_CHUNK,
-                 allow_future_as_of: bool = False) -> BackfillSummary:
+def run_backfill(
+    workdir,
+    date_from: date,
+    date_to: date,
+    sources: list[str] | None = None,
+    alerts: bool = False,
+    task_runner=None,
+    files_per_chunk: int = FILES_PER_CHUNK,
+    allow_future_as_of: bool = False,
+) -> BackfillSummary:
     warm_up_libraries()
     chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
-    return chosen(date_from=date_from, date_to=date_to, workdir=str(workdir), sources=sources, alerts=alerts,
-                  files_per_chunk=files_per_chunk, allow_future_as_of=allow_future_as_of)
+    return chosen(
+        date_from=date_from,
+        date_to=date_to,
+        workdir=str(workdir),
+        sources=sources,
+        alerts=alerts,
+        files_per_chunk=files_per_chunk,
+        allow_future_as_of=allow_future_as_of,
+    )

@@ -21,8 +21,11 @@ def _iso_date(text: str) -> date:
 
 
 def allow_future(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--allow-future-as-of", action="store_true",
-                     help="accept an as-of (or --to) date after today; refused otherwise, as a likely typo")
+    sub.add_argument(
+        "--allow-future-as-of",
+        action="store_true",
+        help="accept an as-of (or --to) date after today; refused otherwise, as a likely typo",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,17 +33,26 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_workdir(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--workdir", default=default_workdir(),
-                         help="workspace folder (default ./dtoc-work, or DTOC_WORKDIR)")
+        sub.add_argument(
+            "--workdir", default=default_workdir(), help="workspace folder (default ./dtoc-work, or DTOC_WORKDIR)"
+        )
         if sub.prog.split()[-1] != "validate":
-            sub.add_argument("--verbose", "-v", action="store_true",
-                             help="list every published file and where each refused file's problems are")
+            sub.add_argument(
+                "--verbose",
+                "-v",
+                action="store_true",
+                help="list every published file and where each refused file's problems are",
+            )
         return sub
 
     run = with_workdir(commands.add_parser("run", help="process new weekly returns and publish the tables"))
     run.add_argument("--as-of", type=_iso_date, default=None, help="run as on this date (default today)")
-    run.add_argument("--alerts", action=argparse.BooleanOptionalAction, default=None,
-                     help="raise alerts even for a date before the latest alerting run (--no-alerts: never)")
+    run.add_argument(
+        "--alerts",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="raise alerts even for a date before the latest alerting run (--no-alerts: never)",
+    )
     allow_future(run)
 
     backfill = with_workdir(commands.add_parser("backfill", help="load the inboxes and recompute a range of weeks"))
@@ -77,8 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "national": cmd_national, "backfill": cmd_backfill, "synth": cmd_synth,
-               "demo": cmd_demo, "validate": cmd_validate, "models": cmd_models}[args.command]
+    handler = {
+        "run": cmd_run,
+        "national": cmd_national,
+        "backfill": cmd_backfill,
+        "synth": cmd_synth,
+        "demo": cmd_demo,
+        "validate": cmd_validate,
+        "models": cmd_models,
+    }[args.command]
     try:
         return handler(args)
     except Exception as exc:  # a run that could not complete: say why, no stack trace
@@ -88,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         from flows.warehouse import SitesRemoved, WarehouseBusy
         from flows.workspace import SettingsError
 
-        if isinstance(exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved, ReferenceFilesError,
-                            ModelGraphError)):
+        if isinstance(
+            exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved, ReferenceFilesError, ModelGraphError)
+        ):
             print(f"dtoc {args.command}: {exc}", file=sys.stderr)
             return EXIT_RUN_FAILED
         raise
@@ -97,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_summary(summary, verbose: bool = False) -> None:
     print(f"Workspace {summary.workdir}, as of {summary.as_of}")
-    print(f"  accepted {len(summary.accepted)} file(s), {len(summary.weeks_loaded)} site-week(s) loaded; "
-          f"{summary.already_processed} already processed earlier")
+    print(
+        f"  accepted {len(summary.accepted)} file(s), {len(summary.weeks_loaded)} site-week(s) loaded; "
+        f"{summary.already_processed} already processed earlier"
+    )
     for key in summary.resubmitted_keys:
         print(f"  resubmission replaced {key}")
     print_deferred(summary)
@@ -106,8 +128,10 @@ def print_summary(summary, verbose: bool = False) -> None:
     if alerts.get("quiet"):
         print("  alerts: none raised for a date before the latest alerting run (use --alerts to raise them)")
     elif alerts:
-        print(f"  alerts raised: {len(alerts['raised'])}; delivered: {alerts['delivered']}; pending: {alerts['pending']}"
-              + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else ""))
+        print(
+            f"  alerts raised: {len(alerts['raised'])}; delivered: {alerts['delivered']}; pending: {alerts['pending']}"
+            + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else "")
+        )
         for text in alerts["raised"]:
             print(f"    {text}")
     print_outputs(summary, verbose)
@@ -123,8 +147,10 @@ def print_national_summary(summary, verbose: bool = False) -> None:
     print(f"  accepted {len(summary.accepted)} extract(s); {summary.already_processed} already processed earlier")
     for item in summary.accepted:
         unknown = f"; unknown LA codes {item['unknown_la_codes']}" if item["unknown_la_codes"] else ""
-        print(f"    {item['file']}: {item['months']}, {item['rows']} rows, header on line {item['header_line']}, "
-              f"{item['empty_cells']} empty numeric cell(s){unknown}")
+        print(
+            f"    {item['file']}: {item['months']}, {item['rows']} rows, header on line {item['header_line']}, "
+            f"{item['empty_cells']} empty numeric cell(s){unknown}"
+        )
     for month in summary.republished_months:
         print(f"  re-published month replaced the earlier publication: {month}")
     print_outputs(summary, verbose)
@@ -150,8 +176,10 @@ def print_outputs(summary, verbose: bool = False) -> None:
             print(f"    {reason}")
     dashboard = next((path for path in summary.published if path.endswith("index.html")), None)
     commentaries = [path for path in summary.published if Path(path).name.startswith("commentary_")]
-    print(f"  published {len(summary.published)} file(s) to {Path(summary.workdir) / 'publish'}"
-          + ("" if verbose else " (--verbose lists them)"))
+    print(
+        f"  published {len(summary.published)} file(s) to {Path(summary.workdir) / 'publish'}"
+        + ("" if verbose else " (--verbose lists them)")
+    )
     if commentaries:
         print(f"  latest commentary: {commentaries[-1]}")
     if dashboard:
@@ -196,11 +224,16 @@ def cmd_backfill(args) -> int:
     preflight(args.workdir)
     check_sites_not_removed(open_workspace(args.workdir))
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
-    summary = run_backfill(args.workdir, args.date_from, args.date_to, sources, args.alerts,
-                           allow_future_as_of=args.allow_future_as_of)
-    print(f"Backfill {summary.date_from} to {summary.as_of}, workspace {summary.workdir} ({', '.join(summary.sources)})")
-    print(f"  accepted {len(summary.accepted)} file(s): {summary.site_weeks_loaded} site-week(s), "
-          f"{len(summary.national_months_loaded)} national month(s); {summary.already_processed} already processed")
+    summary = run_backfill(
+        args.workdir, args.date_from, args.date_to, sources, args.alerts, allow_future_as_of=args.allow_future_as_of
+    )
+    print(
+        f"Backfill {summary.date_from} to {summary.as_of}, workspace {summary.workdir} ({', '.join(summary.sources)})"
+    )
+    print(
+        f"  accepted {len(summary.accepted)} file(s): {summary.site_weeks_loaded} site-week(s), "
+        f"{len(summary.national_months_loaded)} national month(s); {summary.already_processed} already processed"
+    )
     print(f"  weeks recomputed at their own as-of: {summary.weeks_recomputed}; alerts raised: {summary.alerts_raised}")
     print_deferred(summary)
     print_outputs(summary, args.verbose)
@@ -242,8 +275,10 @@ def cmd_demo(args) -> int:
     as_of = args.as_of or DEMO_AS_OF
     written = write_sample(ws.inbox_weekly, as_of)
     national = write_national_sample(ws.inbox_national)
-    print(f"Wrote the Kent sample: {len(written)} weekly returns to {ws.inbox_weekly}, "
-          f"{len(national)} national extract to {ws.inbox_national}")
+    print(
+        f"Wrote the Kent sample: {len(written)} weekly returns to {ws.inbox_weekly}, "
+        f"{len(national)} national extract to {ws.inbox_national}"
+    )
     print_summary(run_weekly(ws.root, as_of), args.verbose)
     print_national_summary(run_national(ws.root, as_of), args.verbose)
     print(f"Quarantined files and their reasons: {ws.quarantine}")
@@ -271,8 +306,9 @@ def cmd_validate(args) -> int:
     if missing:
         print(f"dtoc validate: no such file: {', '.join(missing)}", file=sys.stderr)
         return EXIT_RUN_FAILED
-    checked = check_submissions(list(args.files), Reference.load(ws.reference), ws.settings(),
-                                args.as_of or date.today())
+    checked = check_submissions(
+        list(args.files), Reference.load(ws.reference), ws.settings(), args.as_of or date.today()
+    )
     write_problems(sys.stdout, [p.as_dict() for result in checked for p in result.problems])
     for result in checked:
         verdict = "OK" if result.accepted else f"REJECTED ({len(result.problems)} problem(s))"

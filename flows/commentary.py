@@ -19,8 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-RAG_PHRASES = {"GREEN": "GREEN (at or under target)", "AMBER": "AMBER (above target)",
-               "RED": "RED (above the ceiling)"}
+RAG_PHRASES = {"GREEN": "GREEN (at or under target)", "AMBER": "AMBER (above target)", "RED": "RED (above the ceiling)"}
 ORG_WORDS = {"NHS": "the NHS", "Social Care": "social care"}
 DELAY_WORDS = {"NHS": "NHS", "Social Care": "social care"}
 COUNT_WORDS = {1: "one", 2: "two", 3: "three"}
@@ -65,16 +64,22 @@ def draft(con: duckdb.DuckDBPyConnection, month: str) -> list[tuple[str, list[st
     [head] = _rows(con, "select * from monthly_headlines where month = ?", [month]) or [None]
     if head is None:
         return [("Summary", [f"No weekly returns have been loaded for {month_name(month)}."])]
-    la_name = con.execute("select coalesce((select la_name from ref_local_authorities where la_code = ?), ?)",
-                          [head["la_code"], head["la_code"]]).fetchone()[0]
+    la_name = con.execute(
+        "select coalesce((select la_name from ref_local_authorities where la_code = ?), ?)",
+        [head["la_code"], head["la_code"]],
+    ).fetchone()[0]
     available = "" if head["complete"] else " with the data available"
-    return [section for section in (
-        ("Summary", _summary(head, la_name, month, available)),
-        ("Reasons for delay", _reasons(con, month, la_name)),
-        ("Movers", _movers(con, month)),
-        ("Sites wholly attributable to one side", _wholly(con, month)),
-        ("Completeness of the collection", _completeness(con, head, month)),
-    ) if section[1]]
+    return [
+        section
+        for section in (
+            ("Summary", _summary(head, la_name, month, available)),
+            ("Reasons for delay", _reasons(con, month, la_name)),
+            ("Movers", _movers(con, month)),
+            ("Sites wholly attributable to one side", _wholly(con, month)),
+            ("Completeness of the collection", _completeness(con, head, month)),
+        )
+        if section[1]
+    ]
 
 
 def _summary(head: dict, la_name: str, month: str, available: str) -> list[str]:
@@ -85,64 +90,91 @@ def _summary(head: dict, la_name: str, month: str, available: str) -> list[str]:
         sentences.append(
             f"In {month_name(month)}{available}, {pct(head['pct_att_social_care'])} of {la_name} residents' delayed "
             f"days were attributable to adult social care (including its share of joint days), against a target of "
-            f"{pct(head['target_pct'])}: {RAG_PHRASES.get(head['rag'], head['rag'])}.")
+            f"{pct(head['target_pct'])}: {RAG_PHRASES.get(head['rag'], head['rag'])}."
+        )
     sentences.append(
         f"There were {days(head['total_days'])} delayed days{available}: {days(head['att_nhs_days'])} attributable "
-        f"to the NHS and {days(head['att_social_care_days'])} to social care.")
+        f"to the NHS and {days(head['att_social_care_days'])} to social care."
+    )
     if head["bcf_target_days"] is None:
         sentences.append(f"There is no BCF target for {month_name(month)}.")
     elif head["target_met"]:
         sentences.append(
             f"The {la_name} target is {days(head['bcf_target_days'])} delayed days, which was met in "
             f"{month_name(month, False)}{available}: {days(head['total_days'])} delayed days, "
-            f"{days(abs(head['days_against_target']))} under the target.")
+            f"{days(abs(head['days_against_target']))} under the target."
+        )
     else:
         sentences.append(
             f"The {la_name} target is {days(head['bcf_target_days'])} delayed days, which was missed in "
             f"{month_name(month, False)}{available} by {days(head['days_against_target'])} delayed days "
-            f"({days(head['total_days'])} in the month).")
+            f"({days(head['total_days'])} in the month)."
+        )
     if head["previous_total_days"] is not None and head["change_total_days"] != 0:
         direction = "fewer" if head["change_total_days"] < 0 else "more"
         sentences.append(
             f"That is {days(abs(head['change_total_days']))} {direction} delayed days than in "
-            f"{month_name(head['previous_month'], False)} ({days(head['previous_total_days'])}).")
+            f"{month_name(head['previous_month'], False)} ({days(head['previous_total_days'])})."
+        )
     return sentences
 
 
 def _main_reasons(rows: list[dict], of_what: str) -> str:
-    return _listing([f"{r['reason'][0].lower()}{r['reason'][1:]} ({days(r['delayed_days'])} days, "
-                     f"{pct(r['pct_of_org_days'])}{of_what if i == 0 else ''})" for i, r in enumerate(rows)])
+    return _listing(
+        [
+            f"{r['reason'][0].lower()}{r['reason'][1:]} ({days(r['delayed_days'])} days, "
+            f"{pct(r['pct_of_org_days'])}{of_what if i == 0 else ''})"
+            for i, r in enumerate(rows)
+        ]
+    )
 
 
 def _reasons(con, month: str, la_name: str) -> list[str]:
-    local = _rows(con, "select * from monthly_reasons where month = ? and source = 'local' and provider_code = 'Total' "
-                       "and responsible_org = 'Social Care' order by rank_in_org nulls last", [month])
+    local = _rows(
+        con,
+        "select * from monthly_reasons where month = ? and source = 'local' and provider_code = 'Total' "
+        "and responsible_org = 'Social Care' order by rank_in_org nulls last",
+        [month],
+    )
     ranked = [r for r in local if r["rank_in_org"] is not None and r["rank_in_org"] <= 3]
     sentences = []
     if ranked:
         count = COUNT_WORDS[len(ranked)]
         noun = "reason" if len(ranked) == 1 else "reasons"
-        sentences.append(f"The {count} main {noun} for social care delays were "
-                         f"{_main_reasons(ranked, ' of social care delayed days')}.")
+        sentences.append(
+            f"The {count} main {noun} for social care delays were "
+            f"{_main_reasons(ranked, ' of social care delayed days')}."
+        )
     not_stated = [r for r in local if r["reason_code"] == "NOT_STATED"]
     if not_stated:
-        sentences.append(f"A further {days(not_stated[0]['delayed_days'])} social care delayed days "
-                         f"({pct(not_stated[0]['pct_of_org_days'])}) came from summary returns, which do not give a "
-                         "reason (shown as \"Not stated\").")
+        sentences.append(
+            f"A further {days(not_stated[0]['delayed_days'])} social care delayed days "
+            f"({pct(not_stated[0]['pct_of_org_days'])}) came from summary returns, which do not give a "
+            'reason (shown as "Not stated").'
+        )
     if not local:
         sentences.append(f"No social care delays were reported for {month_name(month)}.")
-    national = _rows(con, "select * from monthly_reasons where month = ? and source = 'national' "
-                          "and provider_code = 'Total' and responsible_org = 'Social Care' and rank_in_org <= 3 "
-                          "order by rank_in_org", [month])
+    national = _rows(
+        con,
+        "select * from monthly_reasons where month = ? and source = 'national' "
+        "and provider_code = 'Total' and responsible_org = 'Social Care' and rank_in_org <= 3 "
+        "order by rank_in_org",
+        [month],
+    )
     if national:
-        sentences.append(f"In NHS England's figures for {la_name} residents, the main social care reasons were "
-                         f"{_main_reasons(national, '')}.")
+        sentences.append(
+            f"In NHS England's figures for {la_name} residents, the main social care reasons were "
+            f"{_main_reasons(national, '')}."
+        )
     return sentences
 
 
 def _movers(con, month: str) -> list[str]:
-    rows = _rows(con, "select * from monthly_movers where month = ? and level = 'site' "
-                      "order by provider_code, site_code", [month])
+    rows = _rows(
+        con,
+        "select * from monthly_movers where month = ? and level = 'site' order by provider_code, site_code",
+        [month],
+    )
     if not rows or all(r["previous_total_days"] is None for r in rows):
         return []
     previous = month_name(rows[0]["previous_month"], False)
@@ -151,13 +183,22 @@ def _movers(con, month: str) -> list[str]:
         return [f"Sites are compared with {previous} once both months' collections are complete."]
 
     def both(rows: list[dict]) -> str:
-        return _listing([f"{r['name']} ({days(r['previous_total_days'])}{' delayed days' if i == 0 else ''} in "
-                         f"{previous}, {days(r['total_days'])} in {this})" for i, r in enumerate(rows)])
+        return _listing(
+            [
+                f"{r['name']} ({days(r['previous_total_days'])}{' delayed days' if i == 0 else ''} in "
+                f"{previous}, {days(r['total_days'])} in {this})"
+                for i, r in enumerate(rows)
+            ]
+        )
 
-    improved = sorted((r for r in rows if r["rank_improvement"] is not None and r["rank_improvement"] <= 3),
-                      key=lambda r: r["rank_improvement"])
-    worse = sorted((r for r in rows if r["rank_deterioration"] is not None and r["rank_deterioration"] <= 3),
-                   key=lambda r: r["rank_deterioration"])
+    improved = sorted(
+        (r for r in rows if r["rank_improvement"] is not None and r["rank_improvement"] <= 3),
+        key=lambda r: r["rank_improvement"],
+    )
+    worse = sorted(
+        (r for r in rows if r["rank_deterioration"] is not None and r["rank_deterioration"] <= 3),
+        key=lambda r: r["rank_deterioration"],
+    )
     sentences = []
     if improved:
         sentences.append(f"The largest improvements on {previous} were at {both(improved)}.")
@@ -167,14 +208,24 @@ def _movers(con, month: str) -> list[str]:
         sentences.append(f"Delayed days rose most at {both(worse)}.")
     else:
         sentences.append(f"No site's delayed days rose on {previous}.")
-    trusts = _rows(con, "select * from monthly_movers where month = ? and level = 'trust' "
-                        "and (rank_improvement = 1 or rank_deterioration = 1) order by rank_improvement nulls last",
-                   [month])
+    trusts = _rows(
+        con,
+        "select * from monthly_movers where month = ? and level = 'trust' "
+        "and (rank_improvement = 1 or rank_deterioration = 1) order by rank_improvement nulls last",
+        [month],
+    )
     if trusts:
-        sentences.append("By trust, " + _listing([
-            f"{r['name']} {'improved' if r['rank_improvement'] == 1 else 'deteriorated'} most "
-            f"({days(r['previous_total_days'])} delayed days in {previous}, {days(r['total_days'])} in {this})"
-            for r in trusts]) + ".")
+        sentences.append(
+            "By trust, "
+            + _listing(
+                [
+                    f"{r['name']} {'improved' if r['rank_improvement'] == 1 else 'deteriorated'} most "
+                    f"({days(r['previous_total_days'])} delayed days in {previous}, {days(r['total_days'])} in {this})"
+                    for r in trusts
+                ]
+            )
+            + "."
+        )
     left_out = [r["name"] for r in rows if not r["comparable"] and r["previous_total_days"] is not None]
     if left_out:
         verb = "is" if len(left_out) == 1 else "are"
@@ -183,24 +234,40 @@ def _movers(con, month: str) -> list[str]:
 
 
 def _wholly(con, month: str) -> list[str]:
-    sites = _rows(con, "select * from monthly_site_people where month = ? and responsible_org = 'Total' "
-                       "and wholly_attributable_to is not null order by provider_code, site_code", [month])
+    sites = _rows(
+        con,
+        "select * from monthly_site_people where month = ? and responsible_org = 'Total' "
+        "and wholly_attributable_to is not null order by provider_code, site_code",
+        [month],
+    )
     sentences = []
     for site in sites:
         side = site["wholly_attributable_to"]
-        text = (f"{possessive(site['site_name'])} delays in {month_name(month, False)} were all attributable to "
-                f"{ORG_WORDS[side]}: {days(site['delayed_days'])} delayed days{_people(site['patients_delayed'])}")
-        before = {r["responsible_org"]: r for r in _rows(
-            con, "select * from monthly_site_people where site_code = ? and month = (select previous_month from "
-                 "monthly_headlines where month = ?)", [site["site_code"], month])}
+        text = (
+            f"{possessive(site['site_name'])} delays in {month_name(month, False)} were all attributable to "
+            f"{ORG_WORDS[side]}: {days(site['delayed_days'])} delayed days{_people(site['patients_delayed'])}"
+        )
+        before = {
+            r["responsible_org"]: r
+            for r in _rows(
+                con,
+                "select * from monthly_site_people where site_code = ? and month = (select previous_month from "
+                "monthly_headlines where month = ?)",
+                [site["site_code"], month],
+            )
+        }
         if before:
-            previous = month_name(con.execute("select previous_month from monthly_headlines where month = ?",
-                                              [month]).fetchone()[0], False)
+            previous = month_name(
+                con.execute("select previous_month from monthly_headlines where month = ?", [month]).fetchone()[0],
+                False,
+            )
             other = "NHS" if side == "Social Care" else "Social Care"
             total = before["Total"]
-            text += (f", against {days(total['delayed_days'])} delayed days{_people(total['patients_delayed'])} in "
-                     f"{previous}, {days(before[other]['delayed_days'])} of them {DELAY_WORDS[other]} delays"
-                     f"{_people(before[other]['patients_delayed'])}")
+            text += (
+                f", against {days(total['delayed_days'])} delayed days{_people(total['patients_delayed'])} in "
+                f"{previous}, {days(before[other]['delayed_days'])} of them {DELAY_WORDS[other]} delays"
+                f"{_people(before[other]['patients_delayed'])}"
+            )
         sentences.append(text + ".")
     return sentences
 
@@ -211,36 +278,56 @@ def _completeness(con, head: dict, month: str) -> list[str]:
     if head["complete"]:
         sentences.append(f"Every site returned every week of {name} ({days(head['returns_received'])} returns).")
     else:
-        short = _rows(con, "select * from monthly_completeness where month = ? and weeks_missing > 0 "
-                           "order by provider_code, site_code", [month])
-        text = (f"The {name} collection is not yet complete ({days(head['returns_received'])} of "
-                f"{days(head['returns_expected'])} weekly returns)")
+        short = _rows(
+            con,
+            "select * from monthly_completeness where month = ? and weeks_missing > 0 "
+            "order by provider_code, site_code",
+            [month],
+        )
+        text = (
+            f"The {name} collection is not yet complete ({days(head['returns_received'])} of "
+            f"{days(head['returns_expected'])} weekly returns)"
+        )
         if short:
-            text += ": " + _listing([f"{r['site_name']} has sent {r['weeks_returned']} of {r['weeks_due']}"
-                                     for r in short])
+            text += ": " + _listing(
+                [f"{r['site_name']} has sent {r['weeks_returned']} of {r['weeks_due']}" for r in short]
+            )
         if head["returns_due"] < head["returns_expected"]:
-            text += ("; the month's remaining weeks have not yet ended" if short
-                     else ": every return due so far has arrived, and the month's remaining weeks have not yet ended")
+            text += (
+                "; the month's remaining weeks have not yet ended"
+                if short
+                else ": every return due so far has arrived, and the month's remaining weeks have not yet ended"
+            )
         sentences.append(text + ". The figures above are with the data available.")
     for r in _rows(con, "select * from suspicious_returns where month = ? order by week_ending, site_code", [month]):
         week = r["week_ending"].strftime("%d %B %Y").lstrip("0")
         if r["check"] == "all_zero":
-            sentences.append(f"{possessive(r['site_name'])} return for the week ending {week} shows no delays at all, against an "
-                             f"average of {days(r['avg_previous_12wk_total_days'])} delayed days a week over the "
-                             "previous twelve weeks: to be confirmed with the site.")
+            sentences.append(
+                f"{possessive(r['site_name'])} return for the week ending {week} shows no delays at all, against an "
+                f"average of {days(r['avg_previous_12wk_total_days'])} delayed days a week over the "
+                "previous twelve weeks: to be confirmed with the site."
+            )
         else:
-            sentences.append(f"{r['site_name']} reported {days(r['total_days'])} delayed days in the week ending {week}, "
-                             f"far outside its usual range ({days(r['lower_limit'])} to {days(r['upper_limit'])}): "
-                             "to be confirmed with the site.")
+            sentences.append(
+                f"{r['site_name']} reported {days(r['total_days'])} delayed days in the week ending {week}, "
+                f"far outside its usual range ({days(r['lower_limit'])} to {days(r['upper_limit'])}): "
+                "to be confirmed with the site."
+            )
     return sentences
 
 
 def markdown(con: duckdb.DuckDBPyConnection, month: str, as_of) -> str:
-    la_name = con.execute("select coalesce((select la_name from ref_local_authorities where la_code = "
-                          "getvariable('home_la')), getvariable('home_la'))").fetchone()[0]
-    lines = [f"# Delayed transfers of care: {la_name}, {month_name(month)}", "",
-             f"Drafted from the published tables as of {as_of.isoformat()} (the run that last changed it); every "
-             "figure is in the CSVs beside this file.", ""]
+    la_name = con.execute(
+        "select coalesce((select la_name from ref_local_authorities where la_code = "
+        "getvariable('home_la')), getvariable('home_la'))"
+    ).fetchone()[0]
+    lines = [
+        f"# Delayed transfers of care: {la_name}, {month_name(month)}",
+        "",
+        f"Drafted from the published tables as of {as_of.isoformat()} (the run that last changed it); every "
+        "figure is in the CSVs beside this file.",
+        "",
+    ]
     for heading, sentences in draft(con, month):
         lines += [f"## {heading}", "", " ".join(sentences), ""]
     return "\n".join(lines)

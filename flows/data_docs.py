@@ -31,9 +31,12 @@ def _workspace_context(root: Path, docs_dir: Path):
 
     context = gx.get_context(mode="file", project_root_dir=str(root / "validation"))
     relative = os.path.relpath(docs_dir, context.root_directory).replace(os.sep, "/") + "/"
-    site = {"class_name": "SiteBuilder", "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": relative},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": relative},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
     sites = context.get_config().data_docs_sites or {}
     if SITE not in sites:
         context.add_data_docs_site(SITE, site)
@@ -42,8 +45,9 @@ def _workspace_context(root: Path, docs_dir: Path):
     return context
 
 
-def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, list[str], object]], run_name: str,
-                         as_of: date) -> Path:
+def document_validations(
+    root: Path, docs_dir: Path, journal: list[tuple[str, list[str], object]], run_name: str, as_of: date
+) -> Path:
     """Store this run's validation results and rebuild the Data Docs site.
 
     Keeps `last_run.json` beside the site's index: each validation of the latest run of each flow, with its suite,
@@ -62,13 +66,17 @@ def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, li
     run_id = RunIdentifier(run_name=f"{run_name} as of {as_of.isoformat()}", run_time=datetime.now(UTC))
     for suite_name in sorted({name for name, _, _ in journal}):
         source = rules.suites.get(suite_name).to_json_dict()  # the repository's rules, as they are today
-        context.suites.add_or_update(gx.ExpectationSuite(**{k: source[k] for k in ("name", "expectations", "meta", "notes")
-                                                            if k in source}))
+        context.suites.add_or_update(
+            gx.ExpectationSuite(**{k: source[k] for k in ("name", "expectations", "meta", "notes") if k in source})
+        )
     keys = []
     for suite_name, files, result in journal:
         label = f"{len(files)} file(s): {', '.join(files)}"
-        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id,
-                                         label if len(label) <= MAX_BATCH_LABEL else label[:MAX_BATCH_LABEL - 3] + "...")
+        key = ValidationResultIdentifier(
+            ExpectationSuiteIdentifier(name=suite_name),
+            run_id,
+            label if len(label) <= MAX_BATCH_LABEL else label[: MAX_BATCH_LABEL - 3] + "...",
+        )
         result.meta["run_id"] = run_id
         result.meta.setdefault("batch_markers", {})["files"] = ", ".join(files)
         context.validation_results_store.set(key, result)
@@ -76,9 +84,17 @@ def document_validations(root: Path, docs_dir: Path, journal: list[tuple[str, li
     # Only this run's pages are rendered (and the index, which lists every run's): rebuilding every
     # earlier page made each run slower than the last (2.4 s after 40 runs, growing by 50 ms a run).
     context.build_data_docs(site_names=[SITE], resource_identifiers=[key for *_, key in keys])
-    pages = [{"flow": run_name, "suite": suite, "run": run_id.run_name, "files": files, "success": success,
-              "page": _relative_page(context.get_docs_sites_urls(resource_identifier=key, site_name=SITE), docs_dir)}
-             for suite, files, success, key in keys]
+    pages = [
+        {
+            "flow": run_name,
+            "suite": suite,
+            "run": run_id.run_name,
+            "files": files,
+            "success": success,
+            "page": _relative_page(context.get_docs_sites_urls(resource_identifier=key, site_name=SITE), docs_dir),
+        }
+        for suite, files, success, key in keys
+    ]
     manifest = docs_dir / "last_run.json"  # the latest weekly run's validations and the latest national run's
     earlier = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else []
     pages = [page for page in earlier if page["flow"] != run_name] + pages

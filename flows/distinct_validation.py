@@ -29,10 +29,15 @@ from flows.validate import (
     run_suite,
 )
 
-VALUE_RULES = {"expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
-               "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
-               "expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex",
-               "expect_column_values_to_be_between"}
+VALUE_RULES = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_be_between",
+}
 KEY_RULES = {"expect_compound_columns_to_be_unique"}
 EXISTENCE_RULES = {"expect_column_to_exist"}
 POSITION = "__position"
@@ -44,8 +49,9 @@ def _units(expectations) -> dict[str, tuple[str, ...]]:
     for expectation in expectations:
         if expectation.expectation_type not in VALUE_RULES:
             continue
-        columns = {expectation.column} | ({expectation.meta["skip_when_empty"]}
-                                          if (expectation.meta or {}).get("skip_when_empty") else set())
+        columns = {expectation.column} | (
+            {expectation.meta["skip_when_empty"]} if (expectation.meta or {}).get("skip_when_empty") else set()
+        )
         touching = [group for group in groups if group & columns]
         merged = columns.union(*touching)
         groups = [group for group in groups if not group & columns] + [merged]
@@ -74,17 +80,23 @@ def _value_block(expectations, distinct: dict[tuple[str, ...], pl.DataFrame], sc
     length = max([frame.height for frame in distinct.values()] + [1])
     block = [frame.select(pl.all().gather(pl.int_range(length) % frame.height)) for frame in distinct.values()]
     named = {e.column for e in expectations if e.expectation_type in EXISTENCE_RULES} | {
-        c for e in expectations if e.expectation_type in KEY_RULES for c in e.column_list}
+        c for e in expectations if e.expectation_type in KEY_RULES for c in e.column_list
+    }
     other = [c for c in sorted(named) if c in schema and c not in units and c != "file"]
-    values = pl.concat([
-        pl.DataFrame({"file": [f"#{i}" for i in range(length)]}), *block,
-        pl.DataFrame({c: pl.Series(c, [None] * length, schema[c]) for c in other}),
-    ], how="horizontal").with_columns(pl.lit(None, pl.Int64).alias(POSITION))
+    values = pl.concat(
+        [
+            pl.DataFrame({"file": [f"#{i}" for i in range(length)]}),
+            *block,
+            pl.DataFrame({c: pl.Series(c, [None] * length, schema[c]) for c in other}),
+        ],
+        how="horizontal",
+    ).with_columns(pl.lit(None, pl.Int64).alias(POSITION))
     return values, length
 
 
-def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
-                      journal: list | None = None) -> list[Problem]:
+def validate_distinct(
+    suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict, journal: list | None = None
+) -> list[Problem]:
     """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
     suite = _suite(suite_name)
     expectations = list(suite.expectations)
@@ -100,7 +112,8 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
 
     with _GX_LOCK:
         results = frame_batch(frame.drop(POSITION).to_pandas()).validate(
-            suite, expectation_parameters=parameters, result_format="COMPLETE")
+            suite, expectation_parameters=parameters, result_format="COMPLETE"
+        )
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
@@ -112,8 +125,12 @@ def validate_distinct(suite_name: str, cells: pl.DataFrame, parameters: dict, me
         elif config.type in VALUE_RULES:
             group = units[config.kwargs["column"]]
             failing = frame[:length].select(group)[sorted({i for i in indexes if i < length})].unique()
-            positions = (positioned.select(POSITION, *group).join(failing, on=list(group), nulls_equal=True)
-                         [POSITION].sort().to_list())
+            positions = (
+                positioned.select(POSITION, *group)
+                .join(failing, on=list(group), nulls_equal=True)[POSITION]
+                .sort()
+                .to_list()
+            )
         else:  # a missing column: checked per file before validation, reported there
             continue
         problems += problems_at_rows(cells, positions, config, message_parameters)
@@ -142,14 +159,17 @@ def summarise_values(suite_name: str, cells: pl.DataFrame) -> ValueSummary:
     groups = sorted(set(units.values()))
     keys = [e.column_list for e in expectations if e.expectation_type in KEY_RULES]
     lazy = cells.lazy()
-    found = pl.collect_all([lazy.select(group).unique() for group in groups]
-                           + [lazy.group_by(key).len().filter(pl.col("len") > 1).select("file") for key in keys])
-    repeated = {file for frame in found[len(groups):] for file in frame["file"].to_list()}
-    return ValueSummary(files, dict(zip(groups, found[:len(groups)])), repeated, dict(cells.schema))
+    found = pl.collect_all(
+        [lazy.select(group).unique() for group in groups]
+        + [lazy.group_by(key).len().filter(pl.col("len") > 1).select("file") for key in keys]
+    )
+    repeated = {file for frame in found[len(groups) :] for file in frame["file"].to_list()}
+    return ValueSummary(files, dict(zip(groups, found[: len(groups)])), repeated, dict(cells.schema))
 
 
-def files_with_failures(suite_name: str, summaries: list[ValueSummary], parameters: dict,
-                        journal: list | None = None) -> set[str]:
+def files_with_failures(
+    suite_name: str, summaries: list[ValueSummary], parameters: dict, journal: list | None = None
+) -> set[str]:
     """The files that may fail the suite, found with one validation of every batch's distinct values.
 
     A batch holding a value that fails a rule, or a file with a repeated key, makes its files
@@ -164,15 +184,18 @@ def files_with_failures(suite_name: str, summaries: list[ValueSummary], paramete
     suite = _suite(suite_name)
     expectations = list(suite.expectations)
     units = _units(expectations)
-    distinct = {group: pl.concat([s.distinct[group] for s in summaries], how="vertical_relaxed").unique(maintain_order=True)
-                for group in summaries[0].distinct}
+    distinct = {
+        group: pl.concat([s.distinct[group] for s in summaries], how="vertical_relaxed").unique(maintain_order=True)
+        for group in summaries[0].distinct
+    }
     schema = {}
     for s in summaries:
         schema.update({c: t for c, t in s.schema.items() if c not in schema or t != pl.Null})
     values, length = _value_block(expectations, distinct, schema)
     with _GX_LOCK:
         results = frame_batch(values.drop(POSITION).to_pandas()).validate(
-            suite, expectation_parameters=parameters, result_format="COMPLETE")
+            suite, expectation_parameters=parameters, result_format="COMPLETE"
+        )
     if journal is not None:
         journal.append((suite_name, sorted(file for s in summaries for file in s.files), results))
     for outcome in failed_expectations(suite_name, results):
@@ -181,6 +204,10 @@ def files_with_failures(suite_name: str, summaries: list[ValueSummary], paramete
             continue
         group = units[config.kwargs["column"]]
         failing = values.select(group)[sorted(set(outcome.result.get("unexpected_index_list") or []))].unique()
-        suspects |= {file for s in summaries if not s.distinct[group].join(failing, on=list(group), nulls_equal=True)
-                     .is_empty() for file in s.files}
+        suspects |= {
+            file
+            for s in summaries
+            if not s.distinct[group].join(failing, on=list(group), nulls_equal=True).is_empty()
+            for file in s.files
+        }
     return suspects

@@ -21,8 +21,15 @@ SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls, and the container of a password-protected workbook
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # the stream an encrypted workbook keeps in that container
-EXCEL_ERRORS = {"NA": "#N/A", "Value": "#VALUE!", "Div0": "#DIV/0!", "Ref": "#REF!", "Name": "#NAME?", "Num": "#NUM!",
-                "Null": "#NULL!"}
+EXCEL_ERRORS = {
+    "NA": "#N/A",
+    "Value": "#VALUE!",
+    "Div0": "#DIV/0!",
+    "Ref": "#REF!",
+    "Name": "#NAME?",
+    "Num": "#NUM!",
+    "Null": "#NULL!",
+}
 BLANK_HEADER = "\x00column "  # name given to a column whose header cell is blank (followed by its position)
 
 # Header spellings seen in returns, mapped to the column names of docs/data_dictionary.md ("Weekly returns").
@@ -113,8 +120,9 @@ def _read_csv(data: bytes) -> tuple[pl.DataFrame, int]:
     if blank is None:
         raise UnreadableFile("the file is empty")
     try:  # the header is read as a row like the others, so that a blank header cell stays blank
-        table = pl.read_csv(io.StringIO("\n".join(lines[blank:])), infer_schema=False, has_header=False,
-                            truncate_ragged_lines=False)
+        table = pl.read_csv(
+            io.StringIO("\n".join(lines[blank:])), infer_schema=False, has_header=False, truncate_ragged_lines=False
+        )
     except Exception as exc:  # polars raises several error types for malformed text
         _raise_for_ragged_row(lines[blank:], blank + 1)
         raise UnreadableFile(f"the file could not be read as CSV: {str(exc).splitlines()[0]}") from None
@@ -122,8 +130,9 @@ def _read_csv(data: bytes) -> tuple[pl.DataFrame, int]:
         header = lines[blank]
         for separator, name in ((";", "semicolons (;)"), ("\t", "tabs")):
             if separator in header:
-                raise UnreadableFile(f"the file is separated by {name}, not commas; save it as 'CSV UTF-8 (Comma "
-                                     "delimited)'")
+                raise UnreadableFile(
+                    f"the file is separated by {name}, not commas; save it as 'CSV UTF-8 (Comma delimited)'"
+                )
     return _with_header(table, 0), blank + 1
 
 
@@ -133,9 +142,11 @@ def _raise_for_ragged_row(lines: list[str], header_row: int) -> None:
     width = len(next(records, []))
     for offset, record in enumerate(records, start=1):
         if len(record) > width and any(cell.strip() for cell in record[width:]):
-            raise UnreadableFile(f"row {header_row + offset} has {len(record)} cells but the header has {width}: "
-                                 "a value has a comma in it (put it in double quotes) or a column has no header",
-                                 row=header_row + offset)
+            raise UnreadableFile(
+                f"row {header_row + offset} has {len(record)} cells but the header has {width}: "
+                "a value has a comma in it (put it in double quotes) or a column has no header",
+                row=header_row + offset,
+            )
 
 
 def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
@@ -151,8 +162,12 @@ def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
     try:
         reader = fastexcel.read_excel(str(path))
         # every cell as text, from Excel row 1 (skip_rows=0 keeps leading blank rows, so row numbers match Excel's)
-        sheets = {name: _with_error_cells(reader, name, reader.load_sheet(
-            name, header_row=None, skip_rows=0, dtypes="string").to_polars()) for name in reader.sheet_names}
+        sheets = {
+            name: _with_error_cells(
+                reader, name, reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+            )
+            for name in reader.sheet_names
+        }
     except Exception as exc:
         raise UnreadableFile(f"the workbook could not be read: {str(exc).splitlines()[0]}") from None
     sheets = {name: _excel_text(table) for name, table in sheets.items()}
@@ -162,19 +177,24 @@ def _read_xlsx(path: Path, data: bytes) -> tuple[pl.DataFrame, int]:
     headers = {name: _returns_header_row(sheets[name]) for name in holding_data}
     returns = [name for name in holding_data if headers[name] is not None]
     if len(returns) > 1:
-        raise UnreadableFile(f"the workbook has returns on more than one sheet ({', '.join(returns)}); "
-                             "send one sheet of returns per file")
+        raise UnreadableFile(
+            f"the workbook has returns on more than one sheet ({', '.join(returns)}); "
+            "send one sheet of returns per file"
+        )
     if not returns and len(holding_data) > 1:
-        raise UnreadableFile("no sheet has a header row with site_code and week_ending; sheets holding data: "
-                             + ", ".join(holding_data))
+        raise UnreadableFile(
+            "no sheet has a header row with site_code and week_ending; sheets holding data: " + ", ".join(holding_data)
+        )
     name = (returns or holding_data)[0]
     table = sheets[name]
     header_index = headers[name] if returns else _first_filled_row(table)
     for index in range(header_index):  # a title line above the header is fine; a row of data is not
         filled = [cell for cell in table.row(index) if cell is not None and cell.strip()]
         if len(filled) > 1:
-            raise UnreadableFile(f"row {index + 1} of sheet {name}, above the header on row {header_index + 1}, "
-                                 "holds data; put the header on the first row of the returns")
+            raise UnreadableFile(
+                f"row {index + 1} of sheet {name}, above the header on row {header_index + 1}, "
+                "holds data; put the header on the first row of the returns"
+            )
     return _with_header(table, header_index), header_index + 1
 
 
@@ -211,8 +231,9 @@ def _first_filled_row(table: pl.DataFrame) -> int | None:
     """Index of the first row with a non-blank cell (None for an empty sheet)."""
     if table.width == 0:
         return None
-    filled = table.select(pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns)
-                          .arg_true()).to_series()
+    filled = table.select(
+        pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in table.columns).arg_true()
+    ).to_series()
     return None if filled.is_empty() else int(filled[0])
 
 
@@ -243,8 +264,10 @@ def tidy_cells(cells: pl.DataFrame, header_row: int = 1) -> tuple[pl.DataFrame, 
     for name in [c for c in cells.columns if c.startswith(BLANK_HEADER)]:
         filled = cells.filter(pl.col(name).is_not_null())
         if filled.height:
-            raise UnreadableFile(f"column {name.removeprefix(BLANK_HEADER)} has no header but holds values "
-                                 f"(row {filled['row'][0]}: '{filled[name][0]}'); give it a header or delete it")
+            raise UnreadableFile(
+                f"column {name.removeprefix(BLANK_HEADER)} has no header but holds values "
+                f"(row {filled['row'][0]}: '{filled[name][0]}'); give it a header or delete it"
+            )
         cells = cells.drop(name)
     originals = [c for c in cells.columns if c != "row"]
     if not originals:

@@ -46,8 +46,9 @@ PER_MONTH = "per month"
 _HEADER = re.compile(r"--\s*([a-z_]+)\s*:(.*)")
 _NOT_CODE = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.DOTALL)  # string literals and comments
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CREATES = re.compile(r"create\s+(?:or\s+replace\s+)?table\s+(?:if\s+not\s+exists\s+)?([A-Za-z_][A-Za-z0-9_]*)",
-                      re.IGNORECASE)
+_CREATES = re.compile(
+    r"create\s+(?:or\s+replace\s+)?table\s+(?:if\s+not\s+exists\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE
+)
 
 
 class ModelGraphError(RuntimeError):
@@ -75,8 +76,11 @@ def code_words(sql: str) -> set[str]:
 
 def warehouse_tables(root: Path = SQL_ROOT) -> tuple[str, ...]:
     """The raw and reference tables the warehouse holds (sql/warehouse/*.sql), which models may read."""
-    names = {match.lower() for path in sorted((root / "warehouse").glob("*.sql"))
-             for match in _CREATES.findall(_NOT_CODE.sub(" ", path.read_text(encoding="utf-8")))}
+    names = {
+        match.lower()
+        for path in sorted((root / "warehouse").glob("*.sql"))
+        for match in _CREATES.findall(_NOT_CODE.sub(" ", path.read_text(encoding="utf-8")))
+    }
     return tuple(sorted(names | set(EXTRA_TABLES)))
 
 
@@ -91,8 +95,10 @@ def _read_model(path: Path, layer: str) -> Model:
             headers.setdefault(match.group(1), []).append(match.group(2).strip())
     shown = f"{path.parent.parent.name}/{layer}/{path.name}"
     if "depends_on" not in headers:
-        raise ModelGraphError(f"{shown}: no `-- depends_on:` line at the top of the file; list every model and "
-                              "table it reads (comma separated), or `none`")
+        raise ModelGraphError(
+            f"{shown}: no `-- depends_on:` line at the top of the file; list every model and "
+            "table it reads (comma separated), or `none`"
+        )
     names = [name.strip().lower() for value in headers["depends_on"] for name in value.split(",") if name.strip()]
     if names == ["none"]:
         names = []
@@ -101,8 +107,9 @@ def _read_model(path: Path, layer: str) -> Model:
         raise ModelGraphError(f"{shown}: `-- materialized: {materialized}` is neither view nor table")
     published = (headers.get("published") or [""])[0].split("(")[0].strip().lower()
     if published and (layer != "published" or published != PER_MONTH):
-        raise ModelGraphError(f"{shown}: `-- published: {published}` is allowed only in sql/published, "
-                              f"as `-- published: {PER_MONTH}`")
+        raise ModelGraphError(
+            f"{shown}: `-- published: {published}` is allowed only in sql/published, as `-- published: {PER_MONTH}`"
+        )
     return Model(path.stem.lower(), layer, path, tuple(names), materialized, published == PER_MONTH)
 
 
@@ -113,8 +120,10 @@ def load_models(root: Path = SQL_ROOT) -> dict[str, Model]:
         for path in sorted((root / layer).glob("*.sql")):
             model = _read_model(path, layer)
             if model.name in models:
-                raise ModelGraphError(f"{model.display_path}: a model named {model.name} is already "
-                                      f"{models[model.name].display_path}; model names must be unique")
+                raise ModelGraphError(
+                    f"{model.display_path}: a model named {model.name} is already "
+                    f"{models[model.name].display_path}; model names must be unique"
+                )
             models[model.name] = model
     return models
 
@@ -132,15 +141,20 @@ def check_graph(models: dict[str, Model], tables: tuple[str, ...]) -> None:
             if name == model.name:
                 problems.append(f"{model.display_path}: declares itself ({name}) in `-- depends_on:`")
             elif name not in known:
-                problems.append(f"{model.display_path}: declares {name} in `-- depends_on:`, but there is no model "
-                                f"or warehouse table of that name")
+                problems.append(
+                    f"{model.display_path}: declares {name} in `-- depends_on:`, but there is no model "
+                    f"or warehouse table of that name"
+                )
             elif name in models and models[name].layer not in LAYER_READS[model.layer]:
-                problems.append(f"{model.display_path}: reads {name} ({models[name].display_path}), a "
-                                f"{models[name].layer} model; a {model.layer} model may read only "
-                                f"{', '.join(LAYER_READS[model.layer])} models and warehouse tables")
+                problems.append(
+                    f"{model.display_path}: reads {name} ({models[name].display_path}), a "
+                    f"{models[name].layer} model; a {model.layer} model may read only "
+                    f"{', '.join(LAYER_READS[model.layer])} models and warehouse tables"
+                )
             elif name not in read:
-                problems.append(f"{model.display_path}: declares {name} in `-- depends_on:`, but its SQL does not "
-                                "read it")
+                problems.append(
+                    f"{model.display_path}: declares {name} in `-- depends_on:`, but its SQL does not read it"
+                )
     if problems:
         raise ModelGraphError("the model graph in sql/ is not consistent:\n  " + "\n  ".join(problems))
 
@@ -151,8 +165,11 @@ def model_graph(root: Path = SQL_ROOT) -> dict[str, Model]:
     check_graph(models, warehouse_tables(root))
     order: list[str] = []
     while len(order) < len(models):
-        ready = sorted(name for name, model in models.items() if name not in order
-                       and all(dep in order or dep not in models for dep in model.depends_on))
+        ready = sorted(
+            name
+            for name, model in models.items()
+            if name not in order and all(dep in order or dep not in models for dep in model.depends_on)
+        )
         if not ready:
             raise ModelGraphError(f"circular references between models: {sorted(set(models) - set(order))}")
         order.extend(ready)
@@ -166,14 +183,16 @@ def model_build_order(root: Path = SQL_ROOT) -> list[tuple[str, Path]]:
 
 def published_tables(root: Path = SQL_ROOT) -> tuple[str, ...]:
     """Every model in sql/published written as one file, `publish/<model>.csv`, by name."""
-    return tuple(sorted(name for name, model in load_models(root).items()
-                        if model.layer == "published" and not model.per_month))
+    return tuple(
+        sorted(name for name, model in load_models(root).items() if model.layer == "published" and not model.per_month)
+    )
 
 
 def monthly_tables(root: Path = SQL_ROOT) -> tuple[str, ...]:
     """The models in sql/published marked `-- published: per month`, written once per month."""
-    return tuple(sorted(name for name, model in load_models(root).items()
-                        if model.layer == "published" and model.per_month))
+    return tuple(
+        sorted(name for name, model in load_models(root).items() if model.layer == "published" and model.per_month)
+    )
 
 
 def describe_graph(root: Path = SQL_ROOT) -> str:
@@ -186,9 +205,17 @@ def describe_graph(root: Path = SQL_ROOT) -> str:
         for name, model in models.items():
             if model.layer != layer:
                 continue
-            marks = [mark for mark, on in (("table", model.materialized == "table"),
-                                           ("published", layer == "published" and not model.per_month),
-                                           ("published per month", model.per_month)) if on]
+            marks = [
+                mark
+                for mark, on in (
+                    ("table", model.materialized == "table"),
+                    ("published", layer == "published" and not model.per_month),
+                    ("published per month", model.per_month),
+                )
+                if on
+            ]
             reads = ", ".join(dep + ("*" if dep in tables else "") for dep in model.depends_on) or "(nothing)"
             lines.append(f"{layer:<12} {name:<{width}}  <- {reads}" + (f"  [{'; '.join(marks)}]" if marks else ""))
-    return "\n".join(lines + ["", "* a warehouse table (sql/warehouse/, or ref_bcf_trajectory from bcf_trajectory.csv)"])
+    return "\n".join(
+        lines + ["", "* a warehouse table (sql/warehouse/, or ref_bcf_trajectory from bcf_trajectory.csv)"]
+    )

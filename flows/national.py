@@ -61,35 +61,57 @@ def report_national_run(summary: NationalRunSummary, checked: list[CheckedNation
     """Complete the run summary with the extracts taken, log what was not, and show it as a Prefect artifact."""
     logger = get_run_logger()
     summary.accepted = [
-        {"file": c.path.name, "months": ", ".join(c.months), "rows": c.rows_read, "header_line": c.header_line,
-         "empty_cells": sum(c.empty_cells.values()),
-         "unknown_la_codes": ", ".join(f"{code} ({n} rows)" for code, n in c.unknown_la_codes.items())}
-        for c in checked if c.accepted]
+        {
+            "file": c.path.name,
+            "months": ", ".join(c.months),
+            "rows": c.rows_read,
+            "header_line": c.header_line,
+            "empty_cells": sum(c.empty_cells.values()),
+            "unknown_la_codes": ", ".join(f"{code} ({n} rows)" for code, n in c.unknown_la_codes.items()),
+        }
+        for c in checked
+        if c.accepted
+    ]
     for item in summary.accepted:
         if item["unknown_la_codes"]:
-            logger.warning("%s: local authority codes not in reference/local_authorities.csv: %s",
-                           item["file"], item["unknown_la_codes"])
+            logger.warning(
+                "%s: local authority codes not in reference/local_authorities.csv: %s",
+                item["file"],
+                item["unknown_la_codes"],
+            )
     log_files_not_taken(summary)
     for warning in summary.warnings:
         logger.warning("%s", warning)
-    lines = [f"# National DToC run, as of {summary.as_of}", "", f"- Workspace: `{summary.workdir}`",
-             f"- Extracts accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
-             f"already processed earlier: {summary.already_processed}"]
+    lines = [
+        f"# National DToC run, as of {summary.as_of}",
+        "",
+        f"- Workspace: `{summary.workdir}`",
+        f"- Extracts accepted: **{len(summary.accepted)}**; quarantined: **{len(summary.quarantined)}**; "
+        f"already processed earlier: {summary.already_processed}",
+    ]
     for item in summary.accepted:
-        lines.append(f"  - `{item['file']}`: months {item['months']}, {item['rows']} rows, header on line "
-                     f"{item['header_line']}, empty numeric cells {item['empty_cells']}"
-                     + (f", unknown LA codes {item['unknown_la_codes']}" if item["unknown_la_codes"] else ""))
-    lines.append(f"- Re-published months (the earlier publication is kept in history): "
-                 f"{', '.join(summary.republished_months) or 'none'}")
+        lines.append(
+            f"  - `{item['file']}`: months {item['months']}, {item['rows']} rows, header on line "
+            f"{item['header_line']}, empty numeric cells {item['empty_cells']}"
+            + (f", unknown LA codes {item['unknown_la_codes']}" if item["unknown_la_codes"] else "")
+        )
+    lines.append(
+        f"- Re-published months (the earlier publication is kept in history): "
+        f"{', '.join(summary.republished_months) or 'none'}"
+    )
     lines += summary_tail_markdown(summary)
-    create_markdown_artifact(key="national-dtoc-run-summary", markdown="\n".join(lines),
-                             description="What the national DToC run loaded, quarantined and reconciled")
+    create_markdown_artifact(
+        key="national-dtoc-run-summary",
+        markdown="\n".join(lines),
+        description="What the national DToC run loaded, quarantined and reconciled",
+    )
     return summary
 
 
 @flow(name="national_dtoc", log_prints=True)
-def national_dtoc(workdir: str | None = None, as_of: date | None = None,
-                  allow_future_as_of: bool = False) -> NationalRunSummary:
+def national_dtoc(
+    workdir: str | None = None, as_of: date | None = None, allow_future_as_of: bool = False
+) -> NationalRunSummary:
     """Load new national SitRep extracts and reconcile every month that has national data."""
     as_of = as_of or date.today()
     ws, settings = open_run(workdir, as_of, allow_future_as_of)
@@ -108,7 +130,8 @@ def national_dtoc(workdir: str | None = None, as_of: date | None = None,
     return report_national_run(summary, checked)
 
 
-def run_national(workdir: str | os.PathLike, as_of: date | None = None,
-                 allow_future_as_of: bool = False) -> NationalRunSummary:
+def run_national(
+    workdir: str | os.PathLike, as_of: date | None = None, allow_future_as_of: bool = False
+) -> NationalRunSummary:
     warm_up_libraries()
     return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)

@@ -45,6 +45,7 @@ def suite_name(table: str) -> str:
 @dataclass
 class Failure:
     """One failed expectation: the sentence for people, how many rows fail, the months they are in."""
+
     reason: str
     rows: int
     months: frozenset[str] | None  # None: the whole table (a rule about the table, or a table without months)
@@ -82,9 +83,12 @@ class OutputChecks:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.results: dict[str, TableCheck] = {}
-        self.passed = dict(con.execute(
-            "select substr(output, length(?) + 1), fingerprint from published_fingerprints where starts_with(output, ?)",
-            [PASSED_KEY, PASSED_KEY]).fetchall())
+        self.passed = dict(
+            con.execute(
+                "select substr(output, length(?) + 1), fingerprint from published_fingerprints where starts_with(output, ?)",
+                [PASSED_KEY, PASSED_KEY],
+            ).fetchall()
+        )
 
     def __enter__(self) -> OutputChecks:
         return self
@@ -119,8 +123,15 @@ class OutputChecks:
         fingerprint = table_fingerprint(self.con, table)
         if self.passed.get(table) == fingerprint:
             rows = self.con.execute(f"select count(*) from temp.main.{table}").fetchone()[0]
-            return TableCheck(table, suite_name(table), _expectation_count(table), rows,
-                              time.perf_counter() - started, unchanged=True, fingerprint=fingerprint)
+            return TableCheck(
+                table,
+                suite_name(table),
+                _expectation_count(table),
+                rows,
+                time.perf_counter() - started,
+                unchanged=True,
+                fingerprint=fingerprint,
+            )
         check = check_table(self.con, table)
         check.fingerprint = fingerprint
         check.seconds = time.perf_counter() - started
@@ -183,24 +194,45 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) 
     started = time.perf_counter()
     suite = suite_name(table)
     if not has_suite(table):
-        return TableCheck(table, suite, 0, 0, 0.0, [Failure(
-            f"no expectation suite {suite}.json under expectations/gx/expectations/ (every published table "
-            "needs one)", 0, None)])
+        return TableCheck(
+            table,
+            suite,
+            0,
+            0,
+            0.0,
+            [
+                Failure(
+                    f"no expectation suite {suite}.json under expectations/gx/expectations/ (every published table "
+                    "needs one)",
+                    0,
+                    None,
+                )
+            ],
+        )
     try:
         if keep:
             keep_rows(con, table)
         frame = con.execute(f"select * from ({_check_sql(table)}) order by all").df()  # the same first row every run
     except duckdb.Error as exc:
-        return TableCheck(table, suite, 0, 0, time.perf_counter() - started, [Failure(
-            f"its checks could not be computed (sql/checks/{table}.sql): {exc}", 0, None)])
+        return TableCheck(
+            table,
+            suite,
+            0,
+            0,
+            time.perf_counter() - started,
+            [Failure(f"its checks could not be computed (sql/checks/{table}.sql): {exc}", 0, None)],
+        )
     with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
         expectations = _suite(suite)
         batch = frame_batch(frame)
         # pass or fail only (about half the cost); the rare failure is run again for its rows
         results = batch.validate(expectations, result_format="BOOLEAN_ONLY")
         by_id = {expectation.id: expectation for expectation in expectations.expectations}
-        failed = [batch.validate(by_id[outcome.expectation_config.id], result_format="COMPLETE")
-                  for outcome in results.results if not outcome.success]
+        failed = [
+            batch.validate(by_id[outcome.expectation_config.id], result_format="COMPLETE")
+            for outcome in results.results
+            if not outcome.success
+        ]
     check = TableCheck(table, suite, len(expectations.expectations), len(frame), 0.0)
     check.failures = [_failure(outcome, frame) for outcome in failed]
     check.seconds = time.perf_counter() - started
@@ -217,13 +249,19 @@ def _failure(outcome, frame) -> Failure:
     config = outcome.expectation_config
     meta = config.meta or {}
     if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-        return Failure(f"the check {config.type} on {meta.get('column', '')} could not run: "
-                       f"{outcome.exception_info.get('exception_message')}", 0, None)
+        return Failure(
+            f"the check {config.type} on {meta.get('column', '')} could not run: "
+            f"{outcome.exception_info.get('exception_message')}",
+            0,
+            None,
+        )
     indexes = list(outcome.result.get("unexpected_index_list") or [])
     template = meta.get("problem", config.type)
     if not indexes:
         observed = outcome.result.get("observed_value")
-        return Failure(template.format_map(_Blank()) + (f" (found {observed})" if observed is not None else ""), 0, None)
+        return Failure(
+            template.format_map(_Blank()) + (f" (found {observed})" if observed is not None else ""), 0, None
+        )
     first = {column: _plain(value) for column, value in frame.iloc[indexes[0]].items() if not _missing(value)}
     sentence = template.format_map(_Blank(first))
     if len(indexes) > 1:
@@ -240,8 +278,11 @@ def _missing(value: Any) -> bool:
 
 def _plain(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.date().isoformat() if value == datetime.combine(value.date(), datetime.min.time()) \
+        return (
+            value.date().isoformat()
+            if value == datetime.combine(value.date(), datetime.min.time())
             else value.isoformat(sep=" ")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
@@ -251,8 +292,16 @@ def _plain(value: Any) -> str:
 
 def summary_rows(checks: OutputChecks) -> list[dict]:
     """One line per table checked this run, for the run summary."""
-    return [{"table": c.table, "suite": c.suite, "expectations": c.expectations, "rows": c.rows,
-             "success": c.success, "problems": [f.reason for f in c.failures], "seconds": round(c.seconds, 4),
-             "unchanged": c.unchanged}
-            for c in checks.results.values()]
-
+    return [
+        {
+            "table": c.table,
+            "suite": c.suite,
+            "expectations": c.expectations,
+            "rows": c.rows,
+            "success": c.success,
+            "problems": [f.reason for f in c.failures],
+            "seconds": round(c.seconds, 4),
+            "unchanged": c.unchanged,
+        }
+        for c in checks.results.values()
+    ]

@@ -57,6 +57,7 @@ REPORT_TABLES = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly
 @dataclass
 class RunOutcome:
     """What every run reports: files taken and refused, the trajectory's state, months reconciled, outputs."""
+
     workdir: str
     as_of: str
     accepted: list[dict] = field(default_factory=list)
@@ -85,8 +86,11 @@ def inbox_files(folder: Path) -> list[Path]:
 
 def inbox_folder_warnings(folder: Path) -> list[str]:
     """Folders inside an inbox are not read: say so, so that returns filed in one are not forgotten."""
-    return [f"the folder {sub.name!r} in {folder} is not read: move the returns in it into {folder} itself"
-            for sub in sorted(folder.iterdir()) if sub.is_dir() and not sub.name.startswith(".")]
+    return [
+        f"the folder {sub.name!r} in {folder} is not read: move the returns in it into {folder} itself"
+        for sub in sorted(folder.iterdir())
+        if sub.is_dir() and not sub.name.startswith(".")
+    ]
 
 
 class AsOfInFuture(ValueError):
@@ -96,13 +100,16 @@ class AsOfInFuture(ValueError):
 def check_as_of(as_of: date, allow_future: bool, what: str = "as-of date") -> None:
     """Refuse a run dated after today (a typo such as 2029 would silence alerts until then)."""
     if as_of > date.today() and not allow_future:
-        raise AsOfInFuture(f"the {what} {as_of.isoformat()} is after today ({date.today().isoformat()}); "
-                           "a run can only look at weeks that have ended. Nothing was changed. Check the date, "
-                           "or pass --allow-future-as-of (flow parameter allow_future_as_of) if you really mean it.")
+        raise AsOfInFuture(
+            f"the {what} {as_of.isoformat()} is after today ({date.today().isoformat()}); "
+            "a run can only look at weeks that have ended. Nothing was changed. Check the date, "
+            "or pass --allow-future-as-of (flow parameter allow_future_as_of) if you really mean it."
+        )
 
 
-def open_run(workdir: str | None, as_of: date, allow_future_as_of: bool,
-             what: str = "as-of date") -> tuple[Workspace, Settings]:
+def open_run(
+    workdir: str | None, as_of: date, allow_future_as_of: bool, what: str = "as-of date"
+) -> tuple[Workspace, Settings]:
     """The run's first step: its as-of checked, its workspace opened, settings read, reference files checked.
 
     A date after today, a wrong setting, reference file or home_la stops the run here, before
@@ -124,6 +131,7 @@ def week_limit(as_of: date) -> date:
 
 def warm_up_libraries() -> None:
     """Import Great Expectations (about 2 s) and start the chart renderer in the background while Prefect starts."""
+
     def load() -> None:
         with contextlib.suppress(Exception):
             importlib.import_module("great_expectations")
@@ -157,11 +165,16 @@ def defer_later_weeks(checked: list, as_of: date) -> tuple[list, list[dict]]:
         later = sorted({week for _, week in item.keys if week > as_of}) if item.accepted else []
         if later:
             mixed = any(week <= as_of for _, week in item.keys)
-            deferred.append({"file": item.path.name, "weeks_after_as_of": [w.isoformat() for w in later],
-                             "reason": f"carries week(s) ending {', '.join(w.isoformat() for w in later)}, after "
-                                       f"this run's as-of {as_of.isoformat()}"
-                                       + ("; it also has earlier weeks and is kept whole" if mixed else "")
-                                       + ": left in the inbox for the run that covers them"})
+            deferred.append(
+                {
+                    "file": item.path.name,
+                    "weeks_after_as_of": [w.isoformat() for w in later],
+                    "reason": f"carries week(s) ending {', '.join(w.isoformat() for w in later)}, after "
+                    f"this run's as-of {as_of.isoformat()}"
+                    + ("; it also has earlier weeks and is kept whole" if mixed else "")
+                    + ": left in the inbox for the run that covers them",
+                }
+            )
         else:
             now.append(item)
     return now, deferred
@@ -199,14 +212,21 @@ def quarantine_rejected(ws: Workspace, checked: list[CheckedFile]) -> list[dict]
             target = target.with_name(f"{item.path.stem}__{item.content_hash[:8]}{item.path.suffix}")
         shutil.move(item.path, target)
         write_errors_csv(target.with_name(target.name + ".errors.csv"), [p.as_dict() for p in item.problems])
-        moved.append({"file": item.path.name, "quarantined_as": str(target), "problems": len(item.problems),
-                      "first_problem": describe(item.problems[0].as_dict())})
+        moved.append(
+            {
+                "file": item.path.name,
+                "quarantined_as": str(target),
+                "problems": len(item.problems),
+                "first_problem": describe(item.problems[0].as_dict()),
+            }
+        )
     return moved
 
 
 @task(cache_policy=NO_CACHE)
-def attribute_and_reconcile(con: duckdb.DuckDBPyConnection, ws: Workspace, settings: Settings, as_of: date,
-                            journal: list) -> list[str]:
+def attribute_and_reconcile(
+    con: duckdb.DuckDBPyConnection, ws: Workspace, settings: Settings, as_of: date, journal: list
+) -> list[str]:
     """Build the SQL models (attribution, monthly tables, reconciliation) on the checked BCF trajectory.
 
     Returns the trajectory's problems, already written to quarantine/bcf_trajectory.csv.errors.csv;
@@ -251,12 +271,15 @@ def resubmissions(con: duckdb.DuckDBPyConnection, file_ids: list[int]) -> list[s
     file now in force: `SITE YYYY-MM-DD (file name)`. Read after the models are built."""
     if not file_ids:
         return []
-    rows = con.execute("""
+    rows = con.execute(
+        """
         select distinct superseded.site_code, superseded.week_ending, files.file_name, files.file_id
         from stg_superseded_returns as superseded
         join submission_files as files on files.file_id = superseded.superseded_by_file_id
         where files.file_id in (select unnest($1::integer[]))
-        order by files.file_id, superseded.week_ending, superseded.site_code""", [file_ids]).fetchall()
+        order by files.file_id, superseded.week_ending, superseded.site_code""",
+        [file_ids],
+    ).fetchall()
     return [f"{site} {week.isoformat()} ({name})" for site, week, name, _ in rows]
 
 
@@ -293,8 +316,9 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
 
 
 @task(cache_policy=NO_CACHE)
-def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
-            outcome: RunOutcome) -> tuple[list[str], list[str]]:
+def publish(
+    con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date, outcome: RunOutcome
+) -> tuple[list[str], list[str]]:
     """Every published table, for each month with national data its reconciliation and report, the dashboard.
 
     Each table is checked against its expectation suite first (flows/output_checks.py); a table, month
@@ -311,12 +335,15 @@ def publish(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
     if withheld:
         logger = get_run_logger()
         for item in withheld:
-            logger.warning("not published (the previous file is kept): %s: %s", item["file"], "; ".join(item["reasons"]))
+            logger.warning(
+                "not published (the previous file is kept): %s: %s", item["file"], "; ".join(item["reasons"])
+            )
     return [str(path) for path in paths], months
 
 
-def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
-                     checks: OutputChecks) -> tuple[list[Path], list[str], list[dict]]:
+def _publish_checked(
+    con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date, checks: OutputChecks
+) -> tuple[list[Path], list[str], list[dict]]:
     withheld: list[dict] = []
 
     def passes(file_name: str, reasons: list[str], table: str) -> bool:
@@ -337,8 +364,9 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
         if not passes(f"{name}.csv", checks(name), name):
             continue
         path = ws.publish / f"{name}.csv"
-        fingerprint = hashlib.sha256("\n".join([checks.fingerprint(name), PUBLISH_ORDER.get(name, ""),
-                                                CSV_WRITER]).encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            "\n".join([checks.fingerprint(name), PUBLISH_ORDER.get(name, ""), CSV_WRITER]).encode()
+        ).hexdigest()
         if not (checks.fingerprint(name) and up_to_date(path, fingerprint)):
             publish_table(con, name, ws.publish)
             written(path, fingerprint)
@@ -369,10 +397,15 @@ def _publish_checked(con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date,
                 paths.append(path)
                 written(path, fingerprints[(kind, month)])
                 if kind == "reconciliation":
-                    sent.append(artifacts.submit(contextvars.copy_context().run, create_table_artifact,
-                                                 key=f"dtoc-reconciliation-{month}",
-                                                 table=_reconciliation_table(con, month),
-                                                 description=f"Local v national v BCF target, {month}"))
+                    sent.append(
+                        artifacts.submit(
+                            contextvars.copy_context().run,
+                            create_table_artifact,
+                            key=f"dtoc-reconciliation-{month}",
+                            table=_reconciliation_table(con, month),
+                            description=f"Local v national v BCF target, {month}",
+                        )
+                    )
         for future in sent:
             future.result()
     failed = [name for name in checks.results if checks(name)]
@@ -403,31 +436,50 @@ def _dashboard_artifact(con: duckdb.DuckDBPyConnection, dashboard: Path, months:
     if months:
         local, national, target = con.execute(
             "select local_days, national_days, bcf_target_days from reconciliation "
-            "where month = ? and provider_code = 'Total' and responsible_org = 'Total'", [months[-1]]).fetchone()
+            "where month = ? and provider_code = 'Total' and responsible_org = 'Total'",
+            [months[-1]],
+        ).fetchone()
         target_text = "no target" if target is None else f"{float(target):,.0f}"
         local_text = "no returns" if local is None else f"{float(local):,.0f}"
-        lines.append(f"- {months[-1]}: local {local_text}, national {float(national):,.0f}, "
-                     f"BCF target {target_text} delayed days")
-    create_markdown_artifact(key="dtoc-dashboard", markdown="\n".join(lines),
-                             description="The dashboard and its headline figures")
+        lines.append(
+            f"- {months[-1]}: local {local_text}, national {float(national):,.0f}, "
+            f"BCF target {target_text} delayed days"
+        )
+    create_markdown_artifact(
+        key="dtoc-dashboard", markdown="\n".join(lines), description="The dashboard and its headline figures"
+    )
 
 
 # Everything a month's files show, by file: the published views they read, each for the month's own
 # rows; the report also shows the 12 weeks to the month's end (report.REPORT_WEEKS_SQL) and both the
 # report and the commentary name the previous month's people counts (monthly_site_people). Never the
 # run's as-of: a month's report and commentary are rewritten only when what they show changes.
-COMMENTARY_VIEWS = ("monthly_headlines", "monthly_reasons", "monthly_movers", "monthly_site_people",
-                    "monthly_completeness", "suspicious_returns")
-REPORT_VIEWS = ("reconciliation", "gap_decomposition", "la_rates", "kpi_monthly", "monthly_provider_summary",
-                "monthly_site_summary", *COMMENTARY_VIEWS)
+COMMENTARY_VIEWS = (
+    "monthly_headlines",
+    "monthly_reasons",
+    "monthly_movers",
+    "monthly_site_people",
+    "monthly_completeness",
+    "suspicious_returns",
+)
+REPORT_VIEWS = (
+    "reconciliation",
+    "gap_decomposition",
+    "la_rates",
+    "kpi_monthly",
+    "monthly_provider_summary",
+    "monthly_site_summary",
+    *COMMENTARY_VIEWS,
+)
 
 
 # the code that writes a published CSV (flows/warehouse.py): a change to it writes every CSV again
 CSV_WRITER = hashlib.sha256(Path(warehouse_module.__file__).read_bytes()).hexdigest()
 
 
-def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
-                       commentary_months: list[str] = ()) -> dict[tuple[str, str], str]:
+def month_fingerprints(
+    con: duckdb.DuckDBPyConnection, months: list[str], commentary_months: list[str] = ()
+) -> dict[tuple[str, str], str]:
     """A digest per (file kind, month) of every figure and setting the month's published file shows.
 
     Kinds: each of MONTHLY_TABLES and "report" for `months` (those with national data), "commentary"
@@ -435,23 +487,36 @@ def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
     """
     digests: dict[str, dict[str, str]] = {}
     for view in REPORT_VIEWS:
-        digests[view] = dict(con.execute(
-            f"select month, md5(string_agg(t::varchar, '|' order by t::varchar)) from {view} as t group by month"
-        ).fetchall())
+        digests[view] = dict(
+            con.execute(
+                f"select month, md5(string_agg(t::varchar, '|' order by t::varchar)) from {view} as t group by month"
+            ).fetchall()
+        )
     previous = dict(con.execute("select month, previous_month from monthly_headlines").fetchall())
-    weekly = dict(con.execute(
-        "select shown.month, md5(string_agg(t::varchar, '|' order by t::varchar)) "
-        f"from weekly_site_summary as t join ({report_module.REPORT_WEEKS_SQL}) as shown "
-        "on t.week_ending = shown.week_ending group by shown.month", [list(months)]).fetchall())
-    council = con.execute("select md5(coalesce(string_agg(t::varchar, '|'), '')) from ref_local_authorities as t "
-                          "where la_code = getvariable('home_la')").fetchone()[0]
-    code = {module: hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
-            for module in (report_module, commentary_module)}
+    weekly = dict(
+        con.execute(
+            "select shown.month, md5(string_agg(t::varchar, '|' order by t::varchar)) "
+            f"from weekly_site_summary as t join ({report_module.REPORT_WEEKS_SQL}) as shown "
+            "on t.week_ending = shown.week_ending group by shown.month",
+            [list(months)],
+        ).fetchall()
+    )
+    council = con.execute(
+        "select md5(coalesce(string_agg(t::varchar, '|'), '')) from ref_local_authorities as t "
+        "where la_code = getvariable('home_la')"
+    ).fetchone()[0]
+    code = {
+        module: hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
+        for module in (report_module, commentary_module)
+    }
 
     def shown(month: str, views: tuple[str, ...]) -> list[str]:
         before = previous.get(month)
-        return [council, *(digests[view].get(month, "") for view in views),
-                digests["monthly_site_people"].get(before, "") if before else ""]
+        return [
+            council,
+            *(digests[view].get(month, "") for view in views),
+            digests["monthly_site_people"].get(before, "") if before else "",
+        ]
 
     def digest(parts: list[str]) -> str:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -459,10 +524,12 @@ def month_fingerprints(con: duckdb.DuckDBPyConnection, months: list[str],
     result = {}
     for month in months:
         for name in MONTHLY_TABLES:
-            result[(name, month)] = digest([name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, ""),
-                                            CSV_WRITER])
-        result[("report", month)] = digest([code[report_module], code[commentary_module], weekly.get(month, ""),
-                                            *shown(month, REPORT_VIEWS)])
+            result[(name, month)] = digest(
+                [name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, ""), CSV_WRITER]
+            )
+        result[("report", month)] = digest(
+            [code[report_module], code[commentary_module], weekly.get(month, ""), *shown(month, REPORT_VIEWS)]
+        )
     for month in commentary_months:
         result[("commentary", month)] = digest([code[commentary_module], *shown(month, COMMENTARY_VIEWS)])
     return result
@@ -475,7 +542,9 @@ def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[di
         "national_days::double as national_days, bcf_target_days::double as bcf_target_days, "
         "local_minus_target::double as local_minus_target, national_minus_local::double as national_minus_local "
         "from reconciliation where month = ? "
-        f"order by {publish_order('reconciliation')}", [month])
+        f"order by {publish_order('reconciliation')}",
+        [month],
+    )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -495,10 +564,12 @@ def summary_tail_markdown(outcome: RunOutcome) -> list[str]:
     if outcome.output_checks:
         passed = sum(1 for check in outcome.output_checks if check["success"])
         unchanged = sum(1 for check in outcome.output_checks if check.get("unchanged"))
-        lines.append(f"- Output checks: {passed} of {len(outcome.output_checks)} published tables passed "
-                     f"({sum(check['expectations'] for check in outcome.output_checks)} expectations"
-                     + (f"; {unchanged} unchanged since they last passed, not checked again" if unchanged else "")
-                     + ")")
+        lines.append(
+            f"- Output checks: {passed} of {len(outcome.output_checks)} published tables passed "
+            f"({sum(check['expectations'] for check in outcome.output_checks)} expectations"
+            + (f"; {unchanged} unchanged since they last passed, not checked again" if unchanged else "")
+            + ")"
+        )
     if outcome.deferred:
         lines += ["", "## Left in the inbox for a later run", ""]
         lines += [f"- `{d['file']}`: {d['reason']}" for d in outcome.deferred]

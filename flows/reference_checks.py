@@ -27,8 +27,11 @@ from flows.ingest import UnreadableFile, read_submission, without_blank_rows
 from flows.validate import EXPECTATIONS_ROOT, Problem, describe, parse_week_ending, required_columns, run_suite
 from flows.workspace import Settings, SettingsError, Workspace, did_you_mean
 
-SUITES = {"sites.csv": "reference_sites", "local_authorities.csv": "reference_local_authorities",
-          "population_18plus.csv": "reference_population_18plus"}
+SUITES = {
+    "sites.csv": "reference_sites",
+    "local_authorities.csv": "reference_local_authorities",
+    "population_18plus.csv": "reference_population_18plus",
+}
 SHOWN_PER_FILE = 10
 
 
@@ -123,13 +126,16 @@ def _check_reference_files(ws: Workspace, settings: Settings) -> None:
         if len(problems) > SHOWN_PER_FILE:
             lines.append(f"  ... and {len(problems) - SHOWN_PER_FILE} more")
     if lines:
-        raise ReferenceFilesError("the run was stopped before loading anything, because a reference file is not "
-                                  "right; correct it and run again.\n" + "\n".join(lines))
+        raise ReferenceFilesError(
+            "the run was stopped before loading anything, because a reference file is not "
+            "right; correct it and run again.\n" + "\n".join(lines)
+        )
     home_la = settings.home_la
     if home_la not in la_codes:
         raise SettingsError(
             f"setting home_la = '{home_la}' is not an la_code in reference/local_authorities.csv"
-            f"{did_you_mean(home_la.upper(), la_codes)}; nothing was run (every figure would have been 0)")
+            f"{did_you_mean(home_la.upper(), la_codes)}; nothing was run (every figure would have been 0)"
+        )
 
 
 def run_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -151,15 +157,21 @@ def run_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
             where not exists (select 1 from int_national_org_days as national
                               where national.month = national_months.month
                                 and national.provider_code = sites.provider_code)
-            group by all order by all""").fetchall()]
+            group by all order by all""").fetchall()
+    ]
     gaps = con.execute(
         "select la_code, list(distinct month order by month) from la_rates "
-        "where population_18plus is null group by la_code order by la_code").fetchall()
+        "where population_18plus is null group by la_code order by la_code"
+    ).fetchall()
     for la_code, months in gaps:
-        first_year = con.execute("select min(year) from ref_population_18plus where la_code = ?", [la_code]).fetchone()[0]
+        first_year = con.execute("select min(year) from ref_population_18plus where la_code = ?", [la_code]).fetchone()[
+            0
+        ]
         since = f"the first year it has is {first_year}" if first_year else "it has no row for this council"
-        warnings.append(f"rates left blank for {la_code} in {', '.join(months)}: reference/population_18plus.csv has "
-                        f"no population for that year or an earlier one ({since})")
+        warnings.append(
+            f"rates left blank for {la_code} in {', '.join(months)}: reference/population_18plus.csv has "
+            f"no population for that year or an earlier one ({since})"
+        )
     return warnings
 
 

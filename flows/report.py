@@ -23,16 +23,30 @@ from flows.commentary import draft
 from flows.warehouse import publish_order
 
 FORMULA_LEADERS = ("=", "+", "-", "@")
-ORG_LABELS = {"NHS": "NHS delayed days", "Social Care": "Social care delayed days", "Both": "Joint (both) delayed days",
-              "Total": "Total delayed days"}
+ORG_LABELS = {
+    "NHS": "NHS delayed days",
+    "Social Care": "Social care delayed days",
+    "Both": "Joint (both) delayed days",
+    "Total": "Total delayed days",
+}
 RAG_COLOURS = {"GREEN": "#C6EFCE", "AMBER": "#FFEB9C", "RED": "#FFC7CE"}
 # Column headers people read, for the sheets that list a published table's columns.
 COLUMN_LABELS = {
-    "week_ending": "Week ending", "month": "Month", "provider_code": "Trust code", "provider_name": "Trust",
-    "site_code": "Site code", "site_name": "Site", "care_type": "Care type", "nhs_days": "NHS days",
-    "social_care_days": "Social care days", "both_days": "Joint (both) days", "att_nhs_days": "Attributed to NHS",
-    "att_social_care_days": "Attributed to social care", "total_days": "Total days",
-    "pct_att_social_care": "% attributable to social care", "direction": "Direction of travel",
+    "week_ending": "Week ending",
+    "month": "Month",
+    "provider_code": "Trust code",
+    "provider_name": "Trust",
+    "site_code": "Site code",
+    "site_name": "Site",
+    "care_type": "Care type",
+    "nhs_days": "NHS days",
+    "social_care_days": "Social care days",
+    "both_days": "Joint (both) days",
+    "att_nhs_days": "Attributed to NHS",
+    "att_social_care_days": "Attributed to social care",
+    "total_days": "Total days",
+    "pct_att_social_care": "% attributable to social care",
+    "direction": "Direction of travel",
     "avg_12wk_total_days": "12-week average total days",
 }
 
@@ -87,7 +101,9 @@ class _Sheet:
             elif isinstance(value, str):
                 self.sheet.write_string(self.row, col, value, self._as_text(value, style))
             elif isinstance(value, (date, datetime)):
-                self.sheet.write_datetime(self.row, col, datetime.combine(value, datetime.min.time()), self.formats["date"])
+                self.sheet.write_datetime(
+                    self.row, col, datetime.combine(value, datetime.min.time()), self.formats["date"]
+                )
             else:
                 self.sheet.write_number(self.row, col, value, fmt)
             shown = len(str(value)) if value is not None else 0
@@ -151,10 +167,13 @@ def write_report(con: duckdb.DuckDBPyConnection, month: str, as_of: date, path: 
 
     partial = path.with_name(f".{path.name}.partial")
     workbook = xlsxwriter.Workbook(str(partial), {"strings_to_formulas": False, "strings_to_urls": False})
-    workbook.set_properties({"title": f"Delayed transfers of care {month}", "created": datetime.combine(as_of, datetime.min.time())})
+    workbook.set_properties(
+        {"title": f"Delayed transfers of care {month}", "created": datetime.combine(as_of, datetime.min.time())}
+    )
     formats = _formats(workbook)
-    la = con.execute("select la_code, coalesce(la_name, la_code) from ref_local_authorities "
-                     "where la_code = getvariable('home_la')").fetchone() or (None, None)
+    la = con.execute(
+        "select la_code, coalesce(la_name, la_code) from ref_local_authorities where la_code = getvariable('home_la')"
+    ).fetchone() or (None, None)
     for writer in (_commentary, _summary, _reconciliation, _weekly, _monthly):
         sheet = writer(workbook, formats, con, month, as_of, la)
         sheet.finish()
@@ -180,44 +199,73 @@ def _commentary(workbook, formats, con, month, as_of, la) -> _Sheet:
 def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Summary", formats)
     sheet.title(f"Delayed transfers of care: {la[1]} ({la[0]}), {month}  ({written_as_of(as_of)})")
-    names, rows = _rows(con, f"""
+    names, rows = _rows(
+        con,
+        f"""
         select responsible_org, local_days, national_days, bcf_target_days, local_minus_target,
                national_minus_target, national_minus_local
         from reconciliation where month = ? and provider_code = 'Total'
-        order by {publish_order('reconciliation')}""", [month])
-    sheet.header(["Responsible organisation", "Local count (days)", "National (days)", "BCF target (days)",
-                  "Local - target", "National - target", "National - local"], freeze=True)
+        order by {publish_order("reconciliation")}""",
+        [month],
+    )
+    sheet.header(
+        [
+            "Responsible organisation",
+            "Local count (days)",
+            "National (days)",
+            "BCF target (days)",
+            "Local - target",
+            "National - target",
+            "National - local",
+        ],
+        freeze=True,
+    )
     for row in rows:
         style = "days_bold" if row[0] == "Total" else "days"
         sheet.write_row([ORG_LABELS[row[0]], *row[1:]], ["bold" if row[0] == "Total" else None] + [style] * 6)
     sheet.gap()
     sheet.write_row(["Delayed days per day per 100,000 population aged 18+"], ["bold"])
-    _, rates = _rows(con, """
+    _, rates = _rows(
+        con,
+        """
         select measure,
                max(rate_per_100k_per_day) filter (where source = 'local'),
                max(rate_per_100k_per_day) filter (where source = 'national'),
                max(rate_per_100k_per_day) filter (where source = 'bcf_target'),
                max(national_target_per_100k_per_day)
         from la_rates where month = ? group by measure
-        order by rate_measure_rank(measure)""", [month])
+        order by rate_measure_rank(measure)""",
+        [month],
+    )
     sheet.header(["Measure", "Local", "National", "BCF target", "National rate target"])
     for row in rates:
         sheet.write_row(list(row), [None, "rate", "rate", "rate", "rate"])
     sheet.gap()
-    kpi = con.execute("select pct_att_social_care, target_pct, rag from kpi_monthly where month = ?", [month]).fetchone()
-    sheet.write_row(["% of delayed days attributable to adult social care (incl. share of joint), lower is better"],
-                    ["bold"])
+    kpi = con.execute(
+        "select pct_att_social_care, target_pct, rag from kpi_monthly where month = ?", [month]
+    ).fetchone()
+    sheet.write_row(
+        ["% of delayed days attributable to adult social care (incl. share of joint), lower is better"], ["bold"]
+    )
     sheet.header(["Month", "% attributable to social care", "Target %", "RAG"])
     if kpi:
         sheet.write_row([month, kpi[0], kpi[1], kpi[2]], [None, "pct", "pct", f"rag_{kpi[2]}" if kpi[2] else None])
     sheet.gap()
     sheet.write_row(["Why national differs from local: local + national only + residual = national"], ["bold"])
-    _, gap = _rows(con, f"""
+    _, gap = _rows(
+        con,
+        f"""
         select component, days from gap_decomposition where month = ?
-        order by {publish_order('gap_decomposition')}""", [month])
+        order by {publish_order("gap_decomposition")}""",
+        [month],
+    )
     sheet.header(["Component", "Days"])
-    explain = {"local": "Local count", "national_only": "Residents at providers outside the local collection",
-               "residual": "Residual (national validation and timing)", "national": "National figure"}
+    explain = {
+        "local": "Local count",
+        "national_only": "Residents at providers outside the local collection",
+        "residual": "Residual (national validation and timing)",
+        "national": "National figure",
+    }
     for component, days in gap:
         sheet.write_row([explain[component], days], [None, "days"])
     return sheet
@@ -226,31 +274,53 @@ def _summary(workbook, formats, con, month, as_of, la) -> _Sheet:
 def _reconciliation(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Reconciliation", formats)
     sheet.title(f"Local, national and BCF target by provider and responsible organisation, {month}")
-    _, rows = _rows(con, f"""
+    _, rows = _rows(
+        con,
+        f"""
         select responsible_org, provider_code, provider_name, local_days, national_days, national_provider_days,
                out_of_area_days, bcf_target_days, local_minus_target, national_minus_target, national_minus_local
         from reconciliation where month = ?
-        order by {publish_order('reconciliation')}""", [month])
-    sheet.header(["Responsible authority", "Provider organisation", "Locally collected", "National (LA residents)",
-                  "National (all residents)", "Other councils' residents", "BCF target", "Local - target",
-                  "National - target", "National - local"], freeze=True)
+        order by {publish_order("reconciliation")}""",
+        [month],
+    )
+    sheet.header(
+        [
+            "Responsible authority",
+            "Provider organisation",
+            "Locally collected",
+            "National (LA residents)",
+            "National (all residents)",
+            "Other councils' residents",
+            "BCF target",
+            "Local - target",
+            "National - target",
+            "National - local",
+        ],
+        freeze=True,
+    )
     previous = None
     for org, code, name, *figures in rows:
         total = code == "Total"
         label = ORG_LABELS[org] if org != previous else ""
         provider = f"{la[1]} total" if total else name
-        sheet.write_row([label, provider, *figures], ["bold", "bold" if total else None]
-                        + ["days_bold" if total else "days"] * len(figures))
+        sheet.write_row(
+            [label, provider, *figures],
+            ["bold", "bold" if total else None] + ["days_bold" if total else "days"] * len(figures),
+        )
         previous = org
     return sheet
 
 
 def _weekly(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Weekly (12 weeks)", formats)
-    names, rows = _rows(con, f"""
+    names, rows = _rows(
+        con,
+        f"""
         select * from weekly_site_summary
         where week_ending in (select week_ending from ({REPORT_WEEKS_SQL}))
-        order by week_ending, provider_code, site_code""", [[month]])
+        order by week_ending, provider_code, site_code""",
+        [[month]],
+    )
     sheet.header([column_label(name) for name in names], freeze=True)
     styles = [_style(name) for name in names]
     for row in rows:
@@ -260,8 +330,9 @@ def _weekly(workbook, formats, con, month, as_of, la) -> _Sheet:
 
 def _monthly(workbook, formats, con, month, as_of, la) -> _Sheet:
     sheet = _Sheet(workbook, "Monthly", formats)
-    coverage = con.execute("select coverage, returns_received, returns_expected from monthly_headlines where month = ?",
-                           [month]).fetchone()
+    coverage = con.execute(
+        "select coverage, returns_received, returns_expected from monthly_headlines where month = ?", [month]
+    ).fetchone()
     if coverage and coverage[0] != "complete":
         sheet.write_row([f"{month}: {coverage[0]} ({coverage[1]} of {coverage[2]} weekly returns received)"], ["bold"])
     for view in ("monthly_provider_summary", "monthly_site_summary"):

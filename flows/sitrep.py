@@ -29,8 +29,20 @@ NATIONAL_HEADER_ALIASES = {
 }
 MEASURE_COLUMNS = ("nhs_a_sum", "nhs_b_sum", "social_care_a_sum", "social_care_b_sum", "both_a_sum", "both_b_sum")
 A_SUM_COLUMNS = ("nhs_a_sum", "social_care_a_sum", "both_a_sum")  # patients (whole) until 2016-17, then beds
-MONTHS = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER",
-          "NOVEMBER", "DECEMBER")
+MONTHS = (
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
+)
 FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS = 2017  # A SUM: patients at the month's last Thursday until 2016-17
 
 
@@ -77,12 +89,18 @@ def read_extract(path: Path) -> tuple[pl.DataFrame, int]:
     except UnicodeDecodeError:
         raise UnreadableFile("the file is neither UTF-8 nor Windows-1252 text") from None
     lines = _first_lines(text)
-    header_index = next((i for i, line in enumerate(lines[:HEADER_SEARCH_LINES])
-                         if re.match(r'^\s*"?year"?\s*,', line, re.IGNORECASE) and "period name" in line.lower()), None)
+    header_index = next(
+        (
+            i
+            for i, line in enumerate(lines[:HEADER_SEARCH_LINES])
+            if re.match(r'^\s*"?year"?\s*,', line, re.IGNORECASE) and "period name" in line.lower()
+        ),
+        None,
+    )
     if header_index is None:
         raise UnreadableFile(f"no header line starting 'Year, Period Name' in the first {HEADER_SEARCH_LINES} lines")
     try:
-        cells = pl.read_csv(text[sum(len(line) for line in lines[:header_index]):].encode("utf-8"), infer_schema=False)
+        cells = pl.read_csv(text[sum(len(line) for line in lines[:header_index]) :].encode("utf-8"), infer_schema=False)
     except Exception as exc:
         raise UnreadableFile(f"the file could not be read as CSV: {str(exc).splitlines()[0]}") from None
     names = [normalise_national_header(name) for name in cells.columns]
@@ -94,21 +112,34 @@ def read_extract(path: Path) -> tuple[pl.DataFrame, int]:
 
 def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, str]) -> pl.DataFrame:
     """Add what the suite and the warehouse need: month, ONS code, standard codes, numbers."""
-    month_number = pl.col("period_name").str.to_uppercase().replace_strict(
-        {name: i + 1 for i, name in enumerate(MONTHS)}, default=None, return_dtype=pl.Int32)
+    month_number = (
+        pl.col("period_name")
+        .str.to_uppercase()
+        .replace_strict({name: i + 1 for i, name in enumerate(MONTHS)}, default=None, return_dtype=pl.Int32)
+    )
     year_start = pl.when(pl.col("year").str.contains(r"^\d{4}[-/]\d{2}$")).then(
-        pl.col("year").str.slice(0, 4).cast(pl.Int32))
+        pl.col("year").str.slice(0, 4).cast(pl.Int32)
+    )
     care = pl.col("acute_or_non_acute_description").str.to_uppercase().str.replace_all(r"[\s_]+", "-")
     prepared = cells.with_columns(
         pl.lit(file_name).alias("file"),
         year_start.alias("year_start"),
         month_number.alias("month_number"),
         pl.col("local_authority_code").replace_strict(dh_to_ons, default=None, return_dtype=pl.String).alias("la_code"),
-        pl.when(care == "ACUTE").then(pl.lit("acute")).when(care == "NON-ACUTE").then(pl.lit("non-acute"))
-        .otherwise(pl.col("acute_or_non_acute_description")).alias("care_type"),
-        pl.col("reason_for_delay").str.to_uppercase().replace_strict(REASON_ALIASES, default=pl.col("reason_for_delay"),
-                                                                   return_dtype=pl.String).alias("reason_code"),
-        *(pl.col(c).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False).alias(f"{c}_value") for c in MEASURE_COLUMNS),
+        pl.when(care == "ACUTE")
+        .then(pl.lit("acute"))
+        .when(care == "NON-ACUTE")
+        .then(pl.lit("non-acute"))
+        .otherwise(pl.col("acute_or_non_acute_description"))
+        .alias("care_type"),
+        pl.col("reason_for_delay")
+        .str.to_uppercase()
+        .replace_strict(REASON_ALIASES, default=pl.col("reason_for_delay"), return_dtype=pl.String)
+        .alias("reason_code"),
+        *(
+            pl.col(c).str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False).alias(f"{c}_value")
+            for c in MEASURE_COLUMNS
+        ),
     )
     # Financial year: April to December fall in its first calendar year, January to March in the next.
     calendar_year = pl.col("year_start") + pl.when(pl.col("month_number") <= 3).then(1).otherwise(0)
@@ -118,8 +149,10 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
         pl.when(pl.col("year_start").is_not_null() & pl.col("month_number").is_not_null())
         .then(pl.format("{}-{}", calendar_year, pl.col("month_number").cast(pl.String).str.zfill(2)))
         .alias("month"),
-        pl.when(pl.col("year_start") >= FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS).then(pl.lit("average_delayed_beds"))
-        .otherwise(pl.lit("patients_delayed_last_thursday")).alias("a_sum_measure"),
+        pl.when(pl.col("year_start") >= FIRST_YEAR_OF_A_MEASURED_AS_AVERAGE_BEDS)
+        .then(pl.lit("average_delayed_beds"))
+        .otherwise(pl.lit("patients_delayed_last_thursday"))
+        .alias("a_sum_measure"),
     )
 
 
@@ -132,8 +165,9 @@ class ReadExtracts:
     values: ValueSummary
 
 
-def read_checked(path: Path, dh_to_ons: dict[str, str],
-                 required: list[str] | None = None) -> tuple[CheckedNationalFile, pl.DataFrame | None]:
+def read_checked(
+    path: Path, dh_to_ons: dict[str, str], required: list[str] | None = None
+) -> tuple[CheckedNationalFile, pl.DataFrame | None]:
     """One extract read and checked for its shape (readable, required columns, rows); its prepared cells if so."""
     result = CheckedNationalFile(path, content_hash(path))
     try:
@@ -143,8 +177,16 @@ def read_checked(path: Path, dh_to_ons: dict[str, str],
         return result, None
     missing = [c for c in required or required_columns(SUITE) if c not in cells.columns]
     if missing:
-        result.problems.extend(Problem(path.name, result.header_line, c, "", f"required column {c} is missing "
-                                       f"from the header on line {result.header_line}") for c in missing)
+        result.problems.extend(
+            Problem(
+                path.name,
+                result.header_line,
+                c,
+                "",
+                f"required column {c} is missing from the header on line {result.header_line}",
+            )
+            for c in missing
+        )
         return result, None
     if cells.height == 0:
         result.problems.append(Problem(path.name, None, "", "", "the file has a header but no rows"))
@@ -186,10 +228,18 @@ def check_values(batches: list[ReadExtracts], dh_to_ons: dict[str, str], journal
     for result in results.values():
         result.problems.sort(key=lambda p: (p.row or 0, p.column))
         if not result.accepted:
-            result.rows, result.months, result.rows_read, result.empty_cells, result.unknown_la_codes = None, [], 0, {}, {}
+            result.rows, result.months, result.rows_read, result.empty_cells, result.unknown_la_codes = (
+                None,
+                [],
+                0,
+                {},
+                {},
+            )
 
 
-def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list | None = None) -> list[CheckedNationalFile]:
+def check_extracts(
+    paths: list[Path], dh_to_ons: dict[str, str], journal: list | None = None
+) -> list[CheckedNationalFile]:
     """Read every extract, then validate all of them in one pass of the suite (its cost is per call)."""
     batch = read_extracts(paths, dh_to_ons)
     check_values([batch], dh_to_ons, journal)
@@ -198,14 +248,23 @@ def check_extracts(paths: list[Path], dh_to_ons: dict[str, str], journal: list |
 
 def warehouse_rows(prepared: pl.DataFrame) -> pl.DataFrame:
     return prepared.select(
-        pl.col("row").alias("row_number"), "month", pl.col("year").alias("financial_year"), "period_name",
+        pl.col("row").alias("row_number"),
+        "month",
+        pl.col("year").alias("financial_year"),
+        "period_name",
         pl.col("provider_parent_org_code").alias("provider_parent_code"),
-        pl.col("provider_parent_name") if "provider_parent_name" in prepared.columns else pl.lit(None, pl.String)
-        .alias("provider_parent_name"),
-        pl.col("provider_org_code").alias("provider_code"), pl.col("provider_org_name").alias("provider_name"),
-        pl.col("local_authority_code").alias("dh_la_code"), "la_code",
-        pl.col("local_authority_name").alias("la_name") if "local_authority_name" in prepared.columns
+        pl.col("provider_parent_name")
+        if "provider_parent_name" in prepared.columns
+        else pl.lit(None, pl.String).alias("provider_parent_name"),
+        pl.col("provider_org_code").alias("provider_code"),
+        pl.col("provider_org_name").alias("provider_name"),
+        pl.col("local_authority_code").alias("dh_la_code"),
+        "la_code",
+        pl.col("local_authority_name").alias("la_name")
+        if "local_authority_name" in prepared.columns
         else pl.lit(None, pl.String).alias("la_name"),
-        "care_type", "reason_code", "a_sum_measure",
+        "care_type",
+        "reason_code",
+        "a_sum_measure",
         *(pl.col(f"{c}_value").alias(c) for c in MEASURE_COLUMNS),
     )

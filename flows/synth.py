@@ -47,10 +47,17 @@ def national_geography(rng: random.Random) -> tuple[dict[str, str], list[SynthPr
         home = codes[n % LA_COUNT]
         neighbours = rng.sample(codes, 8)
         region = n % 7
-        providers.append(SynthProvider(
-            code=f"R{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}", name=f"PROVIDER {n:03d} NHS TRUST",
-            parent_code=f"Y5{region}", parent_name=f"REGION {region}", care="ACUTE" if n % 3 else "NON-ACUTE",
-            councils=(home, *[c for c in neighbours if c != home][:8]), size=rng.lognormvariate(4.2, 0.6)))
+        providers.append(
+            SynthProvider(
+                code=f"R{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}",
+                name=f"PROVIDER {n:03d} NHS TRUST",
+                parent_code=f"Y5{region}",
+                parent_name=f"REGION {region}",
+                care="ACUTE" if n % 3 else "NON-ACUTE",
+                councils=(home, *[c for c in neighbours if c != home][:8]),
+                size=rng.lognormvariate(4.2, 0.6),
+            )
+        )
     return councils, providers
 
 
@@ -73,10 +80,14 @@ def synth_national_month(index: int, seed: int) -> tuple[date, str]:
     header = NATIONAL_HEADER
     if month.year < 2013:
         header = header.replace("Provider Parent Org Code", "Provider SHA Code").replace(
-            "Provider Parent Name", "Provider SHA Name")
+            "Provider Parent Name", "Provider SHA Name"
+        )
     lines = io.StringIO()
-    preamble = ["Title:,Delayed Transfers of Care SitRep - provider level data (synthetic)",
-                f"Period:,{MONTHS[month.month - 1].title()} {month.year}", "Source:,dtoc synth national"]
+    preamble = [
+        "Title:,Delayed Transfers of Care SitRep - provider level data (synthetic)",
+        f"Period:,{MONTHS[month.month - 1].title()} {month.year}",
+        "Source:,dtoc synth national",
+    ]
     if month_rng.random() < 0.1:  # some months carry an extra note line, pushing the header to line 5
         preamble.append("Note:,Figures are provisional")
     lines.write("\n".join(preamble) + "\n" + header + "\n")
@@ -96,9 +107,21 @@ def synth_national_month(index: int, seed: int) -> tuple[date, str]:
                     if month_rng.random() < 0.0001:  # an empty numeric cell, as most real months have
                         shown = ""
                     cells += [snapshot, shown]
-                writer.writerow([financial_year(month), MONTHS[month.month - 1], provider.parent_code,
-                                 provider.parent_name, provider.code, provider.name, council, councils[council],
-                                 provider.care, REASONS[reason], *cells])
+                writer.writerow(
+                    [
+                        financial_year(month),
+                        MONTHS[month.month - 1],
+                        provider.parent_code,
+                        provider.parent_name,
+                        provider.code,
+                        provider.name,
+                        council,
+                        councils[council],
+                        provider.care,
+                        REASONS[reason],
+                        *cells,
+                    ]
+                )
     return month, lines.getvalue()
 
 
@@ -131,8 +154,19 @@ def synth_sites(seed: int = 1) -> list[tuple]:
     """Hospital sites of every synthetic provider (about 1,500), each belonging to its provider's home council."""
     rng = random.Random(seed * 7 + 3)
     _, providers = national_geography(random.Random(seed))
-    return [(f"{p.code}{n:02d}", f"Site {n} of {p.name.title()}", p.code, p.name.title(), p.care.lower(),
-             rng.randint(150, 700), p.councils[0]) for p in providers for n in range(rng.randint(3, 10))]
+    return [
+        (
+            f"{p.code}{n:02d}",
+            f"Site {n} of {p.name.title()}",
+            p.code,
+            p.name.title(),
+            p.care.lower(),
+            rng.randint(150, 700),
+            p.councils[0],
+        )
+        for p in providers
+        for n in range(rng.randint(3, 10))
+    ]
 
 
 def write_synth_reference(out: Path, seed: int = 1) -> None:
@@ -141,14 +175,17 @@ def write_synth_reference(out: Path, seed: int = 1) -> None:
     reference = out / "reference"
     reference.mkdir(parents=True, exist_ok=True)
     (reference / "local_authorities.csv").write_text(
-        "la_code,dh_code,la_name\n" + "".join(f"{_ons_code(c)},{c},{n}\n" for c, n in councils.items()))
+        "la_code,dh_code,la_name\n" + "".join(f"{_ons_code(c)},{c},{n}\n" for c, n in councils.items())
+    )
     (reference / "sites.csv").write_text(
         "site_code,site_name,provider_code,provider_name,care_type,beds\n"
-        + "".join(",".join(map(str, site[:6])) + "\n" for site in synth_sites(seed)))
+        + "".join(",".join(map(str, site[:6])) + "\n" for site in synth_sites(seed))
+    )
     (reference / "bcf_trajectory.csv").write_text("la_code,month,provider_code,responsible_org,planned_days\n")
     (reference / "population_18plus.csv").write_text(
-        "la_code,year,population\n" + "".join(f"{_ons_code(c)},2010,{400000 + 1000 * i}\n"
-                                              for i, c in enumerate(councils)))
+        "la_code,year,population\n"
+        + "".join(f"{_ons_code(c)},2010,{400000 + 1000 * i}\n" for i, c in enumerate(councils))
+    )
     settings = out / "dtoc.toml"
     if not settings.exists():
         settings.write_text(f'home_la = "{_ons_code(next(iter(councils)))}"\n')
@@ -182,15 +219,20 @@ def write_synth_weekly(out: Path, las: int, weeks: int, seed: int = 1) -> list[P
             for site in council_sites:
                 nhs, sc, both = rng.randint(0, 120), rng.randint(0, 70), rng.choice([0, 0, 0, 1, 2, 5])
                 if detail:
-                    lines += [f"{site[0]},{week.isoformat()},{_ons_code(council)},{site[4]},{org},"
-                              f"{rng.choice(list(REASON_WEIGHTS))},{days}"
-                              for org, days in (("NHS", nhs), ("Social Care", sc), ("Both", both))]
+                    lines += [
+                        f"{site[0]},{week.isoformat()},{_ons_code(council)},{site[4]},{org},"
+                        f"{rng.choice(list(REASON_WEIGHTS))},{days}"
+                        for org, days in (("NHS", nhs), ("Social Care", sc), ("Both", both))
+                    ]
                 else:
                     lines.append(f"{site[0]},{week:%d/%m/%Y},{nhs},{sc},{both}")
             if rng.random() < 0.01:  # a bad file: a negative count someone typed
                 lines[0] = lines[0].rsplit(",", 1)[0] + ",-3"
-            header = ("site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days" if detail
-                      else "site_code,week_ending,nhs_days,social_care_days,both_days")
+            header = (
+                "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days"
+                if detail
+                else "site_code,week_ending,nhs_days,social_care_days,both_days"
+            )
             path = inbox / f"council_{council}_week_{week.isoformat()}.csv"
             path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
             written.append(path)

@@ -17,12 +17,20 @@ from flows.validate import Problem, Reference, required_columns, run_suite
 SUITE = "bcf_trajectory"
 FILE_NAME = "bcf_trajectory.csv"
 OUT_OF_AREA = "OUT_OF_AREA"
-EMPTY = pl.DataFrame(schema={"la_code": pl.String, "month": pl.String, "provider_code": pl.String,
-                             "responsible_org": pl.String, "planned_days": pl.Decimal(38, 10)})
+EMPTY = pl.DataFrame(
+    schema={
+        "la_code": pl.String,
+        "month": pl.String,
+        "provider_code": pl.String,
+        "responsible_org": pl.String,
+        "planned_days": pl.Decimal(38, 10),
+    }
+)
 
 
-def check_bcf_trajectory(reference_dir: Path, reference: Reference,
-                         journal: list | None = None) -> tuple[pl.DataFrame, list[Problem]]:
+def check_bcf_trajectory(
+    reference_dir: Path, reference: Reference, journal: list | None = None
+) -> tuple[pl.DataFrame, list[Problem]]:
     """The trajectory rows with planned_days at full precision, or no rows and the reasons why."""
     path = reference_dir / FILE_NAME
     if not path.exists():
@@ -36,10 +44,13 @@ def check_bcf_trajectory(reference_dir: Path, reference: Reference,
         return EMPTY, [Problem(FILE_NAME, 1, c, "", f"required column {c} is missing from the header") for c in missing]
     if cells.height == 0:
         return EMPTY, []
-    parameters = {"la_codes": list(reference.la_codes),
-                  "provider_codes": sorted(set(reference.sites["provider_code"].to_list()) | {OUT_OF_AREA})}
+    parameters = {
+        "la_codes": list(reference.la_codes),
+        "provider_codes": sorted(set(reference.sites["provider_code"].to_list()) | {OUT_OF_AREA}),
+    }
     problems = run_suite(SUITE, cells.with_columns(pl.lit(FILE_NAME).alias("file")), parameters, {}, journal)
     if problems:
         return EMPTY, sorted(problems, key=lambda p: (p.row or 0, p.column))
-    return cells.select("la_code", "month", "provider_code", "responsible_org",
-                        pl.col("planned_days").cast(pl.Decimal(38, 10))), []
+    return cells.select(
+        "la_code", "month", "provider_code", "responsible_org", pl.col("planned_days").cast(pl.Decimal(38, 10))
+    ), []

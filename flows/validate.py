@@ -30,20 +30,36 @@ SUMMARY_DAY_COLUMNS = {"nhs_days": "NHS", "social_care_days": "Social Care", "bo
 
 RESPONSIBLE_ORGS = {
     "NHS": "NHS",
-    "SOCIAL CARE": "Social Care", "SOCIAL_CARE": "Social Care", "SC": "Social Care", "ASC": "Social Care",
+    "SOCIAL CARE": "Social Care",
+    "SOCIAL_CARE": "Social Care",
+    "SC": "Social Care",
+    "ASC": "Social Care",
     "ADULT SOCIAL CARE": "Social Care",
-    "BOTH": "Both", "JOINT": "Both",
+    "BOTH": "Both",
+    "JOINT": "Both",
 }
 REASONS = {
-    "A": "A_COMPLETION_ASSESSMENT", "B": "B_PUBLIC_FUNDING", "C": "C_FURTHER_NON_ACUTE_NHS",
-    "DI": "DI_RESIDENTIAL_HOME", "DII": "DII_NURSING_HOME", "E": "E_CARE_PACKAGE_IN_HOME",
-    "F": "F_COMMUNITY_EQUIP_ADAPT", "G": "G_PATIENT_FAMILY_CHOICE", "H": "H_DISPUTES",
-    "I": "I_HOUSING", "O": "O_OTHER",
+    "A": "A_COMPLETION_ASSESSMENT",
+    "B": "B_PUBLIC_FUNDING",
+    "C": "C_FURTHER_NON_ACUTE_NHS",
+    "DI": "DI_RESIDENTIAL_HOME",
+    "DII": "DII_NURSING_HOME",
+    "E": "E_CARE_PACKAGE_IN_HOME",
+    "F": "F_COMMUNITY_EQUIP_ADAPT",
+    "G": "G_PATIENT_FAMILY_CHOICE",
+    "H": "H_DISPUTES",
+    "I": "I_HOUSING",
+    "O": "O_OTHER",
 }
 REASON_ALIASES = {**{code: code for code in REASONS}, **{long: code for code, long in REASONS.items()}}
 REASON_NOT_STATED = "NOT_STATED"
-CARE_TYPES = {"ACUTE": "acute", "NON-ACUTE": "non-acute", "NON ACUTE": "non-acute", "NON_ACUTE": "non-acute",
-              "NONACUTE": "non-acute"}
+CARE_TYPES = {
+    "ACUTE": "acute",
+    "NON-ACUTE": "non-acute",
+    "NON ACUTE": "non-acute",
+    "NON_ACUTE": "non-acute",
+    "NONACUTE": "non-acute",
+}
 
 
 @dataclass(frozen=True)
@@ -55,8 +71,13 @@ class Problem:
     problem: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "row": "" if self.row is None else self.row, "column": self.column,
-                "value": self.value, "problem": self.problem}
+        return {
+            "file": self.file,
+            "row": "" if self.row is None else self.row,
+            "column": self.column,
+            "value": self.value,
+            "problem": self.problem,
+        }
 
 
 def describe(problem: dict) -> str:
@@ -70,6 +91,7 @@ def describe(problem: dict) -> str:
 @dataclass
 class CheckedFile:
     """A file after its checks: accepted when no problem was found (a refused file is quarantined)."""
+
     path: Path
     content_hash: str
     problems: list[Problem] = field(default_factory=list)
@@ -100,11 +122,12 @@ class Reference:
     @classmethod
     def load(cls, folder: Path) -> Reference:
         # read as bytes: polars would expand [, * and ? in the workspace path and read another folder's file
-        sites = without_blank_rows(pl.read_csv(io.BytesIO((folder / "sites.csv").read_bytes()),
-                                               schema_overrides={"beds": pl.Int64})).with_columns(
-            pl.col(pl.String).str.strip_chars())
+        sites = without_blank_rows(
+            pl.read_csv(io.BytesIO((folder / "sites.csv").read_bytes()), schema_overrides={"beds": pl.Int64})
+        ).with_columns(pl.col(pl.String).str.strip_chars())
         las = pl.read_csv(io.BytesIO((folder / "local_authorities.csv").read_bytes()), infer_schema=False).with_columns(
-            pl.col(pl.String).str.strip_chars())
+            pl.col(pl.String).str.strip_chars()
+        )
         return cls(sites, tuple(las["la_code"].to_list()), dict(las.select("dh_code", "la_code").iter_rows()))
 
 
@@ -140,8 +163,9 @@ def layout_columns(suite_name: str) -> tuple[list[str], list[str]]:
     return known, list((suite.meta or {}).get("ignored_columns", []))
 
 
-def check_submissions(paths: list[Path], reference: Reference, settings: Settings, as_of: date,
-                      journal: list | None = None) -> list[CheckedSubmission]:
+def check_submissions(
+    paths: list[Path], reference: Reference, settings: Settings, as_of: date, journal: list | None = None
+) -> list[CheckedSubmission]:
     """Read and validate every file; each comes back accepted (with its returns) or with problems."""
     checked: list[CheckedSubmission] = []
     prepared: dict[str, list[tuple[CheckedSubmission, pl.DataFrame]]] = {layout: [] for layout in LAYOUT_SUITES}
@@ -155,18 +179,40 @@ def check_submissions(paths: list[Path], reference: Reference, settings: Setting
         checked.append(result)
         result.layout = detect_layout(raw.cells.columns)
         if result.layout is None:
-            result.problems.append(Problem(path.name, 1, "", ",".join(c for c in raw.cells.columns if c != "row"),
-                                           _unrecognised_header_message()))
+            result.problems.append(
+                Problem(
+                    path.name,
+                    1,
+                    "",
+                    ",".join(c for c in raw.cells.columns if c != "row"),
+                    _unrecognised_header_message(),
+                )
+            )
             continue
         missing = [c for c in required_columns(LAYOUT_SUITES[result.layout]) if c not in raw.cells.columns]
-        result.problems.extend(Problem(path.name, 1, c, "", f"required column {c} is missing from the header "
-                                       f"of this {result.layout}-layout file") for c in missing)
+        result.problems.extend(
+            Problem(
+                path.name,
+                1,
+                c,
+                "",
+                f"required column {c} is missing from the header of this {result.layout}-layout file",
+            )
+            for c in missing
+        )
         known, ignored = layout_columns(LAYOUT_SUITES[result.layout])
         unknown = [c for c in raw.cells.columns if c not in known and c not in ignored and c != "row"]
-        result.problems.extend(Problem(
-            path.name, 1, c, raw.headers.get(c, c),
-            f"column {c} is not part of the {result.layout} layout ({', '.join(known)}); rename it to one of "
-            "these or delete it (a notes or comments column is kept and ignored)") for c in unknown)
+        result.problems.extend(
+            Problem(
+                path.name,
+                1,
+                c,
+                raw.headers.get(c, c),
+                f"column {c} is not part of the {result.layout} layout ({', '.join(known)}); rename it to one of "
+                "these or delete it (a notes or comments column is kept and ignored)",
+            )
+            for c in unknown
+        )
         if result.problems:
             continue
         if raw.cells.height == 0:
@@ -183,8 +229,15 @@ def check_submissions(paths: list[Path], reference: Reference, settings: Setting
                 result.returns = returns_from_cells(cells, result.layout, reference)
             except pl.exceptions.PolarsError as exc:  # passed every rule yet cannot be shaped: refused, never loaded
                 reason = " ".join(str(exc).split())
-                result.problems.append(Problem(result.path.name, None, "", "",
-                                               f"the file passed its checks but could not be read into rows: {reason}"))
+                result.problems.append(
+                    Problem(
+                        result.path.name,
+                        None,
+                        "",
+                        "",
+                        f"the file passed its checks but could not be read into rows: {reason}",
+                    )
+                )
     return checked
 
 
@@ -200,8 +253,12 @@ def detect_layout(columns: list[str]) -> str | None:
 
 
 def _unrecognised_header_message() -> str:
-    return ("the header matches neither layout: detail needs " + ", ".join(required_columns("weekly_detail"))
-            + "; summary needs " + ", ".join(required_columns("weekly_summary")))
+    return (
+        "the header matches neither layout: detail needs "
+        + ", ".join(required_columns("weekly_detail"))
+        + "; summary needs "
+        + ", ".join(required_columns("weekly_summary"))
+    )
 
 
 def _standardise(column: str, mapping: dict[str, str]) -> pl.Expr:
@@ -214,7 +271,9 @@ def parse_week_ending(column: str = "week_ending") -> pl.Expr:
     """ISO YYYY-MM-DD or UK DD/MM/YYYY, each parsed by its own pattern (never a day-first guess)."""
     text = pl.col(column)
     iso = pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
-    uk = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(text.str.strptime(pl.Date, "%d/%m/%Y", strict=False))
+    uk = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(
+        text.str.strptime(pl.Date, "%d/%m/%Y", strict=False)
+    )
     return pl.coalesce(iso, uk)
 
 
@@ -248,8 +307,14 @@ def prepare_cells(raw: RawSubmission, layout: str, reference: Reference, setting
     return cells.join(capacity, on="site_code", how="left", maintain_order="left")
 
 
-def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFrame]], reference: Reference,
-                     settings: Settings, as_of: date, journal: list | None) -> None:
+def _validate_layout(
+    layout: str,
+    items: list[tuple[CheckedSubmission, pl.DataFrame]],
+    reference: Reference,
+    settings: Settings,
+    as_of: date,
+    journal: list | None,
+) -> None:
     import pandas as pd
 
     cells = pl.concat([frame for _, frame in items], how="diagonal_relaxed")
@@ -270,12 +335,18 @@ def _validate_layout(layout: str, items: list[tuple[CheckedSubmission, pl.DataFr
 
 def frame_batch(frame):
     """A pandas frame as a batch of the in-memory datasource, ready to validate (call it holding _GX_LOCK)."""
-    return (_gx_context(EXPECTATIONS_ROOT).data_sources.get(DATASOURCE).get_asset(ASSET).get_batch_definition(BATCH)
-            .get_batch(batch_parameters={"dataframe": frame}))
+    return (
+        _gx_context(EXPECTATIONS_ROOT)
+        .data_sources.get(DATASOURCE)
+        .get_asset(ASSET)
+        .get_batch_definition(BATCH)
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
 
 
-def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict,
-              journal: list | None = None) -> list[Problem]:
+def run_suite(
+    suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict, journal: list | None = None
+) -> list[Problem]:
     """Validate a frame (with `file` and `row` columns) against a suite; each failing cell becomes a Problem.
 
     Date columns are handed to Great Expectations as timestamps so that range rules compare dates.
@@ -288,14 +359,18 @@ def run_suite(suite_name: str, cells: pl.DataFrame, parameters: dict, message_pa
         if dtype == pl.Date:
             frame[name] = pd.to_datetime(frame[name])
     with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
-        results = frame_batch(frame).validate(_gx_context(EXPECTATIONS_ROOT).suites.get(suite_name),
-                                              expectation_parameters=parameters, result_format="COMPLETE")
+        results = frame_batch(frame).validate(
+            _gx_context(EXPECTATIONS_ROOT).suites.get(suite_name),
+            expectation_parameters=parameters,
+            result_format="COMPLETE",
+        )
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
     for outcome in failed_expectations(suite_name, results):
-        problems += problems_at_rows(cells, outcome.result.get("unexpected_index_list") or [],
-                                     outcome.expectation_config, message_parameters)
+        problems += problems_at_rows(
+            cells, outcome.result.get("unexpected_index_list") or [], outcome.expectation_config, message_parameters
+        )
     return problems
 
 
@@ -306,8 +381,10 @@ def failed_expectations(suite_name: str, results) -> list:
         if outcome.success:
             continue
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
-                               f"{outcome.exception_info.get('exception_message')}")
+            raise RuntimeError(
+                f"expectation {outcome.expectation_config.type} in {suite_name} could not run: "
+                f"{outcome.exception_info.get('exception_message')}"
+            )
         failed.append(outcome)
     return failed
 
@@ -360,21 +437,35 @@ def returns_from_cells(cells: pl.DataFrame, layout: str, reference: Reference) -
     whole = lambda column: pl.col(column).cast(pl.Float64).cast(pl.Int64)  # noqa: E731  "7" and Excel's "7.0"
     if layout == "detail":
         shaped = cells.select(
-            "row", "site_code", pl.col("week_ending_date").alias("week_ending"), pl.col("la_code_std").alias("la_code"),
-            pl.col("care_type_std").alias("care_type"), pl.col("responsible_org_std").alias("responsible_org"),
-            pl.col("reason_code_std").alias("reason_code"), whole("delayed_days").alias("delayed_days"),
+            "row",
+            "site_code",
+            pl.col("week_ending_date").alias("week_ending"),
+            pl.col("la_code_std").alias("la_code"),
+            pl.col("care_type_std").alias("care_type"),
+            pl.col("responsible_org_std").alias("responsible_org"),
+            pl.col("reason_code_std").alias("reason_code"),
+            whole("delayed_days").alias("delayed_days"),
             whole("patients_delayed").alias("patients_delayed"),
         )
     else:
         site_care_type = reference.sites.select("site_code", "care_type")
         shaped = (
             cells.join(site_care_type, on="site_code", how="left", maintain_order="left")
-            .unpivot(index=["row", "site_code", "week_ending_date", "la_code_std", "care_type"],
-                     on=list(SUMMARY_DAY_COLUMNS), variable_name="day_column", value_name="days_text")
+            .unpivot(
+                index=["row", "site_code", "week_ending_date", "la_code_std", "care_type"],
+                on=list(SUMMARY_DAY_COLUMNS),
+                variable_name="day_column",
+                value_name="days_text",
+            )
             .select(
-                "row", "site_code", pl.col("week_ending_date").alias("week_ending"), pl.col("la_code_std").alias("la_code"),
-                "care_type", pl.col("day_column").replace_strict(SUMMARY_DAY_COLUMNS).alias("responsible_org"),
-                pl.lit(REASON_NOT_STATED).alias("reason_code"), whole("days_text").alias("delayed_days"),
+                "row",
+                "site_code",
+                pl.col("week_ending_date").alias("week_ending"),
+                pl.col("la_code_std").alias("la_code"),
+                "care_type",
+                pl.col("day_column").replace_strict(SUMMARY_DAY_COLUMNS).alias("responsible_org"),
+                pl.lit(REASON_NOT_STATED).alias("reason_code"),
+                whole("days_text").alias("delayed_days"),
                 pl.lit(None, pl.Int64).alias("patients_delayed"),
             )
         )
@@ -383,4 +474,3 @@ def returns_from_cells(cells: pl.DataFrame, layout: str, reference: Reference) -
 
 def validation_problem_rows(checked: list[CheckedSubmission]) -> list[dict[str, Any]]:
     return [p.as_dict() for result in checked for p in result.problems]
-

@@ -91,8 +91,12 @@ def _connection_config(path: Path) -> dict:
 
 
 # Columns that an earlier version stored as plain TIMESTAMP, and the zone their values were written in.
-ZONED_COLUMNS = {("submission_files", "received_at"): "local", ("submission_files", "processed_at"): "UTC",
-                 ("national_files", "received_at"): "local", ("national_files", "processed_at"): "UTC"}
+ZONED_COLUMNS = {
+    ("submission_files", "received_at"): "local",
+    ("submission_files", "processed_at"): "UTC",
+    ("national_files", "received_at"): "local",
+    ("national_files", "processed_at"): "UTC",
+}
 
 
 def migrate_timestamps(con: duckdb.DuckDBPyConnection) -> None:
@@ -101,10 +105,16 @@ def migrate_timestamps(con: duckdb.DuckDBPyConnection) -> None:
     received_at was the file's modification time in the local time of the machine that ran the
     pipeline (taken to be this machine's zone); processed_at was UTC.
     """
-    plain = [(table, column, zone) for (table, column), zone in ZONED_COLUMNS.items()
-             if con.execute("select data_type from information_schema.columns where table_schema = 'main' "
-                            "and table_name = ? and column_name = ?", [table, column]).fetchone()
-             in (("TIMESTAMP",), ("TIMESTAMP WITHOUT TIME ZONE",))]
+    plain = [
+        (table, column, zone)
+        for (table, column), zone in ZONED_COLUMNS.items()
+        if con.execute(
+            "select data_type from information_schema.columns where table_schema = 'main' "
+            "and table_name = ? and column_name = ?",
+            [table, column],
+        ).fetchone()
+        in (("TIMESTAMP",), ("TIMESTAMP WITHOUT TIME ZONE",))
+    ]
     if not plain:
         return
     with transaction(con):
@@ -165,20 +175,26 @@ def check_sites_kept(con: duckdb.DuckDBPyConnection, reference_dir: Path) -> Non
     if "closed_from" in sites.columns:
         for line, (code, text) in enumerate(sites.select("site_code", "closed_from").iter_rows(), start=2):
             if text and _parse_date(text) is None:
-                raise SitesRemoved(f"{reference_dir / 'sites.csv'} row {line}, closed_from = '{text}' for site "
-                                   f"{code}: not a date; write it as YYYY-MM-DD or DD/MM/YYYY. Nothing was changed.")
+                raise SitesRemoved(
+                    f"{reference_dir / 'sites.csv'} row {line}, closed_from = '{text}' for site "
+                    f"{code}: not a date; write it as YYYY-MM-DD or DD/MM/YYYY. Nothing was changed."
+                )
     listed = set(sites["site_code"].to_list()) if "site_code" in sites.columns else set()
-    loaded = con.execute("select rows.site_code, count(distinct rows.week_ending), max(rows.week_ending) "
-                         "from weekly_return_rows as rows join submission_files as files using (file_id) "
-                         "where files.status = 'accepted' group by rows.site_code order by rows.site_code").fetchall()
+    loaded = con.execute(
+        "select rows.site_code, count(distinct rows.week_ending), max(rows.week_ending) "
+        "from weekly_return_rows as rows join submission_files as files using (file_id) "
+        "where files.status = 'accepted' group by rows.site_code order by rows.site_code"
+    ).fetchall()
     removed = [(code, weeks, last) for code, weeks, last in loaded if code not in listed]
     if removed:
-        names = "; ".join(f"{code} ({weeks} week(s) loaded, the last ending {last:%Y-%m-%d})"
-                          for code, weeks, last in removed)
+        names = "; ".join(
+            f"{code} ({weeks} week(s) loaded, the last ending {last:%Y-%m-%d})" for code, weeks, last in removed
+        )
         raise SitesRemoved(
             f"{reference_dir / 'sites.csv'} no longer lists site(s) with loaded returns: {names}. Removing a site "
             "would change figures already published for past weeks. Put the row back and, if the site has "
-            "closed, give it a closed_from date (the first date it sends no return). Nothing was changed.")
+            "closed, give it a closed_from date (the first date it sends no return). Nothing was changed."
+        )
 
 
 def _parse_date(text: str) -> date | None:
@@ -215,8 +231,9 @@ def _instant(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
-def record_submission(con: duckdb.DuckDBPyConnection, checked: CheckedSubmission, received_at: datetime,
-                      as_of: date) -> int:
+def record_submission(
+    con: duckdb.DuckDBPyConnection, checked: CheckedSubmission, received_at: datetime, as_of: date
+) -> int:
     """Write one weekly file's outcome and, when accepted, all its rows, in a single transaction.
 
     A file that passed validation but that the warehouse refuses (a constraint, a type, a value out
@@ -245,8 +262,18 @@ def insert_file_record(con, checked: CheckedSubmission, received_at: datetime, a
     rows = 0 if checked.returns is None else checked.returns.height
     con.execute(
         "insert into submission_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, checked.path.name, checked.content_hash, checked.layout, _instant(received_at), _now(),
-         "accepted" if checked.accepted else "rejected", rows, len(checked.problems), as_of],
+        [
+            file_id,
+            checked.path.name,
+            checked.content_hash,
+            checked.layout,
+            _instant(received_at),
+            _now(),
+            "accepted" if checked.accepted else "rejected",
+            rows,
+            len(checked.problems),
+            as_of,
+        ],
     )
     return file_id
 
@@ -275,10 +302,14 @@ def stage_national_rows(con: duckdb.DuckDBPyConnection, checked: list[CheckedNat
     frames = [c.rows.with_columns(pl.lit(c.path.name).alias("file_name")) for c in checked if c.rows is not None]
     if frames:
         rows = pl.concat(frames, how="vertical_relaxed")  # noqa: F841  (DuckDB reads the frame by name)
-        staged = con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
-                             [STAGED_NATIONAL_ROWS]).fetchone()[0]
-        con.execute(f"insert into {STAGED_NATIONAL_ROWS} by name select * from rows" if staged
-                    else f"create temp table {STAGED_NATIONAL_ROWS} as select * from rows")
+        staged = con.execute(
+            "select count(*) from duckdb_tables() where temporary and table_name = ?", [STAGED_NATIONAL_ROWS]
+        ).fetchone()[0]
+        con.execute(
+            f"insert into {STAGED_NATIONAL_ROWS} by name select * from rows"
+            if staged
+            else f"create temp table {STAGED_NATIONAL_ROWS} as select * from rows"
+        )
     for result in checked:
         result.rows = None
 
@@ -297,9 +328,13 @@ def record_national_files(con: duckdb.DuckDBPyConnection, checked: list[CheckedN
         with transaction(con):
             for offset, result in enumerate(checked):
                 _insert_national_file(con, result, first_id + offset)
-            ids = pl.DataFrame({"file_name": [c.path.name for c in checked if c.accepted],  # noqa: F841
-                                "file_id": [first_id + i for i, c in enumerate(checked) if c.accepted]},
-                               schema={"file_name": pl.String, "file_id": pl.Int32})
+            ids = pl.DataFrame(
+                {
+                    "file_name": [c.path.name for c in checked if c.accepted],  # noqa: F841
+                    "file_id": [first_id + i for i, c in enumerate(checked) if c.accepted],
+                },
+                schema={"file_name": pl.String, "file_id": pl.Int32},
+            )
             if not ids.is_empty():
                 con.execute(f"""
                     insert into national_rows by name
@@ -319,14 +354,17 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
     An extract that passed its checks but that the database refuses is recorded as rejected with the
     database's reason (see `record_national_files`).
     """
+
     def write() -> int:
         with transaction(con):
             file_id = _next_id(con, "national_files")
             _insert_national_file(con, checked, file_id)
             if checked.accepted:
-                con.execute(f"insert into national_rows by name select ? as file_id, * exclude (file_name) "
-                            f"from {STAGED_NATIONAL_ROWS} where file_name = ? order by row_number",
-                            [file_id, checked.path.name])
+                con.execute(
+                    f"insert into national_rows by name select ? as file_id, * exclude (file_name) "
+                    f"from {STAGED_NATIONAL_ROWS} where file_name = ? order by row_number",
+                    [file_id, checked.path.name],
+                )
         return file_id
 
     stage_national_rows(con, [checked])
@@ -336,8 +374,15 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
         if not checked.accepted:
             raise
         reason = str(exc).strip().splitlines()[0]
-        checked.problems.append(Problem(checked.path.name, None, "", "", f"the warehouse could not load this file, "
-                                        f"although every cell passed the checks: {reason}"))
+        checked.problems.append(
+            Problem(
+                checked.path.name,
+                None,
+                "",
+                "",
+                f"the warehouse could not load this file, although every cell passed the checks: {reason}",
+            )
+        )
         checked.months, checked.rows_read, checked.empty_cells, checked.unknown_la_codes = [], 0, {}, {}
         return write()
 
@@ -347,18 +392,29 @@ def _insert_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNation
     received_at = datetime.fromtimestamp(checked.path.stat().st_mtime)
     con.execute(
         "insert into national_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [file_id, checked.path.name, checked.content_hash, _instant(received_at), _now(),
-         "accepted" if checked.accepted else "rejected", checked.header_line, ",".join(checked.months),
-         checked.rows_read if checked.accepted else 0, sum(checked.empty_cells.values()), unknown or None,
-         len(checked.problems)],
+        [
+            file_id,
+            checked.path.name,
+            checked.content_hash,
+            _instant(received_at),
+            _now(),
+            "accepted" if checked.accepted else "rejected",
+            checked.header_line,
+            ",".join(checked.months),
+            checked.rows_read if checked.accepted else 0,
+            sum(checked.empty_cells.values()),
+            unknown or None,
+            len(checked.problems),
+        ],
     )
     if not checked.accepted:
         insert_problems(con, "national", file_id, checked.problems)
 
 
 def _unstage(con: duckdb.DuckDBPyConnection, file_names: list[str]) -> None:
-    if con.execute("select count(*) from duckdb_tables() where temporary and table_name = ?",
-                   [STAGED_NATIONAL_ROWS]).fetchone()[0]:
+    if con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = ?", [STAGED_NATIONAL_ROWS]
+    ).fetchone()[0]:
         con.execute(f"delete from {STAGED_NATIONAL_ROWS} where file_name in (select unnest(?))", [file_names])
         if not con.execute(f"select count(*) from {STAGED_NATIONAL_ROWS}").fetchone()[0]:
             con.execute(f"drop table {STAGED_NATIONAL_ROWS}")
@@ -367,7 +423,10 @@ def _unstage(con: duckdb.DuckDBPyConnection, file_names: list[str]) -> None:
 def republished_months(con: duckdb.DuckDBPyConnection, since_file_id: int) -> list[str]:
     """Months of the extracts loaded from `since_file_id` on that an earlier accepted extract already carried
     (the later publication replaces it; both stay in national_rows), as "month (file)", in load order."""
-    return [f"{month} ({name})" for month, name in con.execute("""
+    return [
+        f"{month} ({name})"
+        for month, name in con.execute(
+            """
         with carried as (
             select file_id, file_name, unnest(string_split(months, ',')) as month
             from national_files
@@ -376,7 +435,10 @@ def republished_months(con: duckdb.DuckDBPyConnection, since_file_id: int) -> li
         from carried as later
         where later.file_id >= ?
           and exists (select 1 from carried as earlier where earlier.month = later.month and earlier.file_id < later.file_id)
-        order by later.file_id, later.month""", [since_file_id]).fetchall()]
+        order by later.file_id, later.month""",
+            [since_file_id],
+        ).fetchall()
+    ]
 
 
 def set_run_variables(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, reference_dir: Path) -> None:
@@ -395,8 +457,9 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: Settings, as_of:
         con.execute(f"set variable {name} = ?", [value])
     register_reference_frames(con, reference_dir)  # read here from the literal path, never by DuckDB's globbing reader
     # a decimal share keeps attributed days exact, so sums do not depend on the order of addition
-    con.execute("set variable both_share_to_social_care = cast(? as decimal(18, 9))",
-                [settings.both_share_to_social_care])
+    con.execute(
+        "set variable both_share_to_social_care = cast(? as decimal(18, 9))", [settings.both_share_to_social_care]
+    )
 
 
 def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame, root: Path = SQL_ROOT) -> list[str]:
@@ -422,17 +485,17 @@ def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame, r
 # of organisations, gap components and rate sources and measures are macros in sql/macros/orders.sql.
 PUBLISH_ORDER = {
     "reconciliation": "month, org_rank(responsible_org), provider_code = 'Total', provider_code = 'OUT_OF_AREA', "
-                      "provider_code",
+    "provider_code",
     "gap_decomposition": "month, gap_component_rank(component)",
     "gap_waterfall": "month, step",
     "la_rates": "month, rate_source_rank(source), rate_measure_rank(measure)",
     "alerts": "raised_as_of, event, dedup_key",
     "monthly_reasons": "month, la_code, list_position(['local', 'national'], source), provider_code = 'Total', "
-                       "provider_code, site_code, org_rank(responsible_org), rank_in_org nulls last, reason_code",
+    "provider_code, site_code, org_rank(responsible_org), rank_in_org nulls last, reason_code",
     "monthly_site_people": "month, provider_code, site_code, org_rank(responsible_org)",
     "monthly_movers": "month, list_position(['site', 'trust'], level), provider_code, site_code",
     "monthly_completeness": "month, provider_code, site_code",
-    "suspicious_returns": "week_ending, provider_code, site_code, \"check\"",
+    "suspicious_returns": 'week_ending, provider_code, site_code, "check"',
 }
 
 
@@ -448,14 +511,27 @@ def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month
     quoted = str(partial).replace("'", "''")
     where = f"where month = '{month}'" if month else ""
     order = publish_order(name)
-    con.execute(f"copy (select {_display_columns(con, name)} from {name} {where} order by {order}) "
-                f"to '{quoted}' (header, delimiter ',')")
+    con.execute(
+        f"copy (select {_display_columns(con, name)} from {name} {where} order by {order}) "
+        f"to '{quoted}' (header, delimiter ',')"
+    )
     os.replace(partial, target)
     return target
 
 
-SNAPSHOT_COLUMNS = ("month", "provider_code", "planned_days", "mtd_days", "mtd_planned_days", "projected_days",
-                    "status", "periods_to_date", "periods_in_month", "days_covered", "days_in_month")
+SNAPSHOT_COLUMNS = (
+    "month",
+    "provider_code",
+    "planned_days",
+    "mtd_days",
+    "mtd_planned_days",
+    "projected_days",
+    "status",
+    "periods_to_date",
+    "periods_in_month",
+    "days_covered",
+    "days_in_month",
+)
 
 
 def snapshot_trajectory(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
@@ -467,10 +543,12 @@ def snapshot_trajectory(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """
     columns = ", ".join(SNAPSHOT_COLUMNS)
     with transaction(con):
-        latest = con.execute("select coalesce(max(coalesce(snapshot, 1)), 0) from trajectory_snapshots "
-                             "where as_of = ?", [as_of]).fetchone()[0]
+        latest = con.execute(
+            "select coalesce(max(coalesce(snapshot, 1)), 0) from trajectory_snapshots where as_of = ?", [as_of]
+        ).fetchone()[0]
         if latest:
-            differ = con.execute(f"""
+            differ = con.execute(
+                f"""
                 select count(*) from (
                     (select {columns} from trajectory_status
                      except all
@@ -478,19 +556,24 @@ def snapshot_trajectory(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
                     union all
                     (select {columns} from trajectory_snapshots where as_of = $1 and coalesce(snapshot, 1) = $2
                      except all
-                     select {columns} from trajectory_status))""", [as_of, latest]).fetchone()[0]
+                     select {columns} from trajectory_status))""",
+                [as_of, latest],
+            ).fetchone()[0]
             if not differ:
                 return latest
-        con.execute("insert into trajectory_snapshots by name select *, ? as snapshot from trajectory_status",
-                    [latest + 1])
+        con.execute(
+            "insert into trajectory_snapshots by name select *, ? as snapshot from trajectory_status", [latest + 1]
+        )
     return latest + 1
 
 
 def _display_columns(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """Exact DECIMAL figures are written as plain numbers (106.2, not 106.2000000000)."""
     described = con.execute(f"describe {name}").fetchall()
-    return ", ".join(f'cast("{column}" as double) as "{column}"' if kind.startswith("DECIMAL") else f'"{column}"'
-                     for column, kind, *_ in described)
+    return ", ".join(
+        f'cast("{column}" as double) as "{column}"' if kind.startswith("DECIMAL") else f'"{column}"'
+        for column, kind, *_ in described
+    )
 
 
 def reconciled_months(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -46,8 +46,9 @@ class RunSummary(RunOutcome):
 
 
 @task(cache_policy=NO_CACHE)
-def validate_submissions(paths: list[Path], ws: Workspace, settings: Settings, as_of: date,
-                         journal: list) -> list[CheckedSubmission]:
+def validate_submissions(
+    paths: list[Path], ws: Workspace, settings: Settings, as_of: date, journal: list
+) -> list[CheckedSubmission]:
     """Check the files; a week after as-of is refused only when it is after today too (else it is deferred)."""
     return check_submissions(paths, Reference.load(ws.reference), settings, week_limit(as_of), journal)
 
@@ -57,8 +58,9 @@ def report_run(summary: RunSummary, checked: list[CheckedSubmission]) -> RunSumm
     """Complete the run summary with the files taken, log what was not, and show it as Prefect artifacts."""
     for result in checked:
         if result.accepted:
-            summary.accepted.append({"file": result.path.name, "rows": result.returns.height,
-                                     "site_weeks": len(result.keys)})
+            summary.accepted.append(
+                {"file": result.path.name, "rows": result.returns.height, "site_weeks": len(result.keys)}
+            )
             summary.weeks_loaded.extend(f"{site} {week.isoformat()}" for site, week in result.keys)
     summary.weeks_loaded.sort(key=lambda key: (key.split()[1], key.split()[0]))
     log_files_not_taken(summary)
@@ -75,31 +77,45 @@ def report_run(summary: RunSummary, checked: list[CheckedSubmission]) -> RunSumm
     lines += [f"  - {key}" for key in summary.resubmitted_keys]
     lines += alert_markdown(summary.alerts)
     lines += summary_tail_markdown(summary)
-    create_markdown_artifact(key="weekly-dtoc-run-summary", markdown="\n".join(lines),
-                             description="What the weekly DToC run accepted, quarantined and published")
-    rows = [{"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
-            for a in summary.accepted]
-    rows += [{"file": q["file"], "outcome": "quarantined", "rows": 0, "site_weeks": "", "reason": q["first_problem"]}
-             for q in summary.quarantined]
-    rows += [{"file": d["file"], "outcome": "left for a later run", "rows": 0, "site_weeks": "", "reason": d["reason"]}
-             for d in summary.deferred]
-    create_table_artifact(key="weekly-dtoc-files", table=rows or [{"file": "", "outcome": "no new files", "rows": 0,
-                                                                     "site_weeks": "", "reason": ""}],
-                          description="Every file this run looked at")
+    create_markdown_artifact(
+        key="weekly-dtoc-run-summary",
+        markdown="\n".join(lines),
+        description="What the weekly DToC run accepted, quarantined and published",
+    )
+    rows = [
+        {"file": a["file"], "outcome": "accepted", "rows": a["rows"], "site_weeks": a["site_weeks"], "reason": ""}
+        for a in summary.accepted
+    ]
+    rows += [
+        {"file": q["file"], "outcome": "quarantined", "rows": 0, "site_weeks": "", "reason": q["first_problem"]}
+        for q in summary.quarantined
+    ]
+    rows += [
+        {"file": d["file"], "outcome": "left for a later run", "rows": 0, "site_weeks": "", "reason": d["reason"]}
+        for d in summary.deferred
+    ]
+    create_table_artifact(
+        key="weekly-dtoc-files",
+        table=rows or [{"file": "", "outcome": "no new files", "rows": 0, "site_weeks": "", "reason": ""}],
+        description="Every file this run looked at",
+    )
     return summary
 
 
 def alert_markdown(alerts: dict) -> list[str]:
     if not alerts or alerts.get("quiet"):
         return ["- Alerts: none raised (a run for an earlier date than the latest alerting run)"]
-    lines = [f"- Alerts raised: {len(alerts['raised'])}; delivered this run: {alerts['delivered']}; "
-             f"pending: {alerts['pending']}" + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else "")]
+    lines = [
+        f"- Alerts raised: {len(alerts['raised'])}; delivered this run: {alerts['delivered']}; "
+        f"pending: {alerts['pending']}" + (f" ({alerts['error']})" if alerts["error"] and alerts["pending"] else "")
+    ]
     return lines + [f"  - {text}" for text in alerts["raised"]]
 
 
 @flow(name="weekly_dtoc", log_prints=True)
-def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: bool | None = None,
-                allow_future_as_of: bool = False) -> RunSummary:
+def weekly_dtoc(
+    workdir: str | None = None, as_of: date | None = None, alerts: bool | None = None, allow_future_as_of: bool = False
+) -> RunSummary:
     """Discover new weekly returns, validate them, load the good ones, attribute, reconcile, alert and publish.
 
     `alerts`: None (default) raises alerts unless as_of is before the latest alerting run;
@@ -114,8 +130,9 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
         check_sites_kept(con, ws.reference)
         new_files, summary.already_processed = discover_new_files(con, ws.inbox_weekly, "submission_files")
         journal: list = []  # this run's Great Expectations results, for the Data Docs
-        checked, summary.deferred = defer_later_weeks(validate_submissions(new_files, ws, settings, as_of, journal),
-                                                      as_of)
+        checked, summary.deferred = defer_later_weeks(
+            validate_submissions(new_files, ws, settings, as_of, journal), as_of
+        )
         loaded = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
@@ -128,7 +145,8 @@ def weekly_dtoc(workdir: str | None = None, as_of: date | None = None, alerts: b
     return report_run(summary, checked)
 
 
-def run_weekly(workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None,
-               allow_future_as_of: bool = False) -> RunSummary:
+def run_weekly(
+    workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None, allow_future_as_of: bool = False
+) -> RunSummary:
     warm_up_libraries()
     return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts, allow_future_as_of=allow_future_as_of)

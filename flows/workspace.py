@@ -18,8 +18,13 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 SHIPPED_REFERENCE = Path(__file__).parent / "reference"
-REFERENCE_FILES = ("sites.csv", "local_authorities.csv", "population_18plus.csv", "bcf_trajectory.csv",
-                   "national_rate_targets.csv")
+REFERENCE_FILES = (
+    "sites.csv",
+    "local_authorities.csv",
+    "population_18plus.csv",
+    "bcf_trajectory.csv",
+    "national_rate_targets.csv",
+)
 DEFAULT_WORKDIR = "./dtoc-work"
 MONTH_RULES = ("week_ending", "calendar")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -29,15 +34,24 @@ class SettingsError(ValueError):
     """A setting in dtoc.toml or a DTOC_<NAME> variable that cannot be used."""
 
 
-def setting(default: Any, meaning: str, *, at_least: float | None = None, above: float | None = None,
-            at_most: float | None = None, wanted: str = "") -> Any:
+def setting(
+    default: Any,
+    meaning: str,
+    *,
+    at_least: float | None = None,
+    above: float | None = None,
+    at_most: float | None = None,
+    wanted: str = "",
+) -> Any:
     """A field of Settings: its default, the comment written above it in a new dtoc.toml, its range.
 
     `at_least`/`above` is the lowest allowed value (equal allowed or not), `at_most` the highest;
     `wanted` words the whole range in one phrase, used in place of the usual messages.
     """
-    return field(default=default, metadata={"meaning": meaning, "at_least": at_least, "above": above,
-                                            "at_most": at_most, "wanted": wanted})
+    return field(
+        default=default,
+        metadata={"meaning": meaning, "at_least": at_least, "above": above, "at_most": at_most, "wanted": wanted},
+    )
 
 
 @dataclass(frozen=True)
@@ -50,55 +64,72 @@ class Settings:
     """
 
     home_la: str = setting("E10000016", "ONS code of the council whose residents are counted (Kent)")
-    both_share_to_social_care: float = setting(0.5, "share of jointly attributable days given to social care",
-                                               at_least=0.0, at_most=1.0)
+    both_share_to_social_care: float = setting(
+        0.5, "share of jointly attributable days given to social care", at_least=0.0, at_most=1.0
+    )
     week_ending_weekday: str = setting("thursday", "weekday every week_ending must fall on")
-    month_rule: str = setting("week_ending",
-                              "week_ending: a week belongs to the month it ends in; calendar: split by date")
-    rag_target_pct_social_care: float = setting(30.0, "KPI target: % of delayed days attributable to social care",
-                                                at_least=0.0, at_most=100.0)
-    rag_red_pct_social_care: float = setting(0.0, "KPI RED ceiling in %; 0 means not set (above target is AMBER)",
-                                             at_least=0.0, at_most=100.0)
+    month_rule: str = setting(
+        "week_ending", "week_ending: a week belongs to the month it ends in; calendar: split by date"
+    )
+    rag_target_pct_social_care: float = setting(
+        30.0, "KPI target: % of delayed days attributable to social care", at_least=0.0, at_most=100.0
+    )
+    rag_red_pct_social_care: float = setting(
+        0.0, "KPI RED ceiling in %; 0 means not set (above target is AMBER)", at_least=0.0, at_most=100.0
+    )
     alert_webhook_url: str = setting("", "where alerts are POSTed as JSON; empty means no webhook")
     alert_notification_block: str = setting(
-        "", "a Prefect notification block (type-slug/name) to deliver alerts through instead")
+        "", "a Prefect notification block (type-slug/name) to deliver alerts through instead"
+    )
     alert_tolerance: float = setting(0.0, "a trust breaches when projected > planned x (1 + tolerance)", at_least=0.0)
-    alert_retries: int = setting(3, "delivery attempts per alert within one run (a whole number, at least 1)",
-                                 at_least=1)
-    alert_backoff_seconds: float = setting(1.0, "wait before the second attempt; doubles for each further attempt",
-                                           above=0.0)
+    alert_retries: int = setting(
+        3, "delivery attempts per alert within one run (a whole number, at least 1)", at_least=1
+    )
+    alert_backoff_seconds: float = setting(
+        1.0, "wait before the second attempt; doubles for each further attempt", above=0.0
+    )
     alert_timeout_seconds: float = setting(10.0, "how long one delivery attempt may take", above=0.0)
-    alert_on_spc_signals: bool = setting(
-        False, "also alert when a site's latest week shows a concerning special cause")
+    alert_on_spc_signals: bool = setting(False, "also alert when a site's latest week shows a concerning special cause")
     return_due_days_after_week_end: int = setting(
-        4, "days after a week ends that its return is due (4: the Monday after a Thursday); no missing-return "
-           "alert before the due date has passed", at_least=0, wanted="a whole number of days >= 0")
-    lock_timeout_seconds: float = setting(120.0, "how long a run waits for another run to release the warehouse",
-                                          above=0.0)
+        4,
+        "days after a week ends that its return is due (4: the Monday after a Thursday); no missing-return "
+        "alert before the due date has passed",
+        at_least=0,
+        wanted="a whole number of days >= 0",
+    )
+    lock_timeout_seconds: float = setting(
+        120.0, "how long a run waits for another run to release the warehouse", above=0.0
+    )
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            object.__setattr__(self, item.name, _typed(item.name, SETTING_TYPES[item.name], getattr(self, item.name),
-                                                       item.metadata["wanted"]))
+            object.__setattr__(
+                self,
+                item.name,
+                _typed(item.name, SETTING_TYPES[item.name], getattr(self, item.name), item.metadata["wanted"]),
+            )
         for item in fields(self):
             _check_range(item.name, getattr(self, item.name), item.metadata)
         red, target = self.rag_red_pct_social_care, self.rag_target_pct_social_care
         if red and red < target:
-            raise SettingsError(f"setting rag_red_pct_social_care ({red:g}) must be at least "
-                                f"rag_target_pct_social_care ({target:g}), or 0 for no RED ceiling")
+            raise SettingsError(
+                f"setting rag_red_pct_social_care ({red:g}) must be at least "
+                f"rag_target_pct_social_care ({target:g}), or 0 for no RED ceiling"
+            )
         object.__setattr__(self, "week_ending_weekday", self.week_ending_weekday.lower())
         if self.week_ending_weekday not in WEEKDAYS:
             raise SettingsError(f"setting week_ending_weekday must be a day name, got {self.week_ending_weekday!r}")
         if self.month_rule not in MONTH_RULES:
-            raise SettingsError(f"setting month_rule must be one of {', '.join(MONTH_RULES)}, "
-                                f"got {self.month_rule!r}")
+            raise SettingsError(f"setting month_rule must be one of {', '.join(MONTH_RULES)}, got {self.month_rule!r}")
         if not self.home_la:
             raise SettingsError("setting home_la is empty: give the ONS code of the council (e.g. E10000016 for Kent)")
 
 
 SETTING_TYPES: dict[str, type] = get_type_hints(Settings)
 # name -> (default, comment written into a new dtoc.toml)
-SETTINGS: dict[str, tuple[Any, str]] = {item.name: (item.default, item.metadata["meaning"]) for item in fields(Settings)}
+SETTINGS: dict[str, tuple[Any, str]] = {
+    item.name: (item.default, item.metadata["meaning"]) for item in fields(Settings)
+}
 
 
 @dataclass(frozen=True)
@@ -113,15 +144,28 @@ class EnvironmentVariable:
 
 # Every environment variable read anywhere in flows/ besides DTOC_<SETTING> (read through environment());
 # any other DTOC_ variable is refused.
-ENVIRONMENT_VARIABLES: dict[str, EnvironmentVariable] = {variable.name: variable for variable in (
-    EnvironmentVariable("DTOC_WORKDIR", str, DEFAULT_WORKDIR, "the default workspace folder"),
-    EnvironmentVariable("DTOC_DASK_ADDRESS", str, "", "a Dask scheduler for backfills (tcp://host:8786); "
-                                                      "empty: two threads in the flow's process"),
-    EnvironmentVariable("DTOC_DUCKDB_MEMORY_LIMIT", str, "512MB", "DuckDB's memory limit (it spills to disk beyond)"),
-    EnvironmentVariable("DTOC_CHROMIUM", str, "/usr/bin/chromium", "the Chromium used for dashboard screenshots"),
-    EnvironmentVariable("TZ", str, "", "the machine's time zone (else /etc/localtime's), for an older warehouse's "
-                                       "zoneless file times"),
-)}
+ENVIRONMENT_VARIABLES: dict[str, EnvironmentVariable] = {
+    variable.name: variable
+    for variable in (
+        EnvironmentVariable("DTOC_WORKDIR", str, DEFAULT_WORKDIR, "the default workspace folder"),
+        EnvironmentVariable(
+            "DTOC_DASK_ADDRESS",
+            str,
+            "",
+            "a Dask scheduler for backfills (tcp://host:8786); empty: two threads in the flow's process",
+        ),
+        EnvironmentVariable(
+            "DTOC_DUCKDB_MEMORY_LIMIT", str, "512MB", "DuckDB's memory limit (it spills to disk beyond)"
+        ),
+        EnvironmentVariable("DTOC_CHROMIUM", str, "/usr/bin/chromium", "the Chromium used for dashboard screenshots"),
+        EnvironmentVariable(
+            "TZ",
+            str,
+            "",
+            "the machine's time zone (else /etc/localtime's), for an older warehouse's zoneless file times",
+        ),
+    )
+}
 DTOC_VARIABLES = [name for name in ENVIRONMENT_VARIABLES if name.startswith("DTOC_")]
 
 
@@ -218,9 +262,13 @@ def load_settings(path: Path) -> Settings:
         if unknown:
             raise SettingsError("; ".join(unknown))
         values.update(from_file)
-    unknown_env = [_unknown_environment_variable(name) for name in sorted(os.environ)
-                   if name.upper().startswith("DTOC_") and name not in ENVIRONMENT_VARIABLES
-                   and name not in {f"DTOC_{setting.upper()}" for setting in SETTINGS}]
+    unknown_env = [
+        _unknown_environment_variable(name)
+        for name in sorted(os.environ)
+        if name.upper().startswith("DTOC_")
+        and name not in ENVIRONMENT_VARIABLES
+        and name not in {f"DTOC_{setting.upper()}" for setting in SETTINGS}
+    ]
     if unknown_env:
         raise SettingsError("; ".join(unknown_env))
     for name in SETTINGS:
@@ -244,10 +292,14 @@ def did_you_mean(word: str, known: list[str]) -> str:
 
 def _unknown_key(name: str, value: Any, path: Path) -> str:
     if isinstance(value, dict):
-        return (f"{path.name}: unknown table [{name}]; dtoc.toml has no tables, every setting is a plain "
-                f"'name = value' line: {', '.join(SETTINGS)}")
-    return (f"{path.name}: unknown setting {name}{did_you_mean(name.lower(), list(SETTINGS))}; "
-            f"the settings are {', '.join(SETTINGS)}")
+        return (
+            f"{path.name}: unknown table [{name}]; dtoc.toml has no tables, every setting is a plain "
+            f"'name = value' line: {', '.join(SETTINGS)}"
+        )
+    return (
+        f"{path.name}: unknown setting {name}{did_you_mean(name.lower(), list(SETTINGS))}; "
+        f"the settings are {', '.join(SETTINGS)}"
+    )
 
 
 def _unknown_environment_variable(name: str) -> str:
@@ -255,8 +307,10 @@ def _unknown_environment_variable(name: str) -> str:
     known.update({variable[5:].lower(): variable for variable in DTOC_VARIABLES})
     close = _closest(name[5:].lower(), list(known))
     hint = f" (did you mean {known[close]}?)" if close else ""
-    return (f"environment variable {name} is not a dtoc setting{hint}; unset it, or use one of DTOC_<SETTING> "
-            f"or {', '.join(DTOC_VARIABLES)}")
+    return (
+        f"environment variable {name} is not a dtoc setting{hint}; unset it, or use one of DTOC_<SETTING> "
+        f"or {', '.join(DTOC_VARIABLES)}"
+    )
 
 
 def _typed(name: str, kind: type, value: Any, wanted: str) -> Any:

@@ -72,8 +72,9 @@ def check(workspace: Workspace, name: str, content: str | bytes, as_of: date = d
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    [result] = check_submissions([path], Reference.load(workspace.reference), load_settings(workspace.settings_file),
-                                 as_of)
+    [result] = check_submissions(
+        [path], Reference.load(workspace.reference), load_settings(workspace.settings_file), as_of
+    )
     return result
 
 

@@ -17,12 +17,16 @@ from flows.warehouse import SQL_ROOT
 from flows.weekly import run_weekly
 
 SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
-SITES = ("site_code,site_name,provider_code,provider_name,care_type,beds\n"
-         "DVH,Darent Valley Hospital,RN7,Dartford and Gravesham NHS Trust,acute,480\n"
-         "MED,Medway Maritime Hospital,RPA,Medway NHS Foundation Trust,acute,600\n")
-TRAJECTORY = ("la_code,month,provider_code,responsible_org,planned_days\n"
-              "E10000016,2017-09,RN7,NHS,300\nE10000016,2017-09,RN7,Social Care,100\n"
-              "E10000016,2017-09,RPA,NHS,1000\n")
+SITES = (
+    "site_code,site_name,provider_code,provider_name,care_type,beds\n"
+    "DVH,Darent Valley Hospital,RN7,Dartford and Gravesham NHS Trust,acute,480\n"
+    "MED,Medway Maritime Hospital,RPA,Medway NHS Foundation Trust,acute,600\n"
+)
+TRAJECTORY = (
+    "la_code,month,provider_code,responsible_org,planned_days\n"
+    "E10000016,2017-09,RN7,NHS,300\nE10000016,2017-09,RN7,Social Care,100\n"
+    "E10000016,2017-09,RPA,NHS,1000\n"
+)
 
 
 class Receiver:
@@ -91,21 +95,54 @@ def test_breach_after_two_of_four_weeks_alerts_once_with_the_documented_figures(
     # mtd_planned = plan x 14 / 30, projected = mtd / 14 x 30
     send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50))
     summary = run_weekly(trust_workspace.root, date(2017, 9, 15))
-    status = published(trust_workspace, "trajectory_status").select(
-        "provider_code", "planned_days", "mtd_days", "mtd_planned_days", "projected_days", "status",
-        "days_covered", "days_in_month").rows()
-    assert status == [("RN7", 400, 300, pytest.approx(400 * 14 / 30), pytest.approx(300 / 14 * 30), "breach", 14, 30),
-                      ("RPA", 1000, 100, pytest.approx(1000 * 14 / 30), pytest.approx(100 / 14 * 30), "on_track", 14,
-                       30)]
+    status = (
+        published(trust_workspace, "trajectory_status")
+        .select(
+            "provider_code",
+            "planned_days",
+            "mtd_days",
+            "mtd_planned_days",
+            "projected_days",
+            "status",
+            "days_covered",
+            "days_in_month",
+        )
+        .rows()
+    )
+    assert status == [
+        ("RN7", 400, 300, pytest.approx(400 * 14 / 30), pytest.approx(300 / 14 * 30), "breach", 14, 30),
+        ("RPA", 1000, 100, pytest.approx(1000 * 14 / 30), pytest.approx(100 / 14 * 30), "on_track", 14, 30),
+    ]
     [breach] = events(receiver, "trajectory.breach")
-    assert {k: breach[k] for k in ("event", "la_code", "provider_code", "month", "as_of", "planned_days", "mtd_days",
-                                   "mtd_planned_days", "projected_days")} == {
-        "event": "trajectory.breach", "la_code": "E10000016", "provider_code": "RN7", "month": "2017-09",
-        "as_of": "2017-09-15", "planned_days": 400, "mtd_days": 300,
-        "mtd_planned_days": pytest.approx(186.6667, abs=1e-3), "projected_days": pytest.approx(642.8571, abs=1e-3)}
-    assert breach["text"] == ("Dartford and Gravesham NHS Trust is running above its BCF trajectory for September 2017: "
-                              "300 delayed days to date against 187 planned to date, heading for 643 against a plan "
-                              "of 400.")
+    assert {
+        k: breach[k]
+        for k in (
+            "event",
+            "la_code",
+            "provider_code",
+            "month",
+            "as_of",
+            "planned_days",
+            "mtd_days",
+            "mtd_planned_days",
+            "projected_days",
+        )
+    } == {
+        "event": "trajectory.breach",
+        "la_code": "E10000016",
+        "provider_code": "RN7",
+        "month": "2017-09",
+        "as_of": "2017-09-15",
+        "planned_days": 400,
+        "mtd_days": 300,
+        "mtd_planned_days": pytest.approx(186.6667, abs=1e-3),
+        "projected_days": pytest.approx(642.8571, abs=1e-3),
+    }
+    assert breach["text"] == (
+        "Dartford and Gravesham NHS Trust is running above its BCF trajectory for September 2017: "
+        "300 delayed days to date against 187 planned to date, heading for 643 against a plan "
+        "of 400."
+    )
     assert len(receiver.bodies) == 1  # RPA is under its trajectory, every site sent its return
     assert summary.alerts["delivered"] == 1
     run_weekly(trust_workspace.root, date(2017, 9, 15))  # a rerun sends nothing new
@@ -113,7 +150,8 @@ def test_breach_after_two_of_four_weeks_alerts_once_with_the_documented_figures(
     assert len(receiver.bodies) == 1
     log = published(trust_workspace, "alerts")
     assert log.select("event", "provider_code", "delivery_state", "attempts").rows() == [
-        ("trajectory.breach", "RN7", "delivered", 1)]
+        ("trajectory.breach", "RN7", "delivered", 1)
+    ]
 
 
 def test_endpoint_down_keeps_the_alert_pending_until_it_is_back(trust_workspace, receiver):
@@ -146,10 +184,15 @@ def test_recovery_is_alerted_once(trust_workspace, receiver):
     run_weekly(trust_workspace.root, date(2017, 9, 29))
     run_weekly(trust_workspace.root, date(2017, 9, 29))
     assert [(b["event"], b["provider_code"]) for b in receiver.bodies] == [
-        ("trajectory.breach", "RN7"), ("trajectory.recovered", "RN7")]
+        ("trajectory.breach", "RN7"),
+        ("trajectory.recovered", "RN7"),
+    ]
     recovered = receiver.bodies[1]  # 360 days in 28 of September's 30 days
     assert (recovered["mtd_days"], recovered["mtd_planned_days"], recovered["projected_days"]) == (
-        360, pytest.approx(400 * 28 / 30), pytest.approx(360 / 28 * 30))
+        360,
+        pytest.approx(400 * 28 / 30),
+        pytest.approx(360 / 28 * 30),
+    )
     assert recovered["text"].startswith("Dartford and Gravesham NHS Trust is back on its BCF trajectory")
 
 
@@ -160,15 +203,26 @@ def test_missing_return_is_alerted_once(trust_workspace, receiver):
     run_weekly(trust_workspace.root, date(2017, 9, 19))
     [missing] = events(receiver, "submission.missing")
     assert (missing["site_code"], missing["provider_code"], missing["week_ending"], missing["la_code"]) == (
-        "MED", "RPA", "2017-09-14", "E10000016")
-    assert missing["text"] == ("Medway Maritime Hospital (MED) has not sent its delayed transfers of care return for "
-                               "the week ending 14 September 2017.")
+        "MED",
+        "RPA",
+        "2017-09-14",
+        "E10000016",
+    )
+    assert missing["text"] == (
+        "Medway Maritime Hospital (MED) has not sent its delayed transfers of care return for "
+        "the week ending 14 September 2017."
+    )
     assert len(receiver.bodies) == 1
 
 
 def test_reruns_for_the_past_stay_quiet_unless_asked(trust_workspace, receiver):
-    send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50), ("2017-09-21", 30, 50),
-               ("2017-09-28", 30, 50))
+    send_weeks(
+        trust_workspace,
+        ("2017-09-07", 150, 50),
+        ("2017-09-14", 150, 50),
+        ("2017-09-21", 30, 50),
+        ("2017-09-28", 30, 50),
+    )
     run_weekly(trust_workspace.root, date(2017, 9, 29))  # the month ends on track: nothing to say
     assert receiver.bodies == []
     past = run_weekly(trust_workspace.root, date(2017, 9, 15))  # back then RN7 was in breach
@@ -191,8 +245,12 @@ def test_alerts_are_prefect_events_too(trust_workspace, receiver):
     with get_client(sync_client=True) as client:
         for _ in range(50):  # the server files events asynchronously
             page = client.read_events(EventFilter(event=EventNameFilter(name=["dtoc.trajectory.breach"])), limit=50)
-            found = [e for e in page.events if e.payload.get("as_of") == "2017-09-15"
-                     and e.payload.get("dedup_key", "").endswith("RN7|2017-09|episode 1")]
+            found = [
+                e
+                for e in page.events
+                if e.payload.get("as_of") == "2017-09-15"
+                and e.payload.get("dedup_key", "").endswith("RN7|2017-09|episode 1")
+            ]
             if found:
                 break
             time.sleep(0.2)
@@ -204,11 +262,14 @@ def test_alerts_are_prefect_events_too(trust_workspace, receiver):
 def test_alerts_through_a_prefect_notification_block(trust_workspace, receiver):
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
-    CustomWebhookNotificationBlock(name="dtoc-test-hook", url=f"http://127.0.0.1:{receiver.port}/block",
-                                   json_data={"text": "{{body}}", "title": "{{subject}}"}).save(
-        "dtoc-alerts-test", overwrite=True)
-    trust_workspace.settings_file.write_text('alert_notification_block = "custom-webhook/dtoc-alerts-test"\n'
-                                             "alert_backoff_seconds = 0.05\n")
+    CustomWebhookNotificationBlock(
+        name="dtoc-test-hook",
+        url=f"http://127.0.0.1:{receiver.port}/block",
+        json_data={"text": "{{body}}", "title": "{{subject}}"},
+    ).save("dtoc-alerts-test", overwrite=True)
+    trust_workspace.settings_file.write_text(
+        'alert_notification_block = "custom-webhook/dtoc-alerts-test"\nalert_backoff_seconds = 0.05\n'
+    )
     send_weeks(trust_workspace, ("2017-09-07", 150, 50), ("2017-09-14", 150, 50))
     summary = run_weekly(trust_workspace.root, date(2017, 9, 15))
     assert summary.alerts["delivered"] == 1
@@ -232,10 +293,14 @@ def test_calendar_rule_counts_days_of_the_month(trust_workspace, receiver, monke
 
 # ---- SPC: the SQL of spc_signals on hand-computed series ----------------------------------
 
+
 def spc(series: dict[str, list[int]]) -> pl.DataFrame:
     con = duckdb.connect()
-    rows = [(site, date.fromordinal(date(2017, 9, 7).toordinal() + 7 * i), v)
-            for site, values in series.items() for i, v in enumerate(values)]
+    rows = [
+        (site, date.fromordinal(date(2017, 9, 7).toordinal() + 7 * i), v)
+        for site, values in series.items()
+        for i, v in enumerate(values)
+    ]
     con.execute("create table int_attributed_site_weeks (site_code varchar, week_ending date, total_days integer)")
     con.executemany("insert into int_attributed_site_weeks values (?, ?, ?)", rows)
     con.execute("create view spc_signals as " + Path(SQL_ROOT / "published" / "spc_signals.sql").read_text())
@@ -274,8 +339,16 @@ def test_spc_two_of_three_near_the_upper_limit():
 def test_spc_signals_published_for_every_site_week(demo_run):
     ws, _ = demo_run
     chart = published(ws, "spc_signals")
-    assert chart.columns == ["site_code", "week_ending", "total_days", "mean", "lower_limit", "upper_limit", "signal",
-                             "concerning"]
+    assert chart.columns == [
+        "site_code",
+        "week_ending",
+        "total_days",
+        "mean",
+        "lower_limit",
+        "upper_limit",
+        "signal",
+        "concerning",
+    ]
     assert chart.height == published(ws, "weekly_site_summary").height
     dvh = chart.filter(pl.col("site_code") == "DVH")
     totals = [214, 219, 210, 172, 118, 140, 203, 140, 91, 118, 140, 112]
@@ -290,5 +363,7 @@ def test_optional_alert_for_a_concerning_special_cause(trust_workspace, receiver
     run_weekly(trust_workspace.root, date(2017, 10, 13))  # no October trajectory: only the chart can speak
     [signal] = receiver.bodies
     assert (signal["event"], signal["site_code"], signal["week_ending"]) == ("spc.signal", "DVH", "2017-10-12")
-    assert signal["text"] == ("Darent Valley Hospital (DVH): 60 delayed days in the week ending 12 October 2017 is a "
-                              "concerning special cause (trend_up).")
+    assert signal["text"] == (
+        "Darent Valley Hospital (DVH): 60 delayed days in the week ending 12 October 2017 is a "
+        "concerning special cause (trend_up)."
+    )

@@ -20,9 +20,11 @@ DATE_TO = FIRST_WEEK + timedelta(weeks=WEEKS - 1, days=1)
 
 
 def published_digests(ws, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    return {str(path.relative_to(ws.publish)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(ws.publish.rglob("*")) if path.is_file()
-            and not str(path.relative_to(ws.publish)).startswith(skip)}
+    return {
+        str(path.relative_to(ws.publish)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(ws.publish.rglob("*"))
+        if path.is_file() and not str(path.relative_to(ws.publish)).startswith(skip)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,11 @@ def workspace_from(source: Path, target: Path):
 
 def test_week_endings_in_a_range():
     assert week_endings(date(2017, 9, 1), date(2017, 9, 30), "thursday") == [
-        date(2017, 9, 7), date(2017, 9, 14), date(2017, 9, 21), date(2017, 9, 28)]
+        date(2017, 9, 7),
+        date(2017, 9, 14),
+        date(2017, 9, 21),
+        date(2017, 9, 28),
+    ]
     assert week_endings(date(2017, 9, 7), date(2017, 9, 7), "thursday") == [date(2017, 9, 7)]
     assert week_endings(date(2017, 9, 8), date(2017, 9, 13), "thursday") == []
 
@@ -67,7 +73,8 @@ def test_backfill_replays_the_trajectory_when_there_is_one(synthetic_inbox, tmp_
     provider = pl.read_csv(ws.reference / "sites.csv", infer_schema=False)["provider_code"][0]
     (ws.reference / "bcf_trajectory.csv").write_text(
         f"la_code,month,provider_code,responsible_org,planned_days\n{home},2017-04,{provider},NHS,100\n"
-        f"{home},2017-05,{provider},NHS,100\n")
+        f"{home},2017-05,{provider},NHS,100\n"
+    )
     summary = run_backfill(ws.root, DATE_FROM, DATE_TO, sources=["weekly"])
     assert summary.weeks_recomputed == WEEKS
     history = pl.read_csv(ws.publish / "trajectory_status_history.csv")
@@ -111,8 +118,14 @@ def test_backfill_on_a_dask_cluster_gives_identical_output(synthetic_inbox, tmp_
     run_backfill(threads_ws.root, DATE_FROM, DATE_TO, files_per_chunk=4)
     dask_ws = workspace_from(synthetic_inbox, tmp_path / "dask")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        summary = run_backfill(dask_ws.root, DATE_FROM, DATE_TO, files_per_chunk=4,
-                               task_runner=DaskTaskRunner(address=cluster.scheduler_address))
+        summary = run_backfill(
+            dask_ws.root,
+            DATE_FROM,
+            DATE_TO,
+            files_per_chunk=4,
+            task_runner=DaskTaskRunner(address=cluster.scheduler_address),
+        )
         assert len(summary.accepted) == len(list((synthetic_inbox / "inbox" / "weekly").iterdir())) + 2 - len(
-            summary.quarantined)
+            summary.quarantined
+        )
     assert published_digests(dask_ws) == published_digests(threads_ws)

@@ -16,18 +16,26 @@ AS_OF = date(2017, 11, 24)
 
 # ---- cells a load needs: blank, totals, numbers ------------------------------------------------
 
-@pytest.mark.parametrize("bad_row, column, value, words", [
-    (row(reason=""), "reason_for_delay", "", "Reason For Delay is empty"),
-    (row(care=""), "acute_or_non_acute_description", "", "Acute Or Non Acute Description is empty"),
-    (row(provider="TOTAL"), "provider_org_code", "TOTAL", "a totals row"),
-    (row(la="Total"), "local_authority_code", "Total", "a totals row"),
-    (row(nhs='"1,5"'), "nhs_b_sum", "1,5", "in whole days"),
-    (row(nhs='"12,34"'), "nhs_b_sum", "12,34", "in whole days"),
-    (row(sc="2.5"), "social_care_b_sum", "2.5", "in whole days"),
-    (row(year="2016-17", period="JUNE").replace(",1.0,", ",1.5,"), "nhs_a_sum", "1.5",
-     "counts patients delayed on the last Thursday before 2017-18"),
-    (row().replace(",1.0,", ",\"1,5\","), "nhs_a_sum", "1,5", "is not a number of 0 or more"),
-])
+
+@pytest.mark.parametrize(
+    "bad_row, column, value, words",
+    [
+        (row(reason=""), "reason_for_delay", "", "Reason For Delay is empty"),
+        (row(care=""), "acute_or_non_acute_description", "", "Acute Or Non Acute Description is empty"),
+        (row(provider="TOTAL"), "provider_org_code", "TOTAL", "a totals row"),
+        (row(la="Total"), "local_authority_code", "Total", "a totals row"),
+        (row(nhs='"1,5"'), "nhs_b_sum", "1,5", "in whole days"),
+        (row(nhs='"12,34"'), "nhs_b_sum", "12,34", "in whole days"),
+        (row(sc="2.5"), "social_care_b_sum", "2.5", "in whole days"),
+        (
+            row(year="2016-17", period="JUNE").replace(",1.0,", ",1.5,"),
+            "nhs_a_sum",
+            "1.5",
+            "counts patients delayed on the last Thursday before 2017-18",
+        ),
+        (row().replace(",1.0,", ',"1,5",'), "nhs_a_sum", "1,5", "is not a number of 0 or more"),
+    ],
+)
 def test_cells_a_load_needs_are_refused_with_row_column_value(tmp_path, bad_row, column, value, words):
     result = check_one(tmp_path, extract_text([row(provider="RVV"), bad_row]))
     assert not result.accepted
@@ -40,20 +48,26 @@ def test_blank_reason_row_said_to_be_a_total(tmp_path):
     result = check_one(tmp_path, extract_text([row(provider="RVV"), row(reason="")]))
     [problem] = result.problems
     assert (problem.file, problem.row, problem.column, problem.value) == ("extract.csv", 6, "reason_for_delay", "")
-    assert problem.problem == ("Reason For Delay is empty (a totals row?): every row must be one provider, "
-                               "council, acute/non-acute and reason")
+    assert problem.problem == (
+        "Reason For Delay is empty (a totals row?): every row must be one provider, council, acute/non-acute and reason"
+    )
 
 
 def test_numbers_that_do_load(tmp_path):
-    rows = [row(nhs='"1,234"', sc="7.0", both='"12,345,678"'),
-            row(provider="RPA", year="2016-17", period="JUNE").replace(",1.0,", ",3,").replace(",0.5,", ",0,")]
+    rows = [
+        row(nhs='"1,234"', sc="7.0", both='"12,345,678"'),
+        row(provider="RPA", year="2016-17", period="JUNE").replace(",1.0,", ",3,").replace(",0.5,", ",0,"),
+    ]
     result = check_one(tmp_path, extract_text(rows))
     assert result.accepted, result.problems
     assert result.rows.select("nhs_b_sum", "social_care_b_sum", "both_b_sum", "nhs_a_sum").rows() == [
-        (1234.0, 7.0, 12345678.0, 1.0), (10.0, 5.0, 0.0, 3.0)]
+        (1234.0, 7.0, 12345678.0, 1.0),
+        (10.0, 5.0, 0.0, 3.0),
+    ]
 
 
 # ---- a run: refused extracts reach quarantine, later runs stay green ----------------------------
+
 
 def test_blank_reason_extract_is_quarantined_and_later_runs_are_green(workspace):
     (workspace.inbox_national / "total_row.csv").write_text(extract_text([row(), row(provider="RPA", reason="")]))
@@ -84,7 +98,9 @@ def test_extract_the_warehouse_refuses_is_quarantined_with_its_reason(workspace)
     assert (workspace.quarantine / "a_huge.csv").exists()
     assert not (workspace.inbox_national / "a_huge.csv").exists()
     con = duckdb.connect(str(workspace.warehouse), read_only=True)
-    files = con.execute("select file_name, status, problem_count, rows_loaded from national_files order by file_id").fetchall()
+    files = con.execute(
+        "select file_name, status, problem_count, rows_loaded from national_files order by file_id"
+    ).fetchall()
     months = con.execute("select distinct month from national_rows").fetchall()
     con.close()
     assert files == [("a_huge.csv", "rejected", 1, 0), ("b_good.csv", "accepted", 0, 1)]
@@ -100,11 +116,22 @@ def test_distinct_value_validation_reports_exactly_what_row_by_row_validation_do
     from flows.sitrep import SUITE, prepare_extract, read_extract
     from flows.validate import REASONS, run_suite
 
-    bad = [row(), row(), row(provider="RPA", reason=""), row(provider="RPA", care=""), row(provider="TOTAL"),
-           row(provider="RXH", nhs='"1,5"', sc="2.5"), row(provider="RXH", la="887", period="SEPTEMBRE"),
-           row(provider="RJ1", year="2016-17").replace(",1.0,", ",1.5,"), row(provider="RJ1", la="Total"),
-           row(provider="RJ2", year="2017"), row(provider="RJ3", la=""), row(provider="RJ4", reason="Z_UNKNOWN"),
-           *[row(provider=f"R{i:02d}", nhs=str(i)) for i in range(30)], row(provider="RXH", nhs='"1,5"')]
+    bad = [
+        row(),
+        row(),
+        row(provider="RPA", reason=""),
+        row(provider="RPA", care=""),
+        row(provider="TOTAL"),
+        row(provider="RXH", nhs='"1,5"', sc="2.5"),
+        row(provider="RXH", la="887", period="SEPTEMBRE"),
+        row(provider="RJ1", year="2016-17").replace(",1.0,", ",1.5,"),
+        row(provider="RJ1", la="Total"),
+        row(provider="RJ2", year="2017"),
+        row(provider="RJ3", la=""),
+        row(provider="RJ4", reason="Z_UNKNOWN"),
+        *[row(provider=f"R{i:02d}", nhs=str(i)) for i in range(30)],
+        row(provider="RXH", nhs='"1,5"'),
+    ]
     path = tmp_path / "many.csv"
     path.write_text(extract_text(bad))
     cells, _ = read_extract(path)
@@ -126,9 +153,12 @@ def test_reconciliation_artifacts_belong_to_the_national_run(demo_national):
 
     async def tables():
         async with get_client() as client:
-            return await client.read_artifacts(artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=["dtoc-reconciliation-2017-09"]),
-                flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])))
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["dtoc-reconciliation-2017-09"]),
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id]),
+                )
+            )
 
     [table] = asyncio.run(tables())
     assert '"provider_code": "Total"' in table.data and "3569" in table.data

@@ -47,12 +47,15 @@ def test_environment_overrides_one_setting_for_one_run(tmp_path, monkeypatch):
     assert settings.both_share_to_social_care == 0.25 and settings.week_ending_weekday == "friday"
 
 
-@pytest.mark.parametrize("toml, words", [
-    ('month_rule = "fortnightly"', "month_rule must be one of week_ending, calendar"),
-    ("both_share_to_social_care = 1.5", "between 0 and 1"),
-    ('rag_target_pct_social_care = "thirty"', "must be a number"),
-    ("home_la = ", "is not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "toml, words",
+    [
+        ('month_rule = "fortnightly"', "month_rule must be one of week_ending, calendar"),
+        ("both_share_to_social_care = 1.5", "between 0 and 1"),
+        ('rag_target_pct_social_care = "thirty"', "must be a number"),
+        ("home_la = ", "is not valid TOML"),
+    ],
+)
 def test_bad_settings_are_explained(tmp_path, toml, words):
     ws = open_workspace(tmp_path / "w")
     ws.settings_file.write_text(toml + "\n")
@@ -66,8 +69,11 @@ def test_validate_prints_findings_and_loads_nothing(workspace, capsys):
     code = main(["validate", "--workdir", str(workspace.root), "--as-of", "2017-11-24", str(good), str(bad)])
     out, err = capsys.readouterr()
     assert code == 1
-    assert out.splitlines() == ["file,row,column,value,problem", "bad.csv,3,nhs_days,x,is not a whole number of days; "
-                                "write digits only (no decimals or thousands separator or exponent)"]
+    assert out.splitlines() == [
+        "file,row,column,value,problem",
+        "bad.csv,3,nhs_days,x,is not a whole number of days; "
+        "write digits only (no decimals or thousands separator or exponent)",
+    ]
     assert "# good.csv: summary layout, OK" in err and "# bad.csv: summary layout, REJECTED (1 problem(s))" in err
     assert not workspace.warehouse.exists()
     assert bad.exists() and good.exists()  # validate never moves files
@@ -104,14 +110,23 @@ def test_run_command_with_bad_settings_exits_2_without_a_stack_trace(workspace, 
 
 
 def test_run_command_when_another_run_holds_the_warehouse(workspace, monkeypatch, capsys):
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import sys, time
         from pathlib import Path
         from flows.warehouse import open_warehouse
         with open_warehouse(Path(sys.argv[1]), 5):
             print("holding", flush=True)
             time.sleep(30)
-    """), str(workspace.warehouse)], stdout=subprocess.PIPE, text=True)
+    """),
+            str(workspace.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         monkeypatch.setenv("DTOC_LOCK_TIMEOUT_SECONDS", "0.5")
@@ -135,12 +150,21 @@ def test_demo_command_builds_the_sample_and_says_where_everything_is(tmp_path, c
     out = capsys.readouterr().out
     assert "Wrote the Kent sample: 70 weekly returns" in out and "1 national extract" in out
     assert "accepted 67 file(s)" in out and "quarantined 3 file(s)" in out
-    assert "DTOC-SitRep-Provider-Level-Data-September-2017.csv: 2017-09, 56 rows, header on line 4, " \
-           "1 empty numeric cell(s)" in out
+    assert (
+        "DTOC-SitRep-Provider-Level-Data-September-2017.csv: 2017-09, 56 rows, header on line 4, "
+        "1 empty numeric cell(s)" in out
+    )
     assert "months reconciled with national data: 2017-09" in out
-    for name in ("weekly_site_summary.csv", "monthly_site_summary.csv", "monthly_provider_summary.csv",
-                 "kpi_monthly.csv", "la_rates.csv", "reconciliation_2017-09.csv", "gap_decomposition_2017-09.csv",
-                 "dtoc_report_2017-09.xlsx"):
+    for name in (
+        "weekly_site_summary.csv",
+        "monthly_site_summary.csv",
+        "monthly_provider_summary.csv",
+        "kpi_monthly.csv",
+        "la_rates.csv",
+        "reconciliation_2017-09.csv",
+        "gap_decomposition_2017-09.csv",
+        "dtoc_report_2017-09.xlsx",
+    ):
         assert str(workdir / "publish" / name) in out
     assert f"Quarantined files and their reasons: {workdir / 'quarantine'}" in out
     assert main(["demo", "--workdir", str(workdir)]) == 0  # a second demo in the same folder changes nothing

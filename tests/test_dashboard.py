@@ -47,14 +47,17 @@ def rendered(demo_national):
                 "links": page.evaluate("Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))"),
                 "order": page.evaluate("Array.from(document.querySelectorAll('main > section')).map(s => s.id)"),
                 "tiles": page.evaluate(TILES_JS),
-                "commentary": page.evaluate("Array.from(document.querySelectorAll('#commentary p'))"
-                                            ".map(p => p.textContent.trim())"),
+                "commentary": page.evaluate(
+                    "Array.from(document.querySelectorAll('#commentary p')).map(p => p.textContent.trim())"
+                ),
                 "tiles_above_commentary": page.evaluate(
                     "document.querySelector('#headline').getBoundingClientRect().bottom <= "
-                    "document.querySelector('#commentary').getBoundingClientRect().top"),
+                    "document.querySelector('#commentary').getBoundingClientRect().top"
+                ),
                 "point_colours": page.evaluate(
                     "Array.from(new Set(Array.from(document.querySelectorAll('#spc svg path[fill]'))"
-                    ".map(p => p.getAttribute('fill'))))"),
+                    ".map(p => p.getAttribute('fill'))))"
+                ),
             }
             page.close()
     return result
@@ -71,8 +74,15 @@ def test_every_weekly_figure_equals_the_published_csv(rendered):
     assert sorted(weekly["site_code"].unique()) == sorted({key[0] for key in cells if key[2] == "total_days"})
     checked = 0
     for row in weekly.iter_rows(named=True):
-        for measure in ("nhs_days", "social_care_days", "both_days", "att_social_care_days", "total_days",
-                        "pct_att_social_care", "avg_12wk_total_days"):
+        for measure in (
+            "nhs_days",
+            "social_care_days",
+            "both_days",
+            "att_social_care_days",
+            "total_days",
+            "pct_att_social_care",
+            "avg_12wk_total_days",
+        ):
             shown = number(cells[(row["site_code"], row["week_ending"], measure)])
             if row[measure] is None:
                 assert shown is None
@@ -93,7 +103,8 @@ def test_social_care_makeup_kpi_and_reconciliation_equal_the_csvs(rendered):
     assert makeup.height == 120  # 10 sites x 12 weeks
     for row in makeup.iter_rows(named=True):
         assert number(shown[(row["site_code"], row["week_ending"])]) == pytest.approx(
-            row["pct_of_social_care_days"], abs=0.0501)
+            row["pct_of_social_care_days"], abs=0.0501
+        )
     kpi = published(rendered["ws"], "kpi_monthly")
     rag = {c["month"]: c["text"] for c in cells if c["measure"] == "rag"}
     assert kpi.height == 3  # September to November
@@ -121,7 +132,9 @@ def test_monthly_and_trajectory_figures_equal_the_csvs(rendered):
     shown = {(c["provider"], c["measure"]): c["text"] for c in cells if c["provider"] and c["month"] == "2017-11"}
     assert status.height == 7  # every trust with a trajectory
     for row in status.iter_rows(named=True):
-        assert number(shown[(row["provider_code"], "projected_days")]) == pytest.approx(row["projected_days"], abs=0.0501)
+        assert number(shown[(row["provider_code"], "projected_days")]) == pytest.approx(
+            row["projected_days"], abs=0.0501
+        )
 
 
 def test_accessible_structure_and_phone_width(rendered):
@@ -149,9 +162,12 @@ def test_data_docs_open_from_the_page_and_show_a_failed_file(demo_national):
         page.goto((ws.publish / "site" / "index.html").resolve().as_uri())
         outcomes = page.evaluate("""() => Array.from(document.querySelectorAll('#downloads tbody tr')).map(r =>
             [r.querySelector('th').textContent.trim(), r.querySelector('[data-measure=validation]').textContent])""")
-        assert dict(outcomes) == {"weekly_detail": "failed: at least one file was refused",
-                                  "weekly_summary": "failed: at least one file was refused",
-                                  "bcf_trajectory": "passed", "national_extract": "passed"}
+        assert dict(outcomes) == {
+            "weekly_detail": "failed: at least one file was refused",
+            "weekly_summary": "failed: at least one file was refused",
+            "bcf_trajectory": "passed",
+            "national_extract": "passed",
+        }
         page.click("#downloads a:text-is('weekly_summary')")
         page.wait_for_load_state()
         text = page.evaluate("document.body.innerText")
@@ -170,8 +186,12 @@ def test_dashboard_artifact_links_the_page_with_headline_figures(demo_national):
 
     async def read():
         async with get_client() as client:
-            [artifact] = await client.read_artifacts(artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=["dtoc-dashboard"]), flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])))
+            [artifact] = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["dtoc-dashboard"]),
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id]),
+                )
+            )
             return artifact.data
 
     markdown = asyncio.run(read())
@@ -189,29 +209,37 @@ def test_the_page_answers_first_tiles_then_the_commentary(rendered):
     latest = weekly.filter(pl.col("week_ending") == "2017-11-23")["total_days"].sum()
     before = weekly.filter(pl.col("week_ending") == "2017-11-16")["total_days"].sum()
     assert tiles["tile-week"]["title"] == "Week ending 23 November 2017"
-    assert f"{latest:,.0f} delayed days across the sites, against {before:,.0f} the week before" in tiles["tile-week"]["text"]
+    assert (
+        f"{latest:,.0f} delayed days across the sites, against {before:,.0f} the week before"
+        in tiles["tile-week"]["text"]
+    )
     status = published(rendered["ws"], "trajectory_status").filter(pl.col("month") == "2017-11")
     shown = {item["provider"]: item["text"] for item in tiles["tile-plan"]["items"]}
     assert set(shown) == set(status["provider_code"]) and status.height == 7
     for row in status.iter_rows(named=True):
         words = "breach: projected above plan" if row["status"] == "breach" else "on track"
-        assert shown[row["provider_code"]].endswith(f"{row['mtd_days']:,.0f} of {row['mtd_planned_days']:,.1f} "
-                                                    f"planned to date {words}")
+        assert shown[row["provider_code"]].endswith(
+            f"{row['mtd_days']:,.0f} of {row['mtd_planned_days']:,.1f} planned to date {words}"
+        )
     kpi = published(rendered["ws"], "kpi_monthly").filter(pl.col("month") == "2017-11").row(0, named=True)
     assert f"{kpi['pct_att_social_care']:.1f}% attributable to social care: {kpi['rag']}" in tiles["tile-kpi"]["text"]
     head = published(rendered["ws"], "monthly_headlines").filter(pl.col("month") == "2017-11").row(0, named=True)
     # as of 24 November the month's last week (30 November) has not ended: every return due is in
     assert (head["returns_received"], head["returns_due"], head["returns_expected"]) == (40, 40, 50)
-    assert ("40 of 40 weekly returns due so far (50 in the month): with the data available; "
-            f"{head['suspicious_returns']} return(s) to confirm") in tiles["tile-completeness"]["text"]
+    assert (
+        "40 of 40 weekly returns due so far (50 in the month): with the data available; "
+        f"{head['suspicious_returns']} return(s) to confirm"
+    ) in tiles["tile-completeness"]["text"]
     assert head["suspicious_returns"] == 3
     # the commentary on the page is the published commentary, sentence for sentence
     published_text = " ".join((rendered["ws"].publish / "commentary_2017-11.md").read_text().split())
     paragraphs = page["commentary"][1:]
     assert len(paragraphs) >= 4 and all(p in published_text for p in paragraphs)
     assert any("which was met in November with the data available: 2,950 delayed days" in p for p in paragraphs)
-    assert any("every return due so far has arrived, and the month's remaining weeks have not yet ended" in p
-               for p in paragraphs)
+    assert any(
+        "every return due so far has arrived, and the month's remaining weeks have not yet ended" in p
+        for p in paragraphs
+    )
 
 
 def test_suspicious_returns_show_in_data_quality(rendered):

@@ -63,11 +63,27 @@ def test_every_setting_and_environment_variable_is_in_the_dictionary(demo_run):
 def test_the_input_layouts_are_in_the_dictionary():
     text = DICTIONARY.read_text(encoding="utf-8")
     layouts = text.split("## Input layouts", 1)[1]
-    for column in ("site_code", "week_ending", "la_code", "care_type", "responsible_org", "reason_code",
-                   "delayed_days", "patients_delayed", "nhs_days", "social_care_days", "both_days"):
+    for column in (
+        "site_code",
+        "week_ending",
+        "la_code",
+        "care_type",
+        "responsible_org",
+        "reason_code",
+        "delayed_days",
+        "patients_delayed",
+        "nhs_days",
+        "social_care_days",
+        "both_days",
+    ):
         assert f"| `{column}` |" in layouts, column
     for header in ("Period Name", "Provider Org Code", "Local Authority Code", "Reason For Delay", "NHS B SUM"):
         assert header in layouts, header
-    for reference in ("sites.csv", "local_authorities.csv", "population_18plus.csv", "bcf_trajectory.csv",
-                      "national_rate_targets.csv"):
+    for reference in (
+        "sites.csv",
+        "local_authorities.csv",
+        "population_18plus.csv",
+        "bcf_trajectory.csv",
+        "national_rate_targets.csv",
+    ):
         assert f"| `{reference}` |" in layouts, reference

@@ -35,11 +35,16 @@ def test_the_waterfall_bars_are_in_the_published_table(demo_national):
     ws, _ = demo_national
     bars = published(ws, "gap_waterfall")
     assert bars.select("component", "days", "bar_start", "bar_end").rows() == [
-        ("local", 3569, 0, 3569), ("national_only", 212, 3569, 3781), ("residual", 309, 3781, 4090),
-        ("national", 4090, 0, 4090)]
+        ("local", 3569, 0, 3569),
+        ("national_only", 212, 3569, 3781),
+        ("residual", 309, 3781, 4090),
+        ("national", 4090, 0, 4090),
+    ]
     page = (ws.publish / "site" / "index.html").read_text(encoding="utf-8")
-    assert "Waterfall: Local count 3,569; Residents at other providers 212; Validation and timing 309; " \
-           "National figure 4,090" in page
+    assert (
+        "Waterfall: Local count 3,569; Residents at other providers 212; Validation and timing 309; "
+        "National figure 4,090" in page
+    )
 
 
 def spc_points(sites: int, weeks: int, spike_sites: set[int], late_spike_sites: set[int]) -> list[tuple]:

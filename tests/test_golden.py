@@ -6,14 +6,26 @@ import polars as pl
 import pytest
 from conftest import GOLDEN, published
 
-DASHBOARD_SITE_CODES = {"DVH": "DVH", "MED": "MED", "KCH": "KCH", "QEQM": "QEQM", "WHH": "WHH", "MAID": "MAID",
-                        "TWH": "TWH", "Communities": "KCHFT", "KMPT": "KMPT"}
+DASHBOARD_SITE_CODES = {
+    "DVH": "DVH",
+    "MED": "MED",
+    "KCH": "KCH",
+    "QEQM": "QEQM",
+    "WHH": "WHH",
+    "MAID": "MAID",
+    "TWH": "TWH",
+    "Communities": "KCHFT",
+    "KMPT": "KMPT",
+}
 ACUTE_SITES = ["DVH", "MED", "KCH", "QEQM", "WHH", "MAID", "TWH"]
 # The council's table names trusts its own way; these are the trusts' organisation codes.
 SEPT_TABLE_PROVIDERS = {
-    "Dartford & Gravesham NHS Trust": "RN7", "East Kent Hospitals U.F. Trust": "RVV",
-    "Kent & Medway Partnership Trust": "RXY", "Kent Community Health F. Trust": "RYY",
-    "Maidstone & Tunbridge Wells Trust": "RWF", "Medway Foundation Trust": "RPA",
+    "Dartford & Gravesham NHS Trust": "RN7",
+    "East Kent Hospitals U.F. Trust": "RVV",
+    "Kent & Medway Partnership Trust": "RXY",
+    "Kent Community Health F. Trust": "RYY",
+    "Maidstone & Tunbridge Wells Trust": "RWF",
+    "Medway Foundation Trust": "RPA",
     "Virgin Care Services (NK Community)": "VCS",
 }
 MEASURE_BY_ORG = {"NHS": "nhs_days", "Social Care": "social_care_days", "Both": "both_days"}
@@ -29,17 +41,24 @@ def weekly(ws) -> pl.DataFrame:
 
 def test_every_dashboard_site_week_reproduces_every_column(demo_run):
     ws, _ = demo_run
-    seed = seed_weeks().filter(pl.col("site").is_in(list(DASHBOARD_SITE_CODES))).with_columns(
-        pl.col("site").replace_strict(DASHBOARD_SITE_CODES).alias("site_code"))
+    seed = (
+        seed_weeks()
+        .filter(pl.col("site").is_in(list(DASHBOARD_SITE_CODES)))
+        .with_columns(pl.col("site").replace_strict(DASHBOARD_SITE_CODES).alias("site_code"))
+    )
     ours = weekly(ws)
     joined = seed.join(ours, on=["site_code", "week_ending"], how="left", suffix="_ours")
     assert joined.height == 9 * 12
     for column in ("nhs_days", "social_care_days", "both_days", "att_social_care_days", "total_days"):
         mismatches = joined.filter(pl.col(column) != pl.col(f"{column}_ours"))
-        assert mismatches.is_empty(), f"{column} differs:\n{mismatches.select('site_code', 'week_ending', column, f'{column}_ours')}"
+        assert mismatches.is_empty(), (
+            f"{column} differs:\n{mismatches.select('site_code', 'week_ending', column, f'{column}_ours')}"
+        )
     # att_nhs + att_social_care = total, and the percentage is the dashboard's "% attributable"
     assert (ours["att_nhs_days"] + ours["att_social_care_days"] - ours["total_days"]).abs().max() < 1e-9
-    dvh_nov_09 = ours.filter((pl.col("site_code") == "DVH") & (pl.col("week_ending") == "2017-11-09")).row(0, named=True)
+    dvh_nov_09 = ours.filter((pl.col("site_code") == "DVH") & (pl.col("week_ending") == "2017-11-09")).row(
+        0, named=True
+    )
     assert dvh_nov_09["att_social_care_days"] == 24.5
     assert round(dvh_nov_09["pct_att_social_care"], 1) == 20.8  # printed 20.8% in Appendix A
 
@@ -47,9 +66,13 @@ def test_every_dashboard_site_week_reproduces_every_column(demo_run):
 def test_acute_sites_add_up_to_the_dashboard_kent_total(demo_run):
     ws, _ = demo_run
     kent = seed_weeks().filter(pl.col("site") == "KENT").sort("week_ending")
-    ours = (weekly(ws).filter(pl.col("site_code").is_in(ACUTE_SITES)).group_by("week_ending")
-            .agg(pl.col("nhs_days", "social_care_days", "both_days", "att_social_care_days", "total_days").sum())
-            .sort("week_ending"))
+    ours = (
+        weekly(ws)
+        .filter(pl.col("site_code").is_in(ACUTE_SITES))
+        .group_by("week_ending")
+        .agg(pl.col("nhs_days", "social_care_days", "both_days", "att_social_care_days", "total_days").sum())
+        .sort("week_ending")
+    )
     for column in ("nhs_days", "social_care_days", "both_days", "att_social_care_days", "total_days"):
         assert ours[column].to_list() == kent[column].to_list(), column
 
@@ -66,8 +89,20 @@ def test_direction_and_twelve_week_average(demo_run):
     dvh = weekly(ws).filter(pl.col("site_code") == "DVH").sort("week_ending")
     totals = [214, 219, 210, 172, 118, 140, 203, 140, 91, 118, 140, 112]
     assert dvh["total_days"].to_list() == totals
-    assert dvh["direction"].to_list() == [None, "increased", "decreased", "decreased", "decreased", "increased",
-                                          "increased", "decreased", "decreased", "increased", "increased", "decreased"]
+    assert dvh["direction"].to_list() == [
+        None,
+        "increased",
+        "decreased",
+        "decreased",
+        "decreased",
+        "increased",
+        "increased",
+        "decreased",
+        "decreased",
+        "increased",
+        "increased",
+        "decreased",
+    ]
     assert dvh["avg_12wk_total_days"][0] == 214
     assert dvh["avg_12wk_total_days"][2] == pytest.approx((214 + 219 + 210) / 3)
     assert dvh["avg_12wk_total_days"][11] == pytest.approx(sum(totals) / 12)
@@ -116,7 +151,8 @@ def test_other_councils_residents_are_not_counted(demo_run):
 
     con = duckdb.connect(str(ws.warehouse), read_only=True)
     medway_residents = con.execute(
-        "select sum(delayed_days) from weekly_return_rows where la_code = 'E06000035'").fetchone()[0]
+        "select sum(delayed_days) from weekly_return_rows where la_code = 'E06000035'"
+    ).fetchone()[0]
     con.close()
     assert medway_residents > 0  # loaded with lineage...
     med = weekly(ws).filter(pl.col("site_code") == "MED").sort("week_ending")

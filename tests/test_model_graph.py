@@ -57,8 +57,13 @@ def test_the_shipped_tree_builds_in_dependency_order():
         for dependency in model.depends_on:
             if dependency in graph:
                 assert order.index(dependency) < order.index(name), (name, dependency)
-    assert graph["reconciliation"].depends_on == ("int_local_org_days", "int_national_org_days", "int_providers",
-                                                  "ref_bcf_trajectory", "ref_sites")
+    assert graph["reconciliation"].depends_on == (
+        "int_local_org_days",
+        "int_national_org_days",
+        "int_providers",
+        "ref_bcf_trajectory",
+        "ref_sites",
+    )
     assert graph["stg_loaded_returns"].depends_on == ("submission_files", "weekly_return_rows")
     assert graph["int_reason_names"].depends_on == ()
     assert graph["reconciliation"].materialized == "table" and graph["kpi_monthly"].materialized == "view"
@@ -76,32 +81,47 @@ def test_published_set_comes_from_the_folder():
 
 def test_an_undeclared_read_is_an_error_naming_file_and_model(sql_copy):
     # a CTE named like a model would also be caught: the check is on whole words outside comments/strings
-    edit(sql_copy / "published" / "kpi_monthly.sql", "from int_site_months",
-         "from int_site_months where month not in (select month from int_week_months)")
+    edit(
+        sql_copy / "published" / "kpi_monthly.sql",
+        "from int_site_months",
+        "from int_site_months where month not in (select month from int_week_months)",
+    )
     with pytest.raises(ModelGraphError) as raised:
         model_build_order(sql_copy)
-    assert ("sql/published/kpi_monthly.sql: reads int_week_months, which its `-- depends_on:` line does not "
-            "declare") in str(raised.value)
+    assert (
+        "sql/published/kpi_monthly.sql: reads int_week_months, which its `-- depends_on:` line does not declare"
+    ) in str(raised.value)
 
 
 def test_a_name_in_a_comment_or_string_is_not_a_read(sql_copy):
-    edit(sql_copy / "published" / "kpi_monthly.sql", "from int_site_months",
-         "from int_site_months /* not int_week_months */ where 'spc_signals' <> '' -- nor alert_log")
+    edit(
+        sql_copy / "published" / "kpi_monthly.sql",
+        "from int_site_months",
+        "from int_site_months /* not int_week_months */ where 'spc_signals' <> '' -- nor alert_log",
+    )
     assert "kpi_monthly" in dict(model_build_order(sql_copy))
 
 
 def test_a_declared_dependency_that_does_not_exist_is_an_error(sql_copy):
-    edit(sql_copy / "published" / "kpi_monthly.sql", "-- depends_on: int_site_months",
-         "-- depends_on: int_site_months, int_site_monthz")
+    edit(
+        sql_copy / "published" / "kpi_monthly.sql",
+        "-- depends_on: int_site_months",
+        "-- depends_on: int_site_months, int_site_monthz",
+    )
     with pytest.raises(ModelGraphError) as raised:
         model_build_order(sql_copy)
-    assert ("sql/published/kpi_monthly.sql: declares int_site_monthz in `-- depends_on:`, but there is no model or "
-            "warehouse table of that name") in str(raised.value)
+    assert (
+        "sql/published/kpi_monthly.sql: declares int_site_monthz in `-- depends_on:`, but there is no model or "
+        "warehouse table of that name"
+    ) in str(raised.value)
 
 
 def test_a_declared_dependency_the_sql_does_not_read_is_an_error(sql_copy):
-    edit(sql_copy / "published" / "kpi_monthly.sql", "-- depends_on: int_site_months",
-         "-- depends_on: int_site_months, ref_sites")
+    edit(
+        sql_copy / "published" / "kpi_monthly.sql",
+        "-- depends_on: int_site_months",
+        "-- depends_on: int_site_months, ref_sites",
+    )
     with pytest.raises(ModelGraphError, match=r"kpi_monthly.sql: declares ref_sites .* its SQL does not read it"):
         model_build_order(sql_copy)
 
@@ -119,13 +139,21 @@ def test_an_upward_layer_read_is_an_error(sql_copy):
         model_build_order(sql_copy)
     message = str(raised.value)
     for name in ("spc_signals", "trajectory_status"):
-        assert (f"sql/intermediate/int_alert_candidates.sql: reads {name} (sql/published/{name}.sql), a published "
-                "model; a intermediate model may read only staging, intermediate models") in message
+        assert (
+            f"sql/intermediate/int_alert_candidates.sql: reads {name} (sql/published/{name}.sql), a published "
+            "model; a intermediate model may read only staging, intermediate models"
+        ) in message
     # staging reads no intermediate model either
-    edit(sql_copy / "staging" / "stg_weekly_returns.sql", "-- depends_on: stg_loaded_returns",
-         "-- depends_on: stg_loaded_returns, int_week_months")
-    edit(sql_copy / "staging" / "stg_weekly_returns.sql", "from stg_loaded_returns",
-         "from stg_loaded_returns where week_ending in (select week_ending from int_week_months)")
+    edit(
+        sql_copy / "staging" / "stg_weekly_returns.sql",
+        "-- depends_on: stg_loaded_returns",
+        "-- depends_on: stg_loaded_returns, int_week_months",
+    )
+    edit(
+        sql_copy / "staging" / "stg_weekly_returns.sql",
+        "from stg_loaded_returns",
+        "from stg_loaded_returns where week_ending in (select week_ending from int_week_months)",
+    )
     with pytest.raises(ModelGraphError, match=r"stg_weekly_returns.sql: reads int_week_months \(sql/intermediate/"):
         model_build_order(sql_copy)
 
@@ -139,22 +167,29 @@ def test_every_problem_is_listed_at_once(sql_copy):
     assert [line.strip() for line in lines[1:]] == [
         "sql/published/kpi_monthly.sql: reads int_site_months, which its `-- depends_on:` line does not declare",
         "sql/published/kpi_monthly.sql: declares nothing_here in `-- depends_on:`, but there is no model or "
-        "warehouse table of that name"]
+        "warehouse table of that name",
+    ]
 
 
 def test_a_wrong_graph_stops_the_build_before_anything_is_created(sql_copy, tmp_path):
-    edit(sql_copy / "published" / "kpi_monthly.sql", "from int_site_months",
-         "from int_site_months where month not in (select month from int_week_months)")
+    edit(
+        sql_copy / "published" / "kpi_monthly.sql",
+        "from int_site_months",
+        "from int_site_months where month not in (select month from int_week_months)",
+    )
     with open_warehouse(tmp_path / "w.duckdb", 5) as con, pytest.raises(ModelGraphError, match="kpi_monthly.sql"):
         build_models(con, pl.DataFrame(), root=sql_copy)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        assert con.execute("select count(*) from information_schema.tables where table_type = 'VIEW'").fetchone()[0] == 0
+        assert (
+            con.execute("select count(*) from information_schema.tables where table_type = 'VIEW'").fetchone()[0] == 0
+        )
 
 
 def test_a_new_file_in_published_is_published_without_editing_python(sql_copy, demo_run, tmp_path):
     (sql_copy / "published" / "site_count.sql").write_text(
-        "-- depends_on: ref_sites\n-- How many sites the council monitors.\n"
-        "select count(*) as sites from ref_sites\n", encoding="utf-8")
+        "-- depends_on: ref_sites\n-- How many sites the council monitors.\nselect count(*) as sites from ref_sites\n",
+        encoding="utf-8",
+    )
     assert "site_count" in published_tables(sql_copy) and "site_count" not in monthly_tables(sql_copy)
     assert "site_count" in dict(model_build_order(sql_copy))
     # built and written like every other published table, from a copy of the demo warehouse
@@ -173,19 +208,29 @@ def test_dtoc_models_lists_every_model_with_its_layer_and_reads():
     result = subprocess.run([sys.executable, "-m", "flows.cli", "models"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == describe_graph().strip()
-    rows = {line.split()[1]: line for line in result.stdout.splitlines() if line.split()[:1] and
-            line.split()[0] in MODEL_LAYERS}
+    rows = {
+        line.split()[1]: line
+        for line in result.stdout.splitlines()
+        if line.split()[:1] and line.split()[0] in MODEL_LAYERS
+    }
     assert set(rows) == set(dict(model_build_order()))
-    assert re.fullmatch(r"published +reconciliation +<- int_local_org_days, int_national_org_days, int_providers, "
-                        r"ref_bcf_trajectory\*, ref_sites\*  \[table; published per month\]", rows["reconciliation"])
+    assert re.fullmatch(
+        r"published +reconciliation +<- int_local_org_days, int_national_org_days, int_providers, "
+        r"ref_bcf_trajectory\*, ref_sites\*  \[table; published per month\]",
+        rows["reconciliation"],
+    )
     assert re.fullmatch(r"staging +stg_weekly_returns +<- stg_loaded_returns", rows["stg_weekly_returns"])
     assert rows["kpi_monthly"].endswith("[published]")
 
 
 def test_dtoc_models_names_the_problem_in_a_broken_tree(sql_copy):
     edit(sql_copy / "published" / "kpi_monthly.sql", "-- depends_on: int_site_months", "-- depends_on: nothing_here")
-    result = subprocess.run([sys.executable, "-m", "flows.cli", "models", "--sql", str(sql_copy)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "models", "--sql", str(sql_copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert "sql/published/kpi_monthly.sql: declares nothing_here in `-- depends_on:`" in result.stderr
 

@@ -19,10 +19,14 @@ from flows.weekly import run_weekly
 AS_OF = date(2017, 11, 24)
 DH_TO_ONS = {"886": "E10000016", "887": "E06000035", "845": "E10000011"}
 SEPT_TABLE_PROVIDERS = {
-    "Dartford & Gravesham NHS Trust": "RN7", "East Kent Hospitals U.F. Trust": "RVV",
-    "Kent & Medway Partnership Trust": "RXY", "Kent Community Health F. Trust": "RYY",
-    "Maidstone & Tunbridge Wells Trust": "RWF", "Medway Foundation Trust": "RPA",
-    "Virgin Care Services (NK Community)": "VCS", "Out of Area (NHS data only)": "OUT_OF_AREA",
+    "Dartford & Gravesham NHS Trust": "RN7",
+    "East Kent Hospitals U.F. Trust": "RVV",
+    "Kent & Medway Partnership Trust": "RXY",
+    "Kent Community Health F. Trust": "RYY",
+    "Maidstone & Tunbridge Wells Trust": "RWF",
+    "Medway Foundation Trust": "RPA",
+    "Virgin Care Services (NK Community)": "VCS",
+    "Out of Area (NHS data only)": "OUT_OF_AREA",
 }
 SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
 
@@ -32,10 +36,21 @@ def extract_text(rows: list[str], header_line: int = 4, header: str = NATIONAL_H
     return "\n".join([*preamble, header, *rows]) + "\n"
 
 
-def row(provider="RN7", la="886", care="ACUTE", reason="C_FURTHER_NON_ACUTE_NHS", nhs="10", sc="5", both="0",
-        year="2017-18", period="SEPTEMBER") -> str:
-    return (f"{year},{period},Y59,SOUTH EAST,{provider},{provider} TRUST,{la},Council {la},{care},{reason},"
-            f"1.0,{nhs},0.5,{sc},0,{both}")
+def row(
+    provider="RN7",
+    la="886",
+    care="ACUTE",
+    reason="C_FURTHER_NON_ACUTE_NHS",
+    nhs="10",
+    sc="5",
+    both="0",
+    year="2017-18",
+    period="SEPTEMBER",
+) -> str:
+    return (
+        f"{year},{period},Y59,SOUTH EAST,{provider},{provider} TRUST,{la},Council {la},{care},{reason},"
+        f"1.0,{nhs},0.5,{sc},0,{both}"
+    )
 
 
 def check_one(tmp_path, text: str, name: str = "extract.csv"):
@@ -47,14 +62,25 @@ def check_one(tmp_path, text: str, name: str = "extract.csv"):
 
 # ---- reading the real layout ---------------------------------------------------------------
 
+
 def test_header_on_line_4_and_financial_year_months(tmp_path):
-    result = check_one(tmp_path, extract_text([row(), row(period="JANUARY", year="2017/18"),
-                                               row(period="march", year="2016-17", provider="RPA").replace(",0.5,", ",2,")]))
+    result = check_one(
+        tmp_path,
+        extract_text(
+            [
+                row(),
+                row(period="JANUARY", year="2017/18"),
+                row(period="march", year="2016-17", provider="RPA").replace(",0.5,", ",2,"),
+            ]
+        ),
+    )
     assert result.accepted, result.problems
     assert result.header_line == 4
     assert result.rows.select("row_number", "month", "a_sum_measure").rows() == [
-        (5, "2017-09", "average_delayed_beds"), (6, "2018-01", "average_delayed_beds"),
-        (7, "2017-03", "patients_delayed_last_thursday")]
+        (5, "2017-09", "average_delayed_beds"),
+        (6, "2018-01", "average_delayed_beds"),
+        (7, "2017-03", "patients_delayed_last_thursday"),
+    ]
 
 
 def test_header_on_line_5(tmp_path):
@@ -65,11 +91,15 @@ def test_header_on_line_5(tmp_path):
 
 def test_sha_parent_columns_before_2013(tmp_path):
     header = NATIONAL_HEADER.replace("Provider Parent Org Code", "Provider SHA Code").replace(
-        "Provider Parent Name", "Provider SHA Name")
-    result = check_one(tmp_path, extract_text([row(year="2011-12", period="JUNE").replace(",0.5,", ",2,")], header=header))
+        "Provider Parent Name", "Provider SHA Name"
+    )
+    result = check_one(
+        tmp_path, extract_text([row(year="2011-12", period="JUNE").replace(",0.5,", ",2,")], header=header)
+    )
     assert result.accepted, result.problems
     assert result.rows.select("month", "provider_parent_code", "provider_parent_name").rows() == [
-        ("2011-06", "Y59", "SOUTH EAST")]
+        ("2011-06", "Y59", "SOUTH EAST")
+    ]
 
 
 def test_thousands_separators_and_empty_cells_are_counted_not_filled(tmp_path):
@@ -88,15 +118,18 @@ def test_unknown_la_code_is_reported_and_its_rows_kept(tmp_path):
     assert result.rows.filter(pl.col("la_code").is_null()).height == 3
 
 
-@pytest.mark.parametrize("bad_row, column, value, words", [
-    (row(period="SEPTEMBRE"), "period_name", "SEPTEMBRE", "Period Name is not a month name"),
-    (row(year="2017"), "year", "2017", "Year is not a financial year like 2017-18"),
-    (row(la=""), "local_authority_code", "", "Local Authority Code is empty"),
-    (row(care="COMMUNITY"), "acute_or_non_acute_description", "COMMUNITY", "must be Acute or Non-Acute"),
-    (row(reason="Z_UNKNOWN"), "reason_for_delay", "Z_UNKNOWN", "not a national reason"),
-    (row(nhs="-3"), "nhs_b_sum", "-3", "is not a number of 0 or more"),
-    (row(nhs="lots"), "nhs_b_sum", "lots", "is not a number of 0 or more"),
-])
+@pytest.mark.parametrize(
+    "bad_row, column, value, words",
+    [
+        (row(period="SEPTEMBRE"), "period_name", "SEPTEMBRE", "Period Name is not a month name"),
+        (row(year="2017"), "year", "2017", "Year is not a financial year like 2017-18"),
+        (row(la=""), "local_authority_code", "", "Local Authority Code is empty"),
+        (row(care="COMMUNITY"), "acute_or_non_acute_description", "COMMUNITY", "must be Acute or Non-Acute"),
+        (row(reason="Z_UNKNOWN"), "reason_for_delay", "Z_UNKNOWN", "not a national reason"),
+        (row(nhs="-3"), "nhs_b_sum", "-3", "is not a number of 0 or more"),
+        (row(nhs="lots"), "nhs_b_sum", "lots", "is not a number of 0 or more"),
+    ],
+)
 def test_national_rules_name_line_column_and_value(tmp_path, bad_row, column, value, words):
     result = check_one(tmp_path, extract_text([row(provider="RVV"), bad_row]))
     assert not result.accepted
@@ -112,30 +145,44 @@ def test_duplicate_national_key_and_missing_header(tmp_path):
     no_header = check_one(tmp_path, "a,b\n1,2\n", "nothing.csv")
     assert "no header line starting 'Year, Period Name'" in no_header.problems[0].problem
     without_last_column = row()[: row().rindex(",")]
-    missing = check_one(tmp_path, extract_text([without_last_column], header=NATIONAL_HEADER.replace(",Both B SUM", "")),
-                        "m.csv")
+    missing = check_one(
+        tmp_path, extract_text([without_last_column], header=NATIONAL_HEADER.replace(",Both B SUM", "")), "m.csv"
+    )
     assert [(p.row, p.column) for p in missing.problems] == [(4, "both_b_sum")]
 
 
 # ---- the reconciliation, end to end ---------------------------------------------------------
+
 
 def test_september_2017_table_reproduced(demo_national):
     ws, _ = demo_national
     ours = published(ws, "reconciliation_2017-09")
     table = pl.read_csv(GOLDEN / "seed_sept2017_local_vs_bcf.csv")
     for expected in table.iter_rows(named=True):
-        got = ours.filter((pl.col("provider_code") == SEPT_TABLE_PROVIDERS[expected["provider_name"]])
-                          & (pl.col("responsible_org") == expected["responsible_org"])).row(0, named=True)
+        got = ours.filter(
+            (pl.col("provider_code") == SEPT_TABLE_PROVIDERS[expected["provider_name"]])
+            & (pl.col("responsible_org") == expected["responsible_org"])
+        ).row(0, named=True)
         assert got["local_days"] == expected["local_days"], expected  # None for the out-of-area row
         assert round(got["bcf_target_days"]) == expected["bcf_target_days"], expected
         assert round(got["local_minus_target"]) == expected["difference"], expected
-    total = ours.filter((pl.col("provider_code") == "Total") & (pl.col("responsible_org") == "Total")).row(0, named=True)
-    assert (total["local_days"], round(total["bcf_target_days"]), round(total["local_minus_target"])) == (3569, 3399, 170)
+    total = ours.filter((pl.col("provider_code") == "Total") & (pl.col("responsible_org") == "Total")).row(
+        0, named=True
+    )
+    assert (total["local_days"], round(total["bcf_target_days"]), round(total["local_minus_target"])) == (
+        3569,
+        3399,
+        170,
+    )
     assert (total["national_days"], round(total["national_minus_target"])) == (4090, 691)  # "short ... by 691"
     org_totals = ours.filter(pl.col("provider_code") == "Total").select("responsible_org", "bcf_target_days").rows()
     # full precision: the NHS rows print as 2,011 in total but the target is 2,010 (2009.9)
-    assert dict(org_totals) == {"NHS": pytest.approx(2009.9), "Social Care": pytest.approx(950.3),
-                                "Both": pytest.approx(439.0), "Total": pytest.approx(3399.2)}
+    assert dict(org_totals) == {
+        "NHS": pytest.approx(2009.9),
+        "Social Care": pytest.approx(950.3),
+        "Both": pytest.approx(439.0),
+        "Total": pytest.approx(3399.2),
+    }
     rates = published(ws, "la_rates").filter((pl.col("month") == "2017-09") & (pl.col("measure") == "all"))
     local_rate = rates.filter(pl.col("source") == "local").row(0, named=True)
     assert f"{local_rate['rate_per_100k_per_day']:.2f}" == "9.84"
@@ -146,20 +193,24 @@ def test_september_2017_table_reproduced(demo_national):
 def test_demo_gap_decomposition_adds_up(demo_national):
     ws, summary = demo_national
     gap = published(ws, "gap_decomposition_2017-09")
-    assert gap.select("component", "days").rows() == [("local", 3569), ("national_only", 212), ("residual", 309),
-                                                      ("national", 4090)]
+    assert gap.select("component", "days").rows() == [
+        ("local", 3569),
+        ("national_only", 212),
+        ("residual", 309),
+        ("national", 4090),
+    ]
     assert summary.accepted[0]["empty_cells"] == 1 and summary.accepted[0]["header_line"] == 4
     assert summary.reconciled_months == ["2017-09"]
 
 
 GAP_FIXTURE_ROWS = [
     # home council (886) at local providers: national differs from local by validation amendments
-    row("RN7", "886", nhs="25", sc="12", both="2"),        # local RN7: 20 NHS, 10 SC, 2 both
-    row("RPA", "886", nhs="7", sc="3", both="0"),          # local RPA: 8 NHS, 3 SC
+    row("RN7", "886", nhs="25", sc="12", both="2"),  # local RN7: 20 NHS, 10 SC, 2 both
+    row("RPA", "886", nhs="7", sc="3", both="0"),  # local RPA: 8 NHS, 3 SC
     # other councils' residents at local providers: the provider view only
     row("RN7", "887", nhs="40", sc="4", both="1"),
     row("RPA", "845", nhs="6", sc="0", both="0"),
-    row("RPA", "999", nhs="9", sc="1", both="0"),          # an LA code the reference does not know
+    row("RPA", "999", nhs="9", sc="1", both="0"),  # an LA code the reference does not know
     # home council at providers outside the local collection: national data only
     row("RJ1", "886", nhs="11", sc="2", both="1"),
     row("RXH", "886", nhs="3", sc="0", both="0", reason="A_COMPLETION_ASSESSMENT"),
@@ -176,13 +227,20 @@ def test_gap_decomposition_components_with_out_of_area_national_only_and_validat
     summary = run_national(workspace.root, AS_OF)
     assert summary.accepted[0]["unknown_la_codes"] == "999 (1 rows)"
     gap = dict(published(workspace, "gap_decomposition_2017-09").select("component", "days").rows())
-    assert gap == {"local": 20 + 10 + 2 + 8 + 3, "national_only": 11 + 2 + 1 + 3,
-                   "residual": (25 + 12 + 2 + 7 + 3) - (20 + 10 + 2 + 8 + 3), "national": 25 + 12 + 2 + 7 + 3 + 11 + 2 + 1 + 3}
+    assert gap == {
+        "local": 20 + 10 + 2 + 8 + 3,
+        "national_only": 11 + 2 + 1 + 3,
+        "residual": (25 + 12 + 2 + 7 + 3) - (20 + 10 + 2 + 8 + 3),
+        "national": 25 + 12 + 2 + 7 + 3 + 11 + 2 + 1 + 3,
+    }
     assert gap["local"] + gap["national_only"] + gap["residual"] == gap["national"]
     rec = published(workspace, "reconciliation_2017-09")
     totals = {r["provider_code"]: r for r in rec.filter(pl.col("responsible_org") == "Total").iter_rows(named=True)}
-    assert (totals["RN7"]["national_days"], totals["RN7"]["national_provider_days"], totals["RN7"]["out_of_area_days"]) \
-        == (39, 84, 45)
+    assert (
+        totals["RN7"]["national_days"],
+        totals["RN7"]["national_provider_days"],
+        totals["RN7"]["out_of_area_days"],
+    ) == (39, 84, 45)
     assert (totals["RPA"]["national_provider_days"], totals["RPA"]["out_of_area_days"]) == (26, 16)  # 999 counted here
     assert totals["OUT_OF_AREA"]["local_days"] is None and totals["OUT_OF_AREA"]["national_days"] == 17
     assert totals["RN7"]["national_minus_local"] == 39 - 32
@@ -196,17 +254,26 @@ def test_republished_month_replaces_the_earlier_and_keeps_it_in_history(workspac
     first.write_text(extract_text([row("RN7", "886", nhs="30", sc="1", both="0")]))
     run_national(workspace.root, AS_OF)
     second = workspace.inbox_national / "sept_republished.csv"
-    second.write_text(extract_text([row("RN7", "886", nhs="25", sc="1", both="0"),
-                                    row("RN7", "886", nhs="1", sc="0", both="0", period="AUGUST")]))
+    second.write_text(
+        extract_text(
+            [
+                row("RN7", "886", nhs="25", sc="1", both="0"),
+                row("RN7", "886", nhs="1", sc="0", both="0", period="AUGUST"),
+            ]
+        )
+    )
     import os
+
     os.utime(second, (first.stat().st_mtime + 60, first.stat().st_mtime + 60))
     summary = run_national(workspace.root, AS_OF)
     assert summary.republished_months == ["2017-09 (sept_republished.csv)"]
     gap = dict(published(workspace, "gap_decomposition_2017-09").select("component", "days").rows())
     assert gap["national"] == 26
     con = duckdb.connect(str(workspace.warehouse), read_only=True)
-    history = con.execute("select f.file_name, sum(r.nhs_b_sum) from national_rows r join national_files f using (file_id) "
-                          "where r.month = '2017-09' group by 1 order by 1").fetchall()
+    history = con.execute(
+        "select f.file_name, sum(r.nhs_b_sum) from national_rows r join national_files f using (file_id) "
+        "where r.month = '2017-09' group by 1 order by 1"
+    ).fetchall()
     con.close()
     assert history == [("sept_first.csv", Decimal("30")), ("sept_republished.csv", Decimal("25"))]
     assert (workspace.publish / "reconciliation_2017-08.csv").exists()
@@ -227,7 +294,8 @@ def test_invalid_bcf_trajectory_is_not_used_and_explained(workspace):
         "la_code,month,provider_code,responsible_org,planned_days\n"
         "E10000016,2017-09,RN7,NHS,402.8\n"
         "E10000016,Sept 2017,RN7,Social Care,10\n"
-        "E10000016,2017-09,ZZZ,NHS,-1\n")
+        "E10000016,2017-09,ZZZ,NHS,-1\n"
+    )
     (workspace.inbox_weekly / "dvh.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
     (workspace.inbox_national / "sept.csv").write_text(extract_text([row()]))
     run_weekly(workspace.root, AS_OF)
@@ -235,7 +303,8 @@ def test_invalid_bcf_trajectory_is_not_used_and_explained(workspace):
     assert summary.trajectory_problems == [
         "row 3, month = 'Sept 2017': month must be written YYYY-MM",
         "row 4, planned_days = '-1': planned days must be a number of 0 or more, with at most 10 decimal places",
-        "row 4, provider_code = 'ZZZ': provider code is not a provider in reference/sites.csv (or OUT_OF_AREA)"]
+        "row 4, provider_code = 'ZZZ': provider code is not a provider in reference/sites.csv (or OUT_OF_AREA)",
+    ]
     assert (workspace.quarantine / "bcf_trajectory.csv.errors.csv").exists()
     assert (workspace.reference / "bcf_trajectory.csv").exists()
     rec = published(workspace, "reconciliation_2017-09")
@@ -243,6 +312,7 @@ def test_invalid_bcf_trajectory_is_not_used_and_explained(workspace):
 
 
 # ---- the monthly Excel report ---------------------------------------------------------------
+
 
 def test_report_has_the_council_layout_formats_and_matches_the_csvs(demo_national):
     ws, _ = demo_national
@@ -271,12 +341,16 @@ def test_report_has_the_council_layout_formats_and_matches_the_csvs(demo_nationa
     september = published(ws, "weekly_site_summary").filter(pl.col("week_ending").cast(pl.String) <= "2017-09-30")
     assert weekly.height == september.height == 40
     assert sorted({str(week)[:10] for week in weekly["Week ending"]}) == [
-        "2017-09-07", "2017-09-14", "2017-09-21", "2017-09-28"]
+        "2017-09-07",
+        "2017-09-14",
+        "2017-09-21",
+        "2017-09-28",
+    ]
 
 
 def test_report_shows_formula_like_text_as_text_unchanged(workspace):
     """Before: the text was written with a leading apostrophe that Excel showed ('=HYPERLINK...)."""
-    sites = (workspace.reference / "sites.csv").read_text().replace("Darent Valley Hospital", "=HYPERLINK(\"x\")")
+    sites = (workspace.reference / "sites.csv").read_text().replace("Darent Valley Hospital", '=HYPERLINK("x")')
     (workspace.reference / "sites.csv").write_text(sites.replace("Dartford and Gravesham NHS Trust", "+44 Trust"))
     (workspace.inbox_weekly / "dvh.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
     (workspace.inbox_national / "sept.csv").write_text(extract_text([row()]))
@@ -286,7 +360,7 @@ def test_report_shows_formula_like_text_as_text_unchanged(workspace):
         strings = book.read("xl/sharedStrings.xml").decode()
         sheets = "".join(book.read(n).decode() for n in book.namelist() if n.startswith("xl/worksheets/"))
         styles = book.read("xl/styles.xml").decode()
-    assert "=HYPERLINK(\"x\")" in strings and "+44 Trust" in strings
+    assert '=HYPERLINK("x")' in strings and "+44 Trust" in strings
     assert "'=HYPERLINK" not in strings and "'+44" not in strings
     assert "<f>" not in sheets  # no formula anywhere
     assert 'quotePrefix="1"' in styles  # Excel's "this cell is text" flag
@@ -296,15 +370,21 @@ def test_report_shows_formula_like_text_as_text_unchanged(workspace):
 
 # ---- honest blanks: a provider missing from the national month, a month without local returns ------
 
+
 def test_provider_missing_from_the_national_month_is_blank_and_named(workspace):
     """Before: RPA absent from the extract showed national 0 for RPA, with no word in the summary."""
     (workspace.inbox_weekly / "rn7.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
     (workspace.inbox_weekly / "rpa.csv").write_text(f"{SUMMARY_HEADER}\nMED,2017-09-28,8,3,0\n")
     run_weekly(workspace.root, AS_OF)
-    (workspace.inbox_national / "sept.csv").write_text(extract_text([
-        row("RN7", "886", nhs="25", sc="12", both="2"),
-        row("RPA1", "886", nhs="7", sc="3", both="0"),  # Medway's trust under a code sites.csv does not use
-        row("RN7", "886", nhs="4", sc="1", both="0", period="AUGUST")]))  # a month with no local returns
+    (workspace.inbox_national / "sept.csv").write_text(
+        extract_text(
+            [
+                row("RN7", "886", nhs="25", sc="12", both="2"),
+                row("RPA1", "886", nhs="7", sc="3", both="0"),  # Medway's trust under a code sites.csv does not use
+                row("RN7", "886", nhs="4", sc="1", both="0", period="AUGUST"),
+            ]
+        )
+    )  # a month with no local returns
     summary = run_national(workspace.root, AS_OF)
     missing = [w for w in summary.warnings if "provider RPA " in w]
     assert [w[:8] for w in missing] == ["2017-08:", "2017-09:"]
@@ -312,8 +392,12 @@ def test_provider_missing_from_the_national_month_is_blank_and_named(workspace):
     rec = published(workspace, "reconciliation_2017-09")
     rpa = rec.filter((pl.col("provider_code") == "RPA") & (pl.col("responsible_org") == "Total")).row(0, named=True)
     assert rpa["local_days"] == 11
-    assert (rpa["national_days"], rpa["national_provider_days"], rpa["out_of_area_days"], rpa["national_minus_local"]) \
-        == (None, None, None, None)
+    assert (
+        rpa["national_days"],
+        rpa["national_provider_days"],
+        rpa["out_of_area_days"],
+        rpa["national_minus_local"],
+    ) == (None, None, None, None)
     out_of_area = rec.filter((pl.col("provider_code") == "OUT_OF_AREA") & (pl.col("responsible_org") == "Total"))
     assert out_of_area["national_days"].to_list() == [10]
     rn7 = rec.filter((pl.col("provider_code") == "RN7") & (pl.col("responsible_org") == "Total")).row(0, named=True)
@@ -323,7 +407,8 @@ def test_provider_missing_from_the_national_month_is_blank_and_named(workspace):
     assert august["local_minus_target"].null_count() == august.height
     assert august["national_minus_local"].null_count() == august.height
     assert august.filter((pl.col("provider_code") == "Total") & (pl.col("responsible_org") == "Total"))[
-        "national_days"].to_list() == [5]
+        "national_days"
+    ].to_list() == [5]
     gap = dict(published(workspace, "gap_decomposition_2017-08").select("component", "days").rows())
     assert gap == {"local": None, "national_only": 0, "residual": None, "national": 5}
 
@@ -336,4 +421,5 @@ def test_rates_without_a_population_for_the_year_are_blank_and_warned(workspace)
     assert rates["rate_per_100k_per_day"].null_count() == rates.height == 4
     assert summary.warnings == [
         "rates left blank for E10000016 in 2017-09, 2017-10, 2017-11: reference/population_18plus.csv has no population for that year "
-        "or an earlier one (the first year it has is 2018)"]
+        "or an earlier one (the first year it has is 2018)"
+    ]

@@ -18,8 +18,10 @@ from flows.pipeline import AsOfInFuture
 from flows.warehouse import SitesRemoved
 from flows.weekly import run_weekly
 
-NOVEMBER = ("la_code,month,provider_code,responsible_org,planned_days\n"
-            "E10000016,2017-11,RN7,NHS,300\nE10000016,2017-11,RPA,NHS,300\n")
+NOVEMBER = (
+    "la_code,month,provider_code,responsible_org,planned_days\n"
+    "E10000016,2017-11,RN7,NHS,300\nE10000016,2017-11,RPA,NHS,300\n"
+)
 
 
 @pytest.fixture
@@ -43,11 +45,12 @@ def digests(ws) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(ws.publish.glob("*.csv"))}
 
 
-
-
 def trajectory(ws, provider: str, month: str = "2017-09") -> dict:
-    return published(ws, "trajectory_status").filter(
-        (pl.col("provider_code") == provider) & (pl.col("month") == month)).row(0, named=True)
+    return (
+        published(ws, "trajectory_status")
+        .filter((pl.col("provider_code") == provider) & (pl.col("month") == month))
+        .row(0, named=True)
+    )
 
 
 def next_thursday_after(day: date) -> date:
@@ -55,6 +58,7 @@ def next_thursday_after(day: date) -> date:
 
 
 # ---- a file's current content decides -------------------------------------------------------
+
 
 def test_a_file_changed_back_is_a_resubmission_and_an_unchanged_file_is_not_reread(workspace):
     def dvh(days: int) -> str:
@@ -75,6 +79,7 @@ def test_a_file_changed_back_is_a_resubmission_and_an_unchanged_file_is_not_rere
 
 # ---- returns for later weeks wait for their run; weeks after today are refused ----------------
 
+
 def test_a_return_for_a_later_week_stays_in_the_inbox_for_the_run_that_covers_it(workspace):
     later = drop_file(workspace, "dvh_21.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-21,5,0,0\n")
     mixed = drop_file(workspace, "med_mixed.csv", f"{SUMMARY_HEADER}\nMED,2017-09-14,3,0,0\nMED,2017-09-21,4,0,0\n")
@@ -88,18 +93,25 @@ def test_a_return_for_a_later_week_stays_in_the_inbox_for_the_run_that_covers_it
     deferred = {d["file"]: d["reason"] for d in summary.deferred}
     assert deferred == {
         "dvh_21.csv": "carries week(s) ending 2017-09-21, after this run's as-of 2017-09-15: left in the inbox "
-                      "for the run that covers them",
+        "for the run that covers them",
         "med_mixed.csv": "carries week(s) ending 2017-09-21, after this run's as-of 2017-09-15; it also has earlier "
-                         "weeks and is kept whole: left in the inbox for the run that covers them"}
+        "weeks and is kept whole: left in the inbox for the run that covers them",
+    }
     assert later.exists() and mixed.exists() and not (workspace.quarantine / "dvh_21.csv").exists()
     assert query(workspace, "select file_name from submission_files order by file_id") == [
-        ("future.csv",), ("dvh_14.csv",)]  # the deferred files are not recorded as processed
+        ("future.csv",),
+        ("dvh_14.csv",),
+    ]  # the deferred files are not recorded as processed
     covering = run_weekly(workspace.root, date(2017, 9, 22))
     assert sorted(a["file"] for a in covering.accepted) == ["dvh_21.csv", "med_mixed.csv"]
     assert covering.deferred == []
     weekly = published(workspace, "weekly_site_summary").select("site_code", "week_ending", "total_days").rows()
-    assert weekly == [("DVH", "2017-09-14", 2), ("MED", "2017-09-14", 3), ("DVH", "2017-09-21", 5),
-                      ("MED", "2017-09-21", 4)]
+    assert weekly == [
+        ("DVH", "2017-09-14", 2),
+        ("MED", "2017-09-14", 3),
+        ("DVH", "2017-09-21", 5),
+        ("MED", "2017-09-21", 4),
+    ]
 
 
 def test_a_past_dated_backfill_leaves_later_returns_in_the_inbox(workspace):
@@ -114,12 +126,21 @@ def test_a_past_dated_backfill_leaves_later_returns_in_the_inbox(workspace):
 
 # ---- an as-of after today is refused ----------------------------------------------------------
 
+
 def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
-    for args in (["run", "--as-of", "2029-12-07"], ["national", "--as-of", "2029-12-07"],
-                 ["backfill", "--from", "2017-09-01", "--to", "2029-12-07"]):
-        done = subprocess.run([sys.executable, "-m", "flows.cli", *args, "--workdir", str(workspace.root)],
-                              capture_output=True, text=True, env=env, timeout=300)
+    for args in (
+        ["run", "--as-of", "2029-12-07"],
+        ["national", "--as-of", "2029-12-07"],
+        ["backfill", "--from", "2017-09-01", "--to", "2029-12-07"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "flows.cli", *args, "--workdir", str(workspace.root)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         assert done.returncode == 2, done.stderr
         assert "2029-12-07 is after today" in done.stderr and "--allow-future-as-of" in done.stderr
         assert "Traceback" not in done.stderr
@@ -132,11 +153,14 @@ def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, tm
     drop_file(workspace, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-14,1,0,0\n")
     real = run_weekly(workspace.root, date(2017, 9, 19))
     assert not real.alerts["quiet"]
-    assert any("Medway Maritime Hospital (MED) has not sent" in text and "14 September 2017" in text
-               for text in real.alerts["raised"])
+    assert any(
+        "Medway Maritime Hospital (MED) has not sent" in text and "14 September 2017" in text
+        for text in real.alerts["raised"]
+    )
 
 
 # ---- missing returns only once they are due ---------------------------------------------------
+
 
 def test_no_missing_return_alert_before_the_return_is_due(trusts, hook):
     send_weeks(trusts, ("2017-09-07", 10, 10))
@@ -145,12 +169,12 @@ def test_no_missing_return_alert_before_the_return_is_due(trusts, hook):
         summary = run_weekly(trusts.root, date(2017, 9, day))
         assert events(hook, "submission.missing") == [] and not summary.alerts["quiet"]
     run_weekly(trusts.root, date(2017, 9, 19))  # the first run after it was due
-    assert [(m["site_code"], m["week_ending"]) for m in events(hook, "submission.missing")] == [
-        ("MED", "2017-09-14")]
+    assert [(m["site_code"], m["week_ending"]) for m in events(hook, "submission.missing")] == [("MED", "2017-09-14")]
     assert trajectory(trusts, "RPA")["status"] == "incomplete"  # MED's week is still missing
 
 
 # ---- late returns: incomplete, never a false recovery or a second breach ----------------------
+
 
 def test_a_late_return_raises_no_false_recovery_and_every_snapshot_is_kept(trusts, hook):
     send_weeks(trusts, ("2017-08-31", 0, 0), ("2017-09-07", 10, 400))
@@ -165,16 +189,21 @@ def test_a_late_return_raises_no_false_recovery_and_every_snapshot_is_kept(trust
     run_weekly(trusts.root, date(2017, 9, 15))  # it arrives: still the same breach
     assert trajectory(trusts, "RPA")["status"] == "breach"
     assert [(b["event"], b["provider_code"]) for b in hook.bodies if b["event"].startswith("trajectory")] == [
-        ("trajectory.breach", "RPA")]
+        ("trajectory.breach", "RPA")
+    ]
     history = published(trusts, "trajectory_status_history").filter(pl.col("provider_code") == "RPA")
     assert history.select("as_of", "snapshot", "status").rows() == [
-        ("2017-09-08", 1, "breach"), ("2017-09-15", 1, "incomplete"), ("2017-09-15", 2, "breach")]
+        ("2017-09-08", 1, "breach"),
+        ("2017-09-15", 1, "incomplete"),
+        ("2017-09-15", 2, "breach"),
+    ]
     before = digests(trusts)
     run_weekly(trusts.root, date(2017, 9, 15))  # the same figures add no snapshot
     assert digests(trusts) == before
 
 
 # ---- trajectory arithmetic: a plan for the calendar month's days ------------------------------
+
 
 @pytest.mark.parametrize("month_rule", ["week_ending", "calendar"])
 def test_a_trust_on_its_daily_plan_in_a_five_thursday_month_is_on_track(workspace, monkeypatch, month_rule):
@@ -205,14 +234,25 @@ def test_a_trust_on_its_daily_plan_in_a_five_thursday_month_is_on_track(workspac
 
 # ---- backfills: twice is once; then weekly runs go on -----------------------------------------
 
+
 def test_backfill_twice_with_alerts_raises_nothing_new_then_weekly_runs_go_on(trusts, hook):
     # RN7 (plan 400 for September's 30 days): breach, recovery, breach again, recovery again
-    send_weeks(trusts, ("2017-08-31", 0, 0), ("2017-09-07", 150, 10), ("2017-09-14", 10, 10),
-               ("2017-09-21", 200, 10), ("2017-09-28", 0, 10))
+    send_weeks(
+        trusts,
+        ("2017-08-31", 0, 0),
+        ("2017-09-07", 150, 10),
+        ("2017-09-14", 10, 10),
+        ("2017-09-21", 200, 10),
+        ("2017-09-28", 0, 10),
+    )
     first = run_backfill(trusts.root, date(2017, 9, 1), date(2017, 9, 29), alerts=True)
     sequence = [(b["event"], b["as_of"]) for b in hook.bodies if b.get("provider_code") == "RN7"]
-    assert sequence == [("trajectory.breach", "2017-09-08"), ("trajectory.recovered", "2017-09-15"),
-                        ("trajectory.breach", "2017-09-22"), ("trajectory.recovered", "2017-09-29")]
+    assert sequence == [
+        ("trajectory.breach", "2017-09-08"),
+        ("trajectory.recovered", "2017-09-15"),
+        ("trajectory.breach", "2017-09-22"),
+        ("trajectory.recovered", "2017-09-29"),
+    ]
     assert first.alerts_raised == len(hook.bodies)
     before = digests(trusts)
     second = run_backfill(trusts.root, date(2017, 9, 1), date(2017, 9, 29), alerts=True)
@@ -228,11 +268,15 @@ def test_backfill_twice_with_alerts_raises_nothing_new_then_weekly_runs_go_on(tr
 
 # ---- sites that close --------------------------------------------------------------------------
 
+
 def test_a_closed_site_keeps_its_figures_and_is_not_chased(trusts, hook):
     send_weeks(trusts, ("2017-09-07", 10, 40))
     drop_file(trusts, "dvh_14.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-14,10,0,0\n")
     (trusts.reference / "sites.csv").write_text(
-        SITES.replace("beds\n", "beds,closed_from\n").replace(",480\n", ",480,\n").replace(",600\n", ",600,2017-09-08\n"))
+        SITES.replace("beds\n", "beds,closed_from\n")
+        .replace(",480\n", ",480,\n")
+        .replace(",600\n", ",600,2017-09-08\n")
+    )
     run_weekly(trusts.root, date(2017, 9, 19))
     assert events(hook, "submission.missing") == []  # MED closed before the week ending the 14th
     rpa = trajectory(trusts, "RPA")  # RPA has no open site from the 14th: its weeks are complete
@@ -243,11 +287,16 @@ def test_a_closed_site_keeps_its_figures_and_is_not_chased(trusts, hook):
     assert monthly["total_days"].to_list() == [40]  # every table agrees on the closed site's days
 
     before = digests(trusts)
-    (trusts.reference / "sites.csv").write_text(SITES.splitlines(keepends=True)[0] + SITES.splitlines(
-        keepends=True)[1])  # MED's row removed
+    (trusts.reference / "sites.csv").write_text(
+        SITES.splitlines(keepends=True)[0] + SITES.splitlines(keepends=True)[1]
+    )  # MED's row removed
     with pytest.raises(SitesRemoved, match=r"MED \(1 week\(s\) loaded, the last ending 2017-09-07\).*closed_from"):
         run_weekly(trusts.root, date(2017, 9, 19))
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--as-of", "2017-09-19", "--workdir",
-                           str(trusts.root)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--as-of", "2017-09-19", "--workdir", str(trusts.root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 2 and "give it a closed_from date" in done.stderr and "Traceback" not in done.stderr
     assert digests(trusts) == before

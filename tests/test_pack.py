@@ -37,8 +37,11 @@ def december(tmp_path_factory):
 
 
 def table(ws, name: str) -> pl.DataFrame:
-    return pl.read_csv(ws.publish / f"{name}.csv", schema_overrides={"month": pl.String, "previous_month": pl.String},
-                       infer_schema_length=None)
+    return pl.read_csv(
+        ws.publish / f"{name}.csv",
+        schema_overrides={"month": pl.String, "previous_month": pl.String},
+        infer_schema_length=None,
+    )
 
 
 def commentary(ws, month: str) -> str:
@@ -86,29 +89,50 @@ def test_december_reads_like_the_councils_paragraphs(december):
     head = headline(december, "2017-12")
     assert head["complete"] is False and head["coverage"] == "with the data available"
     assert round(head["bcf_target_days"]) == 3172 and head["target_met"] is True
-    assert (f"The Kent target is 3,172 delayed days, which was met in December with the data available: "
-            f"{head['total_days']:,.0f} delayed days, {-head['days_against_target']:,.0f} under the target.") in text
+    assert (
+        f"The Kent target is 3,172 delayed days, which was met in December with the data available: "
+        f"{head['total_days']:,.0f} delayed days, {-head['days_against_target']:,.0f} under the target."
+    ) in text
     kpi = table(december, "kpi_monthly").filter(pl.col("month") == "2017-12").row(0, named=True)
-    assert (f"{kpi['pct_att_social_care']:.1f}% of Kent residents' delayed days were attributable to adult social "
-            f"care") in text and "against a target of 30.0%: GREEN (at or under target)" in text
-    reasons = (table(december, "monthly_reasons")
-               .filter((pl.col("month") == "2017-12") & (pl.col("source") == "local") & (pl.col("site_code") == "Total")
-                       & (pl.col("responsible_org") == "Social Care") & (pl.col("rank_in_org") <= 3))
-               .sort("rank_in_org"))
-    assert reasons["reason"].to_list() == ["Awaiting nursing home placement", "Awaiting residential home placement",
-                                           "Awaiting care package in own home"]
+    assert (
+        f"{kpi['pct_att_social_care']:.1f}% of Kent residents' delayed days were attributable to adult social care"
+    ) in text and "against a target of 30.0%: GREEN (at or under target)" in text
+    reasons = (
+        table(december, "monthly_reasons")
+        .filter(
+            (pl.col("month") == "2017-12")
+            & (pl.col("source") == "local")
+            & (pl.col("site_code") == "Total")
+            & (pl.col("responsible_org") == "Social Care")
+            & (pl.col("rank_in_org") <= 3)
+        )
+        .sort("rank_in_org")
+    )
+    assert reasons["reason"].to_list() == [
+        "Awaiting nursing home placement",
+        "Awaiting residential home placement",
+        "Awaiting care package in own home",
+    ]
     first = reasons.row(0, named=True)
-    assert (f"The three main reasons for social care delays were awaiting nursing home placement "
-            f"({first['delayed_days']:.0f} days, {first['pct_of_org_days']:.1f}% of social care delayed days), "
-            f"awaiting residential home placement") in text
-    assert ("The largest improvements on November were at Maidstone Hospital (417 delayed days in November, "
-            "132 in December)") in text and "Tunbridge Wells Hospital (294 in November, 87 in December)" in text
+    assert (
+        f"The three main reasons for social care delays were awaiting nursing home placement "
+        f"({first['delayed_days']:.0f} days, {first['pct_of_org_days']:.1f}% of social care delayed days), "
+        f"awaiting residential home placement"
+    ) in text
+    assert (
+        "The largest improvements on November were at Maidstone Hospital (417 delayed days in November, "
+        "132 in December)"
+    ) in text and "Tunbridge Wells Hospital (294 in November, 87 in December)" in text
     assert "Delayed days rose most at Darent Valley Hospital (580 delayed days in November, 648 in December)" in text
-    assert ("Medway Maritime Hospital's delays in December were all attributable to social care: 13 delayed days "
-            "(12 people), against 50 delayed days (18 people) in November, 29 of them NHS delays "
-            "(9 people).") in text
-    assert ("The December 2017 collection is not yet complete (39 of 40 weekly returns): KMPT older persons wards "
-            "has sent 3 of 4. The figures above are with the data available.") in text
+    assert (
+        "Medway Maritime Hospital's delays in December were all attributable to social care: 13 delayed days "
+        "(12 people), against 50 delayed days (18 people) in November, 29 of them NHS delays "
+        "(9 people)."
+    ) in text
+    assert (
+        "The December 2017 collection is not yet complete (39 of 40 weekly returns): KMPT older persons wards "
+        "has sent 3 of 4. The figures above are with the data available."
+    ) in text
     assert "KMPT older persons wards is not compared" in text
 
 
@@ -118,8 +142,10 @@ def test_november_names_the_all_zero_returns(december):
     assert sorted(suspicious["site_code"]) == ["KCHFT", "KMPT", "TWH"]
     assert set(suspicious["week_ending"].cast(pl.String)) == {"2017-11-23"}
     twh = suspicious.filter(pl.col("site_code") == "TWH").row(0, named=True)
-    assert (f"Tunbridge Wells Hospital's return for the week ending 23 November 2017 shows no delays at all, against "
-            f"an average of {twh['avg_previous_12wk_total_days']:.1f} delayed days a week") in text
+    assert (
+        f"Tunbridge Wells Hospital's return for the week ending 23 November 2017 shows no delays at all, against "
+        f"an average of {twh['avg_previous_12wk_total_days']:.1f} delayed days a week"
+    ) in text
     assert "KMPT older persons wards' return for the week ending 23 November 2017" in text
     assert "Every site returned every week of November 2017 (50 returns)." in text
     assert "missed in November by 440.8 delayed days (3,704 in the month)" in text
@@ -130,24 +156,34 @@ def test_reasons_add_up_to_the_monthly_tables_and_summary_returns_are_not_stated
     local = reasons.filter((pl.col("source") == "local") & (pl.col("site_code") != "Total"))
     sums = local.group_by("month", "site_code", "responsible_org").agg(pl.col("delayed_days").sum())
     sites = table(december, "monthly_site_summary").unpivot(
-        index=["month", "site_code"], on=["nhs_days", "social_care_days", "both_days"], variable_name="org")
-    sites = sites.with_columns(pl.col("org").replace({"nhs_days": "NHS", "social_care_days": "Social Care",
-                                                      "both_days": "Both"})).filter(pl.col("value") > 0)
-    joined = sites.join(sums, left_on=["month", "site_code", "org"],
-                        right_on=["month", "site_code", "responsible_org"], how="full")
+        index=["month", "site_code"], on=["nhs_days", "social_care_days", "both_days"], variable_name="org"
+    )
+    sites = sites.with_columns(
+        pl.col("org").replace({"nhs_days": "NHS", "social_care_days": "Social Care", "both_days": "Both"})
+    ).filter(pl.col("value") > 0)
+    joined = sites.join(
+        sums, left_on=["month", "site_code", "org"], right_on=["month", "site_code", "responsible_org"], how="full"
+    )
     assert joined.height == sites.height == sums.height
     assert (joined["value"] - joined["delayed_days"]).abs().max() < 1e-9
     # summary-layout sites (DVH, MTW, community hospitals, Virgin Care) only ever say "Not stated", unranked
     summary_sites = local.filter(pl.col("site_code").is_in(["DVH", "MAID", "TWH", "KCHFT", "VCNK"]))
-    assert set(summary_sites["reason"]) == {"Not stated"} and summary_sites["rank_in_org"].null_count() == summary_sites.height
+    assert (
+        set(summary_sites["reason"]) == {"Not stated"}
+        and summary_sites["rank_in_org"].null_count() == summary_sites.height
+    )
     # shares of each organisation's days add up to 100 and ranks run 1, 2, 3 by days
     share = local.group_by("month", "site_code", "responsible_org").agg(pl.col("pct_of_org_days").sum())
     assert (share["pct_of_org_days"] - 100).abs().max() < 1e-9
     med = local.filter((pl.col("month") == "2017-12") & (pl.col("site_code") == "MED")).sort("rank_in_org")
     assert med["reason_code"].to_list() == ["DII", "DI", "E"] and med["delayed_days"].to_list() == [5, 4, 4]
     # the national extract's reasons for Kent residents sit beside ours
-    national = reasons.filter((pl.col("source") == "national") & (pl.col("provider_code") == "Total")
-                              & (pl.col("month") == "2017-09") & (pl.col("responsible_org") == "Social Care"))
+    national = reasons.filter(
+        (pl.col("source") == "national")
+        & (pl.col("provider_code") == "Total")
+        & (pl.col("month") == "2017-09")
+        & (pl.col("responsible_org") == "Social Care")
+    )
     assert dict(zip(national["reason_code"], national["delayed_days"])) == {"E": 667, "DII": 443}
 
 
@@ -170,8 +206,13 @@ def test_people_are_summed_only_where_every_return_carried_them(december):
 def test_completeness_counts_weeks_returned_of_weeks_due(december):
     done = table(december, "monthly_completeness")
     kmpt = done.filter((pl.col("month") == "2017-12") & (pl.col("site_code") == "KMPT")).row(0, named=True)
-    assert (kmpt["weeks_in_month"], kmpt["weeks_due"], kmpt["weeks_returned"], kmpt["weeks_missing"],
-            kmpt["complete"]) == (4, 4, 3, 1, False)
+    assert (
+        kmpt["weeks_in_month"],
+        kmpt["weeks_due"],
+        kmpt["weeks_returned"],
+        kmpt["weeks_missing"],
+        kmpt["complete"],
+    ) == (4, 4, 3, 1, False)
     assert done.filter(pl.col("month") == "2017-11")["complete"].all()
     assert done.filter(pl.col("month") == "2017-11")["weeks_in_month"].unique().to_list() == [5]
     twh_nov = done.filter((pl.col("month") == "2017-11") & (pl.col("site_code") == "TWH"))["suspicious_returns"][0]
@@ -182,8 +223,12 @@ def test_completeness_counts_weeks_returned_of_weeks_due(december):
 def test_movers_carry_the_previous_months_figure(december):
     movers = table(december, "monthly_movers").filter(pl.col("month") == "2017-12")
     sites = table(december, "monthly_site_summary")
-    november = dict(zip(sites.filter(pl.col("month") == "2017-11")["site_code"],
-                        sites.filter(pl.col("month") == "2017-11")["total_days"]))
+    november = dict(
+        zip(
+            sites.filter(pl.col("month") == "2017-11")["site_code"],
+            sites.filter(pl.col("month") == "2017-11")["total_days"],
+        )
+    )
     site_rows = movers.filter(pl.col("level") == "site")
     assert site_rows.height == 10
     for row in site_rows.iter_rows(named=True):
@@ -226,10 +271,14 @@ def test_changed_inputs_change_the_sentences(december):
     (december.inbox_weekly / "MED_week_2017-12-14_resubmitted.csv").write_text(
         "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days,patients_delayed\n"
         "MED,2017-12-14,E10000016,acute,NHS,C,40,6\n"
-        "MED,2017-12-14,E10000016,acute,Social Care,DII,3,1\n", encoding="utf-8")
+        "MED,2017-12-14,E10000016,acute,Social Care,DII,3,1\n",
+        encoding="utf-8",
+    )
     (december.inbox_weekly / "KMPT_week_2017-12-28.csv").write_text(
         "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days\n"
-        "KMPT,2017-12-28,E10000016,non-acute,Social Care,DI,400\n", encoding="utf-8")
+        "KMPT,2017-12-28,E10000016,non-acute,Social Care,DI,400\n",
+        encoding="utf-8",
+    )
     run_weekly(december.root, DECEMBER_AS_OF)
     after = " ".join(commentary(december, "2017-12").split())
     assert after != before

@@ -32,10 +32,16 @@ from hypothesis import strategies as st
 from flows.weekly import run_weekly
 from flows.workspace import open_workspace
 
-settings.register_profile("ci", max_examples=6, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("deep", max_examples=80, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "ci",
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "deep", max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HOME_LA, OTHER_LA = "E10000016", "E06000035"
@@ -46,16 +52,26 @@ ORGS = ("NHS", "Social Care", "Both")
 ORG_SPELLINGS = {"NHS": ("NHS", "nhs"), "Social Care": ("Social Care", "SC", "ASC"), "Both": ("Both", "Joint")}
 REASONS = ("A", "B", "DII", "E")
 DEFECTS = {
-    "detail": ("blank_org", "blank_la", "blank_reason", "blank_care_type", "blank_days", "unknown_column",
-               "negative_days", "fractional_days", "unknown_site", "duplicate_row"),
-    "summary": ("blank_days", "unknown_column", "negative_days", "fractional_days", "unknown_site",
-                "duplicate_row"),
+    "detail": (
+        "blank_org",
+        "blank_la",
+        "blank_reason",
+        "blank_care_type",
+        "blank_days",
+        "unknown_column",
+        "negative_days",
+        "fractional_days",
+        "unknown_site",
+        "duplicate_row",
+    ),
+    "summary": ("blank_days", "unknown_column", "negative_days", "fractional_days", "unknown_site", "duplicate_row"),
 }
 
 
 @dataclass(frozen=True)
 class Return:
     """One generated file: its rows (site, week, la, care type, org, reason, days) and how it is written."""
+
     layout: str
     rows: tuple[tuple, ...]
     defect: str | None
@@ -102,17 +118,36 @@ class Return:
 
     def _table(self) -> tuple[list[str], list[list[str]]]:
         if self.layout == "detail":
-            header = ["site_code", "week_ending", "la_code", "care_type", "responsible_org", "reason_code",
-                      "delayed_days"]
-            lines = [[site, self._date(week), la, care, ORG_SPELLINGS[org][self.org_spelling % len(ORG_SPELLINGS[org])],
-                      reason, self._number(n)] for site, week, la, care, org, reason, n in self.rows]
+            header = [
+                "site_code",
+                "week_ending",
+                "la_code",
+                "care_type",
+                "responsible_org",
+                "reason_code",
+                "delayed_days",
+            ]
+            lines = [
+                [
+                    site,
+                    self._date(week),
+                    la,
+                    care,
+                    ORG_SPELLINGS[org][self.org_spelling % len(ORG_SPELLINGS[org])],
+                    reason,
+                    self._number(n),
+                ]
+                for site, week, la, care, org, reason, n in self.rows
+            ]
         else:
             header = ["site_code", "week_ending", "nhs_days", "social_care_days", "both_days", "la_code"]
             grouped: dict[tuple, dict[str, int]] = {}
             for site, week, la, _care, org, _reason, n in self.rows:
                 grouped.setdefault((site, week, la), dict.fromkeys(ORGS, 0))[org] += n
-            lines = [[site, self._date(week), *(self._number(d[org]) for org in ORGS), la]
-                     for (site, week, la), d in grouped.items()]
+            lines = [
+                [site, self._date(week), *(self._number(d[org]) for org in ORGS), la]
+                for (site, week, la), d in grouped.items()
+            ]
         return header, self._break(header, lines)
 
     def _break(self, header: list[str], lines: list[list[str]]) -> list[list[str]]:
@@ -121,8 +156,13 @@ class Return:
             return lines
         first = lines[0]
         day_column = header.index("delayed_days" if self.layout == "detail" else "nhs_days")
-        blank = {"blank_org": "responsible_org", "blank_la": "la_code", "blank_reason": "reason_code",
-                 "blank_care_type": "care_type", "blank_days": header[day_column]}
+        blank = {
+            "blank_org": "responsible_org",
+            "blank_la": "la_code",
+            "blank_reason": "reason_code",
+            "blank_care_type": "care_type",
+            "blank_days": header[day_column],
+        }
         if self.defect in blank:
             first[header.index(blank[self.defect])] = ""
         elif self.defect == "negative_days":
@@ -141,23 +181,37 @@ class Return:
 @st.composite
 def weekly_returns(draw, layout: str | None = None) -> Return:
     layout = layout or draw(st.sampled_from(("detail", "summary")))
-    keys = draw(st.lists(st.tuples(st.sampled_from(sorted(SITES)), st.sampled_from(WEEKS)),
-                         min_size=1, max_size=3, unique=True))
+    keys = draw(
+        st.lists(st.tuples(st.sampled_from(sorted(SITES)), st.sampled_from(WEEKS)), min_size=1, max_size=3, unique=True)
+    )
     rows = []
     for site, week in keys:
         if layout == "detail":
-            combos = draw(st.lists(st.tuples(st.sampled_from((HOME_LA, HOME_LA, OTHER_LA)), st.sampled_from(ORGS),
-                                             st.sampled_from(REASONS)), min_size=1, max_size=4, unique=True))
+            combos = draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from((HOME_LA, HOME_LA, OTHER_LA)), st.sampled_from(ORGS), st.sampled_from(REASONS)
+                    ),
+                    min_size=1,
+                    max_size=4,
+                    unique=True,
+                )
+            )
         else:
             las = draw(st.lists(st.sampled_from((HOME_LA, OTHER_LA)), min_size=1, max_size=2, unique=True))
             combos = [(la, org, "NOT_STATED") for la in las for org in ORGS]
         rows += [(site, week, la, SITES[site], org, reason, draw(st.integers(0, 60))) for la, org, reason in combos]
     return Return(
-        layout=layout, rows=tuple(rows),
+        layout=layout,
+        rows=tuple(rows),
         defect=draw(st.one_of(st.none(), st.none(), st.sampled_from(DEFECTS[layout]))),
-        uk_dates=draw(st.booleans()), bom=draw(st.booleans()), crlf=draw(st.booleans()),
-        trailing_empty_rows=draw(st.integers(0, 2)), header_style=draw(st.sampled_from(("plain", "title", "upper"))),
-        padded_numbers=draw(st.booleans()), org_spelling=draw(st.integers(0, 2)),
+        uk_dates=draw(st.booleans()),
+        bom=draw(st.booleans()),
+        crlf=draw(st.booleans()),
+        trailing_empty_rows=draw(st.integers(0, 2)),
+        header_style=draw(st.sampled_from(("plain", "title", "upper"))),
+        padded_numbers=draw(st.booleans()),
+        org_spelling=draw(st.integers(0, 2)),
     )
 
 
@@ -169,12 +223,11 @@ def published_digests(publish: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(publish.glob("*.csv"))}
 
 
-@given(versions=st.lists(st.lists(weekly_returns(), min_size=3, max_size=3), min_size=3, max_size=3),
-       steps=operations)
+@given(versions=st.lists(st.lists(weekly_returns(), min_size=3, max_size=3), min_size=3, max_size=3), steps=operations)
 def test_any_files_in_any_order_load_or_quarantine_and_totals_follow_the_accepted_rows(versions, steps):
     with tempfile.TemporaryDirectory(prefix="dtoc-property-") as tmp:
         ws = open_workspace(Path(tmp) / "work")
-        on_disk: dict[int, bytes] = {}     # slot -> bytes now in the inbox (valid files stay there)
+        on_disk: dict[int, bytes] = {}  # slot -> bytes now in the inbox (valid files stay there)
         waiting: list[tuple[int, Return]] = []  # written since the last run, in the order received
         current: dict[tuple[str, date], dict[str, int]] = {}  # what the home council's figures must be
         clock = datetime(2017, 9, 25, 9, 0).timestamp()
@@ -218,7 +271,12 @@ def assert_home_figures(path: Path, expected: dict[tuple[str, date], dict[str, i
     if not expected:
         return
     table = pl.read_csv(path, try_parse_dates=True)
-    published = {(row["site_code"], row["week_ending"]): {"NHS": row["nhs_days"], "Social Care": row["social_care_days"],
-                                                           "Both": row["both_days"]}
-                 for row in table.iter_rows(named=True)}
+    published = {
+        (row["site_code"], row["week_ending"]): {
+            "NHS": row["nhs_days"],
+            "Social Care": row["social_care_days"],
+            "Both": row["both_days"],
+        }
+        for row in table.iter_rows(named=True)
+    }
     assert published == expected

@@ -55,8 +55,11 @@ def test_unchanged_months_are_not_written_again_and_bytes_match_a_fresh_run(tmp_
 
     (workspace.inbox_national / "sept_again.csv").write_text(extract_text([row(nhs="26")]))
     run_national(workspace.root, AS_OF)
-    assert rewritten(first) == ["dtoc_report_2017-09.xlsx", "gap_decomposition_2017-09.csv",
-                                "reconciliation_2017-09.csv"]
+    assert rewritten(first) == [
+        "dtoc_report_2017-09.xlsx",
+        "gap_decomposition_2017-09.csv",
+        "reconciliation_2017-09.csv",
+    ]
 
     # A month's report shows its own month (and the 12 weeks to its end), not the run's as-of: a later
     # run that changes nothing leaves every file alone. (Before, the report's title showed each run's
@@ -124,11 +127,17 @@ def test_a_later_weekly_run_leaves_an_earlier_month_alone_and_rewrites_the_curre
     assert rewritten(august + september) == ["commentary_2017-09.md", "dtoc_report_2017-09.xlsx"]
     assert digests(august) == before  # byte-identical, and not touched (mtime as it was)
     assert weeks_shown(ws.publish / "dtoc_report_2017-09.xlsx") == [
-        *AUGUST_WEEKS, "2017-09-07", "2017-09-14", "2017-09-21"]
+        *AUGUST_WEEKS,
+        "2017-09-07",
+        "2017-09-14",
+        "2017-09-21",
+    ]
     assert summary_title(ws.publish / "dtoc_report_2017-08.xlsx").endswith(
-        "(as of 2017-09-15, the run that last changed this report)")
+        "(as of 2017-09-15, the run that last changed this report)"
+    )
     assert summary_title(ws.publish / "dtoc_report_2017-09.xlsx").endswith(
-        "(as of 2017-09-22, the run that last changed this report)")
+        "(as of 2017-09-22, the run that last changed this report)"
+    )
     assert "as of 2017-09-15 (the run that last changed it)" in (ws.publish / "commentary_2017-08.md").read_text()
 
 
@@ -140,13 +149,19 @@ def test_a_resubmission_in_an_old_month_rewrites_that_months_report(august_and_s
     summary = run_weekly(ws.root, date(2017, 9, 22))
     assert summary.resubmitted_keys == ["DVH 2017-08-17 (dvh_2017-08-17_resubmitted.csv)"]
     # September's report shows August's weeks in its 12 weeks and compares with August: rewritten too
-    assert rewritten(files) == ["commentary_2017-08.md", "commentary_2017-09.md",
-                                "dtoc_report_2017-08.xlsx", "dtoc_report_2017-09.xlsx"]
+    assert rewritten(files) == [
+        "commentary_2017-08.md",
+        "commentary_2017-09.md",
+        "dtoc_report_2017-08.xlsx",
+        "dtoc_report_2017-09.xlsx",
+    ]
     weekly = pl.read_excel(ws.publish / "dtoc_report_2017-08.xlsx", sheet_name="Weekly (12 weeks)")
-    assert weekly.filter(pl.col("Week ending").cast(pl.String).str.starts_with("2017-08-17"))["NHS days"].to_list() \
-        == [40]
-    assert summary_title(ws.publish / "dtoc_report_2017-08.xlsx").endswith("(as of 2017-09-22, the run that "
-                                                                          "last changed this report)")
+    assert weekly.filter(pl.col("Week ending").cast(pl.String).str.starts_with("2017-08-17"))["NHS days"].to_list() == [
+        40
+    ]
+    assert summary_title(ws.publish / "dtoc_report_2017-08.xlsx").endswith(
+        "(as of 2017-09-22, the run that last changed this report)"
+    )
 
 
 DETAIL_HEADER = "site_code,week_ending,la_code,care_type,responsible_org,reason_code,delayed_days,patients_delayed"
@@ -155,24 +170,31 @@ DETAIL_HEADER = "site_code,week_ending,la_code,care_type,responsible_org,reason_
 def test_a_change_to_the_previous_months_people_rewrites_the_commentary_that_names_them(workspace):
     """September's commentary names August's people for a site wholly social care in September; a correction of
     August's people alone changes no September row of any table (before, that commentary kept the old count)."""
+
     def august(nhs_people: int) -> str:
-        return (f"{DETAIL_HEADER}\nDVH,2017-08-31,E10000016,acute,NHS,C,10,{nhs_people}\n"
-                "DVH,2017-08-31,E10000016,acute,Social Care,DII,5,2\n")
+        return (
+            f"{DETAIL_HEADER}\nDVH,2017-08-31,E10000016,acute,NHS,C,10,{nhs_people}\n"
+            "DVH,2017-08-31,E10000016,acute,Social Care,DII,5,2\n"
+        )
 
     (workspace.inbox_weekly / "dvh_aug.csv").write_text(august(3))
     (workspace.inbox_weekly / "dvh_sept.csv").write_text(
-        f"{DETAIL_HEADER}\nDVH,2017-09-07,E10000016,acute,Social Care,DII,7,2\n")
+        f"{DETAIL_HEADER}\nDVH,2017-09-07,E10000016,acute,Social Care,DII,7,2\n"
+    )
     run_weekly(workspace.root, date(2017, 9, 8))
     text = (workspace.publish / "commentary_2017-09.md").read_text()
     assert "against 15 delayed days (5 people) in August, 10 of them NHS delays (3 people)" in text
     (workspace.inbox_weekly / "dvh_aug_corrected.csv").write_text(august(4))
     run_weekly(workspace.root, date(2017, 9, 8))
-    assert "against 15 delayed days (6 people) in August, 10 of them NHS delays (4 people)" in \
-        (workspace.publish / "commentary_2017-09.md").read_text()
+    assert (
+        "against 15 delayed days (6 people) in August, 10 of them NHS delays (4 people)"
+        in (workspace.publish / "commentary_2017-09.md").read_text()
+    )
 
 
-@pytest.mark.parametrize(("month_rule", "weeks"), [("week_ending", ["2017-09-28"]),
-                                                   ("calendar", ["2017-09-28", "2017-10-05"])])
+@pytest.mark.parametrize(
+    ("month_rule", "weeks"), [("week_ending", ["2017-09-28"]), ("calendar", ["2017-09-28", "2017-10-05"])]
+)
 def test_the_reports_weeks_follow_the_month_rule(workspace, month_rule, weeks):
     """The week ending 5 October has 29 and 30 September in it: under the calendar rule it counts for September."""
     workspace.settings_file.write_text(f'month_rule = "{month_rule}"\n')
@@ -193,7 +215,8 @@ def test_tables_unchanged_since_they_passed_are_not_checked_or_written_again(wor
     again = run_weekly(workspace.root, AS_OF)  # nothing new: every table as it passed
     assert all(check["unchanged"] and check["success"] for check in again.output_checks)
     assert [check["expectations"] for check in again.output_checks] == [
-        check["expectations"] for check in first.output_checks]
+        check["expectations"] for check in first.output_checks
+    ]
     assert rewritten(tables) == []
     drop_week(workspace, "2017-09-14")
     later = run_weekly(workspace.root, AS_OF)

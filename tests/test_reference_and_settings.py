@@ -28,29 +28,41 @@ AS_OF = date(2017, 9, 8)
 
 # ---- settings -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("toml, words", [
-    ("both_share_to_socialcare = 1.0",
-     "unknown setting both_share_to_socialcare (did you mean both_share_to_social_care?)"),
-    ("Home_LA = 'E10000016'", "unknown setting Home_LA (did you mean home_la?)"),
-    ("[alerts]\nwebhook = 'x'", "unknown table [alerts]; dtoc.toml has no tables"),
-    ("both_share_to_social_care = true", "both_share_to_social_care must be a number, got true"),
-    ("alert_retries = 2.5", "alert_retries must be a whole number, got 2.5"),
-    ("alert_retries = 0", "alert_retries must be at least 1, got 0"),
-    ("alert_tolerance = -0.1", "alert_tolerance must be at least 0, got -0.1"),
-    ("alert_backoff_seconds = 0", "alert_backoff_seconds must be more than 0"),
-    ("alert_timeout_seconds = -1", "alert_timeout_seconds must be more than 0"),
-    ("lock_timeout_seconds = 0", "lock_timeout_seconds must be more than 0"),
-    ("rag_target_pct_social_care = 130", "rag_target_pct_social_care must be between 0 and 100, got 130"),
-    ("rag_red_pct_social_care = 101", "rag_red_pct_social_care must be between 0 and 100"),
-    ("rag_target_pct_social_care = 30\nrag_red_pct_social_care = 20",
-     "rag_red_pct_social_care (20) must be at least rag_target_pct_social_care (30)"),
-    ("home_la = 16", "home_la must be text in quotes, got 16"),
-    ("alert_on_spc_signals = 'sometimes'", "alert_on_spc_signals must be true or false"),
-    ("return_due_days_after_week_end = 2.5", "return_due_days_after_week_end must be a whole number of days >= 0, "
-                                             "got 2.5"),
-    ("return_due_days_after_week_end = -1", "return_due_days_after_week_end must be a whole number of days >= 0, "
-                                            "got -1"),
-])
+
+@pytest.mark.parametrize(
+    "toml, words",
+    [
+        (
+            "both_share_to_socialcare = 1.0",
+            "unknown setting both_share_to_socialcare (did you mean both_share_to_social_care?)",
+        ),
+        ("Home_LA = 'E10000016'", "unknown setting Home_LA (did you mean home_la?)"),
+        ("[alerts]\nwebhook = 'x'", "unknown table [alerts]; dtoc.toml has no tables"),
+        ("both_share_to_social_care = true", "both_share_to_social_care must be a number, got true"),
+        ("alert_retries = 2.5", "alert_retries must be a whole number, got 2.5"),
+        ("alert_retries = 0", "alert_retries must be at least 1, got 0"),
+        ("alert_tolerance = -0.1", "alert_tolerance must be at least 0, got -0.1"),
+        ("alert_backoff_seconds = 0", "alert_backoff_seconds must be more than 0"),
+        ("alert_timeout_seconds = -1", "alert_timeout_seconds must be more than 0"),
+        ("lock_timeout_seconds = 0", "lock_timeout_seconds must be more than 0"),
+        ("rag_target_pct_social_care = 130", "rag_target_pct_social_care must be between 0 and 100, got 130"),
+        ("rag_red_pct_social_care = 101", "rag_red_pct_social_care must be between 0 and 100"),
+        (
+            "rag_target_pct_social_care = 30\nrag_red_pct_social_care = 20",
+            "rag_red_pct_social_care (20) must be at least rag_target_pct_social_care (30)",
+        ),
+        ("home_la = 16", "home_la must be text in quotes, got 16"),
+        ("alert_on_spc_signals = 'sometimes'", "alert_on_spc_signals must be true or false"),
+        (
+            "return_due_days_after_week_end = 2.5",
+            "return_due_days_after_week_end must be a whole number of days >= 0, got 2.5",
+        ),
+        (
+            "return_due_days_after_week_end = -1",
+            "return_due_days_after_week_end must be a whole number of days >= 0, got -1",
+        ),
+    ],
+)
 def test_misspelt_unknown_and_out_of_range_settings_are_refused(tmp_path, toml, words):
     ws = open_workspace(tmp_path / "w")
     ws.settings_file.write_text(toml + "\n")
@@ -93,8 +105,11 @@ def test_unknown_dtoc_environment_variables_are_refused_and_known_ones_accepted(
     monkeypatch.setenv("DTOC_ALERT_RETRIES", "4")
     assert load_settings(ws.settings_file).alert_retries == 4
     monkeypatch.setenv("DTOC_BOTH_SHARE_TO_SOCIALCARE", "1.0")
-    with pytest.raises(SettingsError, match="environment variable DTOC_BOTH_SHARE_TO_SOCIALCARE is not a dtoc setting "
-                                            r"\(did you mean DTOC_BOTH_SHARE_TO_SOCIAL_CARE\?\)"):
+    with pytest.raises(
+        SettingsError,
+        match="environment variable DTOC_BOTH_SHARE_TO_SOCIALCARE is not a dtoc setting "
+        r"\(did you mean DTOC_BOTH_SHARE_TO_SOCIAL_CARE\?\)",
+    ):
         load_settings(ws.settings_file)
 
 
@@ -107,8 +122,9 @@ def test_misspelt_setting_stops_the_run_command_with_exit_2(workspace, capsys):
     assert not workspace.warehouse.exists()
 
 
-@pytest.mark.parametrize("home_la, hint", [("E10000061", "(did you mean E10000016?)"),
-                                           ("e10000016", "(did you mean E10000016?)")])
+@pytest.mark.parametrize(
+    "home_la, hint", [("E10000061", "(did you mean E10000016?)"), ("e10000016", "(did you mean E10000016?)")]
+)
 def test_home_la_not_in_the_reference_stops_the_run(workspace, capsys, home_la, hint):
     workspace.settings_file.write_text(f'home_la = "{home_la}"\n')
     drop_file(workspace, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\n")
@@ -120,6 +136,7 @@ def test_home_la_not_in_the_reference_stops_the_run(workspace, capsys, home_la, 
 
 # ---- reference files ------------------------------------------------------------------------
 
+
 def _errors(ws, name: str) -> list[dict]:
     return pl.read_csv(ws.quarantine / f"{name}.errors.csv", infer_schema=False).to_dicts()
 
@@ -129,14 +146,23 @@ def _sites_with(ws, extra_lines: str, header: str = SITES_HEADER) -> None:
     (ws.reference / "sites.csv").write_text("\n".join([header, *body]) + "\n" + extra_lines)
 
 
-@pytest.mark.parametrize("extra, row, column, value, words", [
-    ("DVH,Darent Valley again,RN7,Dartford,acute,480\n", 12, "site_code", "DVH", "site code DVH appears more than once"),
-    ("NEW,New site,RN7,Dartford,Acute,10\n", 12, "care_type", "Acute", "care type must be acute or non-acute"),
-    ("NEW,New site,RN7,Dartford,acute,0\n", 12, "beds", "0", "beds must be a whole number of 1 or more"),
-    ("NEW,New site,RN7,Dartford,acute,12.5\n", 12, "beds", "12.5", "beds must be a whole number of 1 or more"),
-    ("NEW,New site,RN7,Dartford,acute,\n", 12, "beds", "", "beds is empty"),
-    ("NEW,New site,,Dartford,acute,10\n", 12, "provider_code", "", "provider code is empty"),
-])
+@pytest.mark.parametrize(
+    "extra, row, column, value, words",
+    [
+        (
+            "DVH,Darent Valley again,RN7,Dartford,acute,480\n",
+            12,
+            "site_code",
+            "DVH",
+            "site code DVH appears more than once",
+        ),
+        ("NEW,New site,RN7,Dartford,Acute,10\n", 12, "care_type", "Acute", "care type must be acute or non-acute"),
+        ("NEW,New site,RN7,Dartford,acute,0\n", 12, "beds", "0", "beds must be a whole number of 1 or more"),
+        ("NEW,New site,RN7,Dartford,acute,12.5\n", 12, "beds", "12.5", "beds must be a whole number of 1 or more"),
+        ("NEW,New site,RN7,Dartford,acute,\n", 12, "beds", "", "beds is empty"),
+        ("NEW,New site,,Dartford,acute,10\n", 12, "provider_code", "", "provider code is empty"),
+    ],
+)
 def test_sites_problems_name_row_column_value(workspace, extra, row, column, value, words):
     _sites_with(workspace, extra)
     with pytest.raises(ReferenceFilesError) as raised:
@@ -156,11 +182,14 @@ def test_duplicated_site_names_both_rows(workspace):
 
 def test_closed_from_is_optional_and_must_be_a_date(workspace):
     lines = (workspace.reference / "sites.csv").read_text().splitlines()
-    with_column = [lines[0] + ",closed_from", lines[1] + ",2017-10-01", lines[2] + ",31/12/2017"] + \
-        [line + "," for line in lines[3:]]
+    with_column = [lines[0] + ",closed_from", lines[1] + ",2017-10-01", lines[2] + ",31/12/2017"] + [
+        line + "," for line in lines[3:]
+    ]
     (workspace.reference / "sites.csv").write_text("\n".join(with_column) + "\n")
     check_reference_files(workspace, load_settings(workspace.settings_file))  # accepted
-    (workspace.reference / "sites.csv").write_text("\n".join([*with_column, "NEW,New site,RN7,Dartford,acute,10,soon"]) + "\n")
+    (workspace.reference / "sites.csv").write_text(
+        "\n".join([*with_column, "NEW,New site,RN7,Dartford,acute,10,soon"]) + "\n"
+    )
     with pytest.raises(ReferenceFilesError):
         check_reference_files(workspace, load_settings(workspace.settings_file))
     [problem] = _errors(workspace, "sites.csv")
@@ -168,19 +197,41 @@ def test_closed_from_is_optional_and_must_be_a_date(workspace):
     assert "closed_from is not a date" in problem["problem"]
 
 
-@pytest.mark.parametrize("name, text, expected", [
-    ("local_authorities.csv", "la_code,dh_code,la_name\nE10000016,886,Kent\nE06000035,886,Medway\n",
-     [("2", "dh_code", "886"), ("3", "dh_code", "886")]),
-    ("local_authorities.csv", "la_code,dh_code,la_name\nE10000016,886,Kent\nE10000016,887,Kent again\n",
-     [("2", "la_code", "E10000016"), ("3", "la_code", "E10000016")]),
-    ("local_authorities.csv", "la_code,dh_code,la_name\nE10000016,886,Kent\ne06000035,87,Medway\n",
-     [("3", "dh_code", "87"), ("3", "la_code", "e06000035")]),
-    ("population_18plus.csv", "la_code,year,population\nE10000016,2017,1209000\nE10000016,2017,1210000\n",
-     [("2", "la_code+year", "E10000016/2017"), ("3", "la_code+year", "E10000016/2017")]),
-    ("population_18plus.csv", "la_code,year,population\nE10000016,2017,1209000.5\nE99999999,2017,5\n"
-                              "E10000016,17,-4\n",
-     [("2", "population", "1209000.5"), ("3", "la_code", "E99999999"), ("4", "population", "'-4"), ("4", "year", "17")]),
-])
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        (
+            "local_authorities.csv",
+            "la_code,dh_code,la_name\nE10000016,886,Kent\nE06000035,886,Medway\n",
+            [("2", "dh_code", "886"), ("3", "dh_code", "886")],
+        ),
+        (
+            "local_authorities.csv",
+            "la_code,dh_code,la_name\nE10000016,886,Kent\nE10000016,887,Kent again\n",
+            [("2", "la_code", "E10000016"), ("3", "la_code", "E10000016")],
+        ),
+        (
+            "local_authorities.csv",
+            "la_code,dh_code,la_name\nE10000016,886,Kent\ne06000035,87,Medway\n",
+            [("3", "dh_code", "87"), ("3", "la_code", "e06000035")],
+        ),
+        (
+            "population_18plus.csv",
+            "la_code,year,population\nE10000016,2017,1209000\nE10000016,2017,1210000\n",
+            [("2", "la_code+year", "E10000016/2017"), ("3", "la_code+year", "E10000016/2017")],
+        ),
+        (
+            "population_18plus.csv",
+            "la_code,year,population\nE10000016,2017,1209000.5\nE99999999,2017,5\nE10000016,17,-4\n",
+            [
+                ("2", "population", "1209000.5"),
+                ("3", "la_code", "E99999999"),
+                ("4", "population", "'-4"),
+                ("4", "year", "17"),
+            ],
+        ),
+    ],
+)
 def test_local_authority_and_population_problems(workspace, name, text, expected):
     (workspace.reference / name).write_text(text)
     with pytest.raises(ReferenceFilesError, match=f"reference/{name} has {len(expected)} problem"):
@@ -205,10 +256,13 @@ def test_duplicated_site_stops_the_run_with_exit_2_and_nothing_is_loaded(workspa
     (workspace.reference / "sites.csv").write_text("\n".join(lines[:-1]) + "\n")  # corrected: runs, errors gone
     assert main(["run", "--workdir", str(workspace.root), "--as-of", "2017-09-08"]) == 0
     assert not (workspace.quarantine / "sites.csv.errors.csv").exists()
-    assert published(workspace, "weekly_site_summary").filter(pl.col("site_code") == "DVH")["total_days"].to_list() == [1]
+    assert published(workspace, "weekly_site_summary").filter(pl.col("site_code") == "DVH")["total_days"].to_list() == [
+        1
+    ]
 
 
 # ---- paths are data --------------------------------------------------------------------------
+
 
 def test_workspace_path_with_glob_characters_reads_its_own_reference_files(tmp_path):
     """Before: read_csv('<workdir>/reference/sites.csv') expanded [kent] and read the sibling's files."""
@@ -232,6 +286,7 @@ def _read_published(ws, name: str) -> pl.DataFrame:
 
 
 # ---- a workspace works wherever it is put ----------------------------------------------------
+
 
 def test_moved_and_copied_workspace_keeps_working_and_writes_only_inside_itself(tmp_path):
     """Before: the Data Docs folder was an absolute path in the workspace's GX config: after a move
@@ -268,8 +323,11 @@ def _pages(manifest: str) -> list[str]:
 
 
 def _tree(root) -> dict:
-    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.endswith(".lock")}
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
 
 
 # ---- file times in the warehouse --------------------------------------------------------------
@@ -298,18 +356,28 @@ def test_file_times_are_utc_instants_and_an_old_warehouse_is_converted_in_place(
     con.close()
     monkeypatch.setenv("TZ", "Europe/London")  # the machine that wrote received_at: BST in July, GMT in December
     with open_warehouse(path, 5) as con:
-        kinds = {(t, c): k for t, c, k in con.execute(
-            "select table_name, column_name, data_type from information_schema.columns "
-            "where column_name in ('received_at', 'processed_at') "
-            "and table_name in ('submission_files', 'national_files')").fetchall()}
+        kinds = {
+            (t, c): k
+            for t, c, k in con.execute(
+                "select table_name, column_name, data_type from information_schema.columns "
+                "where column_name in ('received_at', 'processed_at') "
+                "and table_name in ('submission_files', 'national_files')"
+            ).fetchall()
+        }
         assert set(kinds.values()) == {"TIMESTAMP WITH TIME ZONE"}
         assert con.execute("select received_at, processed_at from submission_files").fetchone() == (
-            datetime(2017, 7, 6, 9, 0, tzinfo=UTC), datetime(2017, 7, 6, 9, 30, tzinfo=UTC))
+            datetime(2017, 7, 6, 9, 0, tzinfo=UTC),
+            datetime(2017, 7, 6, 9, 30, tzinfo=UTC),
+        )
         assert con.execute("select received_at, processed_at from national_files").fetchone() == (
-            datetime(2017, 12, 1, 10, 0, tzinfo=UTC), datetime(2017, 12, 1, 11, 0, tzinfo=UTC))
+            datetime(2017, 12, 1, 10, 0, tzinfo=UTC),
+            datetime(2017, 12, 1, 11, 0, tzinfo=UTC),
+        )
         assert con.execute("select count(*) from old_view").fetchone() == (1,)
     with open_warehouse(path, 5) as con:  # opening again changes nothing
-        assert con.execute("select received_at from submission_files").fetchone() == (datetime(2017, 7, 6, 9, 0, tzinfo=UTC),)
+        assert con.execute("select received_at from submission_files").fetchone() == (
+            datetime(2017, 7, 6, 9, 0, tzinfo=UTC),
+        )
 
 
 def test_new_rows_record_utc_instants(workspace):

@@ -21,13 +21,14 @@ AS_OF = date(2017, 11, 24)
 SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
 
 
-
-
 def test_a_csv_header_typing_the_same_column_twice_is_refused_not_a_crash(workspace):
     # Before the fix, polars raised DuplicateError while naming the columns and the whole
     # `dtoc run` failed (and kept failing while the file stayed in the inbox).
-    result = check(workspace, "dup.csv", "site_code,week_ending,nhs_days,nhs_days,social_care_days,both_days\n"
-                                         "DVH,2017-11-23,105,1,109,0\n")
+    result = check(
+        workspace,
+        "dup.csv",
+        "site_code,week_ending,nhs_days,nhs_days,social_care_days,both_days\nDVH,2017-11-23,105,1,109,0\n",
+    )
     assert not result.accepted
     assert [p.problem for p in result.problems] == ["the header names column nhs_days more than once"]
 
@@ -42,7 +43,8 @@ def test_a_rerun_at_the_same_as_of_after_a_late_return_still_publishes_the_histo
     copy = tmp_path / "copy"
     shutil.copytree(ws.root, copy, ignore=shutil.ignore_patterns("warehouse.lock"))
     (copy / "inbox" / "weekly" / "DVH_late_correction.csv").write_text(
-        f"{SUMMARY_HEADER}\nDVH,2017-11-23,100,100,0\n", encoding="utf-8")
+        f"{SUMMARY_HEADER}\nDVH,2017-11-23,100,100,0\n", encoding="utf-8"
+    )
     summary = run_weekly(copy, DEMO_AS_OF)
     assert "DVH 2017-11-23 (DVH_late_correction.csv)" in summary.resubmitted_keys
     assert [n["file"] for n in summary.not_published if n["file"].startswith("trajectory_status_history")] == []
@@ -98,8 +100,9 @@ def test_the_sites_kept_check_reads_its_own_workspace_when_the_path_has_brackets
     mine = open_workspace(tmp_path / "g[1]" / "work")
     other = open_workspace(tmp_path / "g1" / "work")
     lines = (other.reference / "sites.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (other.reference / "sites.csv").write_text("".join(line for line in lines if not line.startswith("VCNK,")),
-                                               encoding="utf-8")
+    (other.reference / "sites.csv").write_text(
+        "".join(line for line in lines if not line.startswith("VCNK,")), encoding="utf-8"
+    )
     con = duckdb.connect()
     con.execute("create table weekly_return_rows (site_code varchar, week_ending date, file_id integer)")
     con.execute("create table submission_files (file_id integer, status varchar)")
@@ -115,14 +118,14 @@ def test_a_file_separated_by_semicolons_or_tabs_is_named_as_such(workspace, sepa
     header = SUMMARY_HEADER.replace(",", separator)
     result = check(workspace, "sep.csv", f"{header}\nDVH{separator}2017-11-23{separator}5{separator}1{separator}0\n")
     assert not result.accepted
-    assert any(word in result.problems[0].problem for word in ("semicolon", "tab", "separat", "delimit")), \
+    assert any(word in result.problems[0].problem for word in ("semicolon", "tab", "separat", "delimit")), (
         result.problems[0].as_dict()
+    )
 
 
 def test_a_file_with_carriage_return_line_ends_is_read_or_named_as_such(workspace):
     result = check(workspace, "cr.csv", f"{SUMMARY_HEADER}\rDVH,2017-11-23,105,109,0\r".encode())
-    assert result.accepted or any("line" in p.problem for p in result.problems), \
-        [p.as_dict() for p in result.problems]
+    assert result.accepted or any("line" in p.problem for p in result.problems), [p.as_dict() for p in result.problems]
 
 
 def test_a_folder_of_returns_in_the_inbox_is_named_in_the_run_summary(workspace):

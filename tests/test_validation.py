@@ -17,8 +17,6 @@ SUMMARY_HEADER = "site_code,week_ending,nhs_days,social_care_days,both_days"
 GOOD_DETAIL = "DVH,2017-09-07,E10000016,acute,NHS,C,10"
 
 
-
-
 def problems(result) -> list[tuple]:
     return [(p.row, p.column, p.value, p.problem) for p in result.problems]
 
@@ -28,12 +26,27 @@ DETAIL_RULES = [
     ("XYZ,2017-09-07,E10000016,acute,NHS,C,10", "site_code", "XYZ", "not in reference/sites.csv"),
     (",2017-09-07,E10000016,acute,NHS,C,10", "site_code", "", "site code is empty"),
     ("DVH,,E10000016,acute,NHS,C,10", "week_ending", "", "week ending date is empty"),
-    ("DVH,7th Sept,E10000016,acute,NHS,C,10", "week_ending", "7th Sept", "not a date; write it as YYYY-MM-DD or DD/MM/YYYY"),
+    (
+        "DVH,7th Sept,E10000016,acute,NHS,C,10",
+        "week_ending",
+        "7th Sept",
+        "not a date; write it as YYYY-MM-DD or DD/MM/YYYY",
+    ),
     ("DVH,2017-02-30,E10000016,acute,NHS,C,10", "week_ending", "2017-02-30", "not a date"),
-    ("DVH,2017-09-05,E10000016,acute,NHS,C,10", "week_ending", "2017-09-05", "is a Tuesday; weeks must end on a Thursday"),
+    (
+        "DVH,2017-09-05,E10000016,acute,NHS,C,10",
+        "week_ending",
+        "2017-09-05",
+        "is a Tuesday; weeks must end on a Thursday",
+    ),
     ("DVH,2017-11-30,E10000016,acute,NHS,C,10", "week_ending", "2017-11-30", "after the run's as-of date 2017-11-24"),
     ("DVH,2017-09-07,886,acute,NHS,C,10", "la_code", "886", "not an ONS code in reference/local_authorities.csv"),
-    ("DVH,2017-09-07,E10000016,mental health,NHS,C,10", "care_type", "mental health", "care type must be acute or non-acute"),
+    (
+        "DVH,2017-09-07,E10000016,mental health,NHS,C,10",
+        "care_type",
+        "mental health",
+        "care type must be acute or non-acute",
+    ),
     ("DVH,2017-09-07,E10000016,acute,Council,C,10", "responsible_org", "Council", "must be NHS, Social Care or Both"),
     ("DVH,2017-09-07,E10000016,acute,NHS,Z,10", "reason_code", "Z", "not a national delay reason"),
     ("DVH,2017-09-07,E10000016,acute,NHS,A,", "delayed_days", "", "number of days is empty"),
@@ -43,7 +56,9 @@ DETAIL_RULES = [
 ]
 
 
-@pytest.mark.parametrize("bad_row, column, value, words", DETAIL_RULES, ids=[r[1] + ":" + r[3][:25] for r in DETAIL_RULES])
+@pytest.mark.parametrize(
+    "bad_row, column, value, words", DETAIL_RULES, ids=[r[1] + ":" + r[3][:25] for r in DETAIL_RULES]
+)
 def test_detail_rule_reports_row_column_value_and_problem(workspace, bad_row, column, value, words):
     result = check(workspace, "dvh.csv", f"{DETAIL_HEADER}\n{GOOD_DETAIL}\n{bad_row}\n")
     assert not result.accepted and result.returns is None
@@ -55,12 +70,15 @@ def test_detail_rule_reports_row_column_value_and_problem(workspace, bad_row, co
     assert all(p[0] == 3 for p in found), "only the bad row (file row 3) is reported"
 
 
-@pytest.mark.parametrize("bad_row, column, value, words", [
-    ("MED,2017-09-07,-1,0,0", "nhs_days", "-1", "days cannot be negative"),
-    ("MED,2017-09-07,1,x,0", "social_care_days", "x", "not a whole number of days"),
-    ("MED,2017-09-07,1,0,", "both_days", "", "number of days is empty"),
-    ("MED,07/09/2017x,1,0,0", "week_ending", "07/09/2017x", "not a date"),
-])
+@pytest.mark.parametrize(
+    "bad_row, column, value, words",
+    [
+        ("MED,2017-09-07,-1,0,0", "nhs_days", "-1", "days cannot be negative"),
+        ("MED,2017-09-07,1,x,0", "social_care_days", "x", "not a whole number of days"),
+        ("MED,2017-09-07,1,0,", "both_days", "", "number of days is empty"),
+        ("MED,07/09/2017x,1,0,0", "week_ending", "07/09/2017x", "not a date"),
+    ],
+)
 def test_summary_rule_reports_row_column_value_and_problem(workspace, bad_row, column, value, words):
     result = check(workspace, "med.csv", f"{SUMMARY_HEADER}\nMED,14/09/2017,1,2,3\n{bad_row}\n")
     assert problems(result)[0][:3] == (3, column, value)
@@ -68,8 +86,11 @@ def test_summary_rule_reports_row_column_value_and_problem(workspace, bad_row, c
 
 
 def test_patients_delayed_must_be_a_whole_number(workspace):
-    result = check(workspace, "p.csv", f"{DETAIL_HEADER},patients_delayed\n{GOOD_DETAIL},2\n"
-                                       "DVH,2017-09-07,E10000016,acute,NHS,A,3,lots\n")
+    result = check(
+        workspace,
+        "p.csv",
+        f"{DETAIL_HEADER},patients_delayed\n{GOOD_DETAIL},2\nDVH,2017-09-07,E10000016,acute,NHS,A,3,lots\n",
+    )
     assert problems(result) == [(3, "patients_delayed", "lots", "patients delayed must be a whole number 0 or more")]
 
 
@@ -84,24 +105,41 @@ def test_duplicate_key_in_a_file_names_both_rows(workspace):
 
 def test_summary_duplicate_site_week(workspace):
     result = check(workspace, "dup.csv", f"{SUMMARY_HEADER}\nMED,2017-09-07,1,2,3\nMED,2017-09-07,1,2,3\n")
-    assert [p[:2] for p in problems(result)] == [(2, "site_code+week_ending+la_code"), (3, "site_code+week_ending+la_code")]
+    assert [p[:2] for p in problems(result)] == [
+        (2, "site_code+week_ending+la_code"),
+        (3, "site_code+week_ending+la_code"),
+    ]
 
 
 def test_site_week_above_seven_times_beds(workspace):
     # KMPT has 250 beds: at most 1,750 delayed days in a week, summed over the file's rows for that week
-    result = check(workspace, "kmpt.csv", f"{DETAIL_HEADER}\n"
-                                          "KMPT,2017-09-07,E10000016,non-acute,NHS,C,1000\n"
-                                          "KMPT,2017-09-07,E10000016,non-acute,Social Care,E,751\n"
-                                          "KMPT,2017-09-14,E10000016,non-acute,NHS,C,1750\n")
-    assert problems(result) == [(2, "delayed_days", "1751", "site KMPT reports 1751 delayed days in the week ending "
-                                 "2017-09-07, more than 7 x its 250 beds (1750)")]
+    result = check(
+        workspace,
+        "kmpt.csv",
+        f"{DETAIL_HEADER}\n"
+        "KMPT,2017-09-07,E10000016,non-acute,NHS,C,1000\n"
+        "KMPT,2017-09-07,E10000016,non-acute,Social Care,E,751\n"
+        "KMPT,2017-09-14,E10000016,non-acute,NHS,C,1750\n",
+    )
+    assert problems(result) == [
+        (
+            2,
+            "delayed_days",
+            "1751",
+            "site KMPT reports 1751 delayed days in the week ending 2017-09-07, more than 7 x its 250 beds (1750)",
+        )
+    ]
 
 
 def test_missing_required_column_is_named(workspace):
-    result = check(workspace, "nocol.csv", "site_code,week_ending,la_code,care_type,responsible_org,delayed_days\n"
-                                           "DVH,2017-09-07,E10000016,acute,NHS,10\n")
-    assert problems(result) == [(1, "reason_code", "", "required column reason_code is missing from the header of "
-                                 "this detail-layout file")]
+    result = check(
+        workspace,
+        "nocol.csv",
+        "site_code,week_ending,la_code,care_type,responsible_org,delayed_days\nDVH,2017-09-07,E10000016,acute,NHS,10\n",
+    )
+    assert problems(result) == [
+        (1, "reason_code", "", "required column reason_code is missing from the header of this detail-layout file")
+    ]
 
 
 def test_unrecognised_header_names_both_layouts(workspace):
@@ -111,20 +149,34 @@ def test_unrecognised_header_names_both_layouts(workspace):
     assert "matches neither layout" in problem and "nhs_days" in problem and "delayed_days" in problem
 
 
-@pytest.mark.parametrize("name, content, words", [
-    ("empty.csv", b"", "the file is empty"),
-    ("blank.csv", b"\n\n  \n", "the file is empty"),
-    ("binary.csv", bytes(range(256)) * 4, "binary"),
-    ("utf16.csv", (SUMMARY_HEADER + "\nDVH,2017-09-07,1,2,3\n").encode("utf-16"), "UTF-16"),
-    ("latin1.csv", "site_code,week_ending,nhs_days,social_care_days,both_days\nDVH,2017-09-07,1,2,3 \xa3\n".encode("latin-1"),
-     "not UTF-8 text (byte 0xa3 on line 2)"),
-    ("workbook.csv", b"PK\x03\x04" + b"\x00" * 64, "Excel workbook with a .csv name"),
-    ("text.xlsx", (SUMMARY_HEADER + "\n").encode(), "not an Excel workbook"),
-    ("notes.txt", b"hello", "'.txt' files are not read"),
-    ("header_only.csv", (SUMMARY_HEADER + "\n").encode(), "has a header but no rows"),
-    ("ragged.csv", (SUMMARY_HEADER + "\nDVH,2017-09-07,1,2,3,4,5\n").encode(), "row 2 has 7 cells but the header has 5"),
-    ("twice.csv", b"site_code,Site Code,week_ending\nDVH,DVH,2017-09-07\n", "names column site_code more than once"),
-])
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("blank.csv", b"\n\n  \n", "the file is empty"),
+        ("binary.csv", bytes(range(256)) * 4, "binary"),
+        ("utf16.csv", (SUMMARY_HEADER + "\nDVH,2017-09-07,1,2,3\n").encode("utf-16"), "UTF-16"),
+        (
+            "latin1.csv",
+            "site_code,week_ending,nhs_days,social_care_days,both_days\nDVH,2017-09-07,1,2,3 \xa3\n".encode("latin-1"),
+            "not UTF-8 text (byte 0xa3 on line 2)",
+        ),
+        ("workbook.csv", b"PK\x03\x04" + b"\x00" * 64, "Excel workbook with a .csv name"),
+        ("text.xlsx", (SUMMARY_HEADER + "\n").encode(), "not an Excel workbook"),
+        ("notes.txt", b"hello", "'.txt' files are not read"),
+        ("header_only.csv", (SUMMARY_HEADER + "\n").encode(), "has a header but no rows"),
+        (
+            "ragged.csv",
+            (SUMMARY_HEADER + "\nDVH,2017-09-07,1,2,3,4,5\n").encode(),
+            "row 2 has 7 cells but the header has 5",
+        ),
+        (
+            "twice.csv",
+            b"site_code,Site Code,week_ending\nDVH,DVH,2017-09-07\n",
+            "names column site_code more than once",
+        ),
+    ],
+)
 def test_unreadable_files_get_a_message_not_a_stack_trace(workspace, name, content, words):
     result = check(workspace, name, content)
     assert not result.accepted
@@ -133,22 +185,31 @@ def test_unreadable_files_get_a_message_not_a_stack_trace(workspace, name, conte
 
 
 def test_iso_and_uk_dates_both_mean_7_september(workspace):
-    result = check(workspace, "dates.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\nMED,07/09/2017,2,0,0\nKCH,7/9/2017,3,0,0\n")
+    result = check(
+        workspace, "dates.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\nMED,07/09/2017,2,0,0\nKCH,7/9/2017,3,0,0\n"
+    )
     assert result.accepted, problems(result)
     assert set(result.returns["week_ending"].to_list()) == {date(2017, 9, 7)}
 
 
 def test_aliases_and_header_spelling_are_accepted(workspace):
-    result = check(workspace, "kmpt.csv",
-                   " Site Code ,WEEK ENDING,LA_Code,Care Type,Responsible Org,Reason For Delay,Delayed Days\n"
-                   "KMPT,2017-09-14,E10000016,Non Acute,SC,E_CARE_PACKAGE_IN_HOME,5\n"
-                   "KMPT,2017-09-14,E10000016,non-acute,ASC,di,2\n"
-                   "KMPT,2017-09-14,E10000016,NON-ACUTE,Joint,A,3\n"
-                   "KMPT,2017-09-14,E10000016,non-acute,nhs,DII_NURSING_HOME,4\n")
+    result = check(
+        workspace,
+        "kmpt.csv",
+        " Site Code ,WEEK ENDING,LA_Code,Care Type,Responsible Org,Reason For Delay,Delayed Days\n"
+        "KMPT,2017-09-14,E10000016,Non Acute,SC,E_CARE_PACKAGE_IN_HOME,5\n"
+        "KMPT,2017-09-14,E10000016,non-acute,ASC,di,2\n"
+        "KMPT,2017-09-14,E10000016,NON-ACUTE,Joint,A,3\n"
+        "KMPT,2017-09-14,E10000016,non-acute,nhs,DII_NURSING_HOME,4\n",
+    )
     assert result.accepted, problems(result)
     got = result.returns.select("responsible_org", "reason_code", "care_type", "delayed_days").rows()
-    assert got == [("Social Care", "E", "non-acute", 5), ("Social Care", "DI", "non-acute", 2),
-                   ("Both", "A", "non-acute", 3), ("NHS", "DII", "non-acute", 4)]
+    assert got == [
+        ("Social Care", "E", "non-acute", 5),
+        ("Social Care", "DI", "non-acute", 2),
+        ("Both", "A", "non-acute", 3),
+        ("NHS", "DII", "non-acute", 4),
+    ]
 
 
 def test_summary_without_la_code_counts_the_home_council_and_takes_care_type_from_the_site(workspace):
@@ -164,37 +225,65 @@ def test_xlsx_with_excel_dates_and_text_dates(workspace):
     import xlsxwriter
 
     path = workspace.inbox_weekly / "ek.xlsx"
-    frame = pl.DataFrame({"Site Code": ["KCH", "QEQM"], "Week Ending": [date(2017, 9, 7), date(2017, 9, 7)],
-                          "NHS Days": [167, 62], "Social Care Days": [11, 0], "Both Days": [0, 0]})
+    frame = pl.DataFrame(
+        {
+            "Site Code": ["KCH", "QEQM"],
+            "Week Ending": [date(2017, 9, 7), date(2017, 9, 7)],
+            "NHS Days": [167, 62],
+            "Social Care Days": [11, 0],
+            "Both Days": [0, 0],
+        }
+    )
     workbook = xlsxwriter.Workbook(str(path))
     frame.write_excel(workbook=workbook)
     workbook.close()
-    [result] = check_submissions([path], Reference.load(workspace.reference), load_settings(workspace.settings_file), AS_OF)
+    [result] = check_submissions(
+        [path], Reference.load(workspace.reference), load_settings(workspace.settings_file), AS_OF
+    )
     assert result.accepted, problems(result)
     assert result.layout == "summary"
     nhs = result.returns.filter(pl.col("responsible_org") == "NHS")
     assert nhs.select("site_code", "week_ending", "delayed_days", "row").rows() == [
-        ("KCH", date(2017, 9, 7), 167, 2), ("QEQM", date(2017, 9, 7), 62, 3)]
+        ("KCH", date(2017, 9, 7), 167, 2),
+        ("QEQM", date(2017, 9, 7), 62, 3),
+    ]
 
 
 def test_xlsx_problem_rows_are_excel_row_numbers(workspace):
     import xlsxwriter
 
     path = workspace.inbox_weekly / "mtw.xlsx"
-    frame = pl.DataFrame({"site_code": ["MAID", "TWH", "TWH"], "week_ending": ["07/09/2017", "07/09/2017", "05/09/2017"],
-                          "nhs_days": [43, 22, 1], "social_care_days": [39, 28, 1], "both_days": [0, -1, 0]})
+    frame = pl.DataFrame(
+        {
+            "site_code": ["MAID", "TWH", "TWH"],
+            "week_ending": ["07/09/2017", "07/09/2017", "05/09/2017"],
+            "nhs_days": [43, 22, 1],
+            "social_care_days": [39, 28, 1],
+            "both_days": [0, -1, 0],
+        }
+    )
     workbook = xlsxwriter.Workbook(str(path))
     frame.write_excel(workbook=workbook)
     workbook.close()
-    [result] = check_submissions([path], Reference.load(workspace.reference), load_settings(workspace.settings_file), AS_OF)
+    [result] = check_submissions(
+        [path], Reference.load(workspace.reference), load_settings(workspace.settings_file), AS_OF
+    )
     assert [(p.row, p.column, p.value) for p in result.problems] == [
-        (3, "both_days", "-1"), (4, "week_ending", "05/09/2017")]
+        (3, "both_days", "-1"),
+        (4, "week_ending", "05/09/2017"),
+    ]
 
 
 def test_blank_lines_are_ignored_and_row_numbers_still_match_the_file(workspace):
     result = check(workspace, "gaps.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\n,,,,\nMED,2017-09-07,x,0,0\n")
-    assert problems(result) == [(4, "nhs_days", "x", "is not a whole number of days; write digits only "
-                                 "(no decimals or thousands separator or exponent)")]
+    assert problems(result) == [
+        (
+            4,
+            "nhs_days",
+            "x",
+            "is not a whole number of days; write digits only (no decimals or thousands separator or exponent)",
+        )
+    ]
 
 
 def test_many_files_are_validated_together_and_problems_stay_with_their_file(workspace):
@@ -204,7 +293,12 @@ def test_many_files_are_validated_together_and_problems_stay_with_their_file(wor
     bad.write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\nDVH,2017-09-14,-1,0,0\n")
     detail = workspace.inbox_weekly / "detail.csv"
     detail.write_text(f"{DETAIL_HEADER}\n{GOOD_DETAIL}\n")
-    results = check_submissions([good, bad, detail], Reference.load(workspace.reference),
-                                load_settings(workspace.settings_file), AS_OF)
-    assert [(r.path.name, r.accepted) for r in results] == [("good.csv", True), ("bad.csv", False), ("detail.csv", True)]
+    results = check_submissions(
+        [good, bad, detail], Reference.load(workspace.reference), load_settings(workspace.settings_file), AS_OF
+    )
+    assert [(r.path.name, r.accepted) for r in results] == [
+        ("good.csv", True),
+        ("bad.csv", False),
+        ("detail.csv", True),
+    ]
     assert [(p.file, p.row) for p in results[1].problems] == [("bad.csv", 3)]

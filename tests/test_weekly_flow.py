@@ -24,8 +24,6 @@ def stamp(day: str) -> float:
     return datetime.fromisoformat(day + "T09:00:00").timestamp()
 
 
-
-
 def digests(ws) -> dict[str, str]:
     return {name: hashlib.sha256((ws.publish / f"{name}.csv").read_bytes()).hexdigest() for name in PUBLISHED_TABLES}
 
@@ -33,7 +31,10 @@ def digests(ws) -> dict[str, str]:
 def test_demo_quarantines_bad_files_and_loads_the_rest(demo_run):
     ws, summary = demo_run
     assert sorted(q["file"] for q in summary.quarantined) == [
-        "NorthKent_week_2017-11-23.csv", "QEQM_correction_2017-10-10.csv", "TWH_week_2017-11-16.csv"]
+        "NorthKent_week_2017-11-23.csv",
+        "QEQM_correction_2017-10-10.csv",
+        "TWH_week_2017-11-16.csv",
+    ]
     assert len(summary.accepted) == 67
     assert summary.resubmitted_keys == ["MED 2017-11-23 (MED_week_2017-11-23_resubmitted.csv)"]
     for name in ("NorthKent_week_2017-11-23.csv", "QEQM_correction_2017-10-10.csv", "TWH_week_2017-11-16.csv"):
@@ -42,20 +43,31 @@ def test_demo_quarantines_bad_files_and_loads_the_rest(demo_run):
         assert errors.columns == ["file", "row", "column", "value", "problem"]
         assert errors["file"].unique().to_list() == [name]
     qeqm = pl.read_csv(ws.quarantine / "QEQM_correction_2017-10-10.csv.errors.csv", infer_schema=False)
-    assert ("3", "delayed_days", "'-3", "days cannot be negative") in qeqm.select("row", "column", "value", "problem").rows()
-    assert query(ws, "select count(*) from weekly_return_rows where file_id in "
-                     "(select file_id from submission_files where status = 'rejected')") == [(0,)]
+    assert ("3", "delayed_days", "'-3", "days cannot be negative") in qeqm.select(
+        "row", "column", "value", "problem"
+    ).rows()
+    assert query(
+        ws,
+        "select count(*) from weekly_return_rows where file_id in "
+        "(select file_id from submission_files where status = 'rejected')",
+    ) == [(0,)]
     rejected = query(ws, "select file_name, problem_count from submission_files where status = 'rejected' order by 1")
-    assert rejected == [("NorthKent_week_2017-11-23.csv", 1), ("QEQM_correction_2017-10-10.csv", 4),
-                        ("TWH_week_2017-11-16.csv", 1)]
+    assert rejected == [
+        ("NorthKent_week_2017-11-23.csv", 1),
+        ("QEQM_correction_2017-10-10.csv", 4),
+        ("TWH_week_2017-11-16.csv", 1),
+    ]
 
 
 def test_rows_carry_lineage(demo_run):
     ws, _ = demo_run
-    [(file_name, content_hash, received_at, row_number)] = query(ws, """
+    [(file_name, content_hash, received_at, row_number)] = query(
+        ws,
+        """
         select f.file_name, f.content_hash, f.received_at, r.row_number
         from weekly_return_rows r join submission_files f using (file_id)
-        where r.site_code = 'DVH' and r.week_ending = date '2017-09-14' and r.responsible_org = 'NHS'""")
+        where r.site_code = 'DVH' and r.week_ending = date '2017-09-14' and r.responsible_org = 'NHS'""",
+    )
     assert file_name == "DVH_week_2017-09-14.csv" and row_number == 2
     assert content_hash == hashlib.sha256((ws.inbox_weekly / file_name).read_bytes()).hexdigest()
     assert received_at == datetime(2017, 9, 15, 9, 0).astimezone(UTC)  # the file's local mtime, stored as an instant
@@ -66,8 +78,11 @@ def test_resubmission_replaces_and_keeps_the_earlier_version(demo_run):
     med = published(ws, "weekly_site_summary").filter(pl.col("site_code") == "MED")
     last = med.filter(pl.col("week_ending").cast(pl.String) == "2017-11-23").row(0, named=True)
     assert (last["nhs_days"], last["social_care_days"], last["total_days"]) == (1, 3, 4)  # corrected, not doubled
-    superseded = query(ws, "select file_name, sum(delayed_days) filter (where la_code = 'E10000016') "
-                           "from stg_superseded_returns group by file_name")
+    superseded = query(
+        ws,
+        "select file_name, sum(delayed_days) filter (where la_code = 'E10000016') "
+        "from stg_superseded_returns group by file_name",
+    )
     assert superseded == [("MED_week_2017-11-23.csv", 8)]
 
 
@@ -83,7 +98,12 @@ def test_rerun_changes_nothing(demo_run):
 
 
 def test_changed_file_with_the_same_name_is_a_resubmission(workspace):
-    drop_file(workspace, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,105,109,0\nDVH,2017-09-14,126,93,0\n", stamp("2017-09-15"))
+    drop_file(
+        workspace,
+        "dvh.csv",
+        f"{SUMMARY_HEADER}\nDVH,2017-09-07,105,109,0\nDVH,2017-09-14,126,93,0\n",
+        stamp("2017-09-15"),
+    )
     first = run_weekly(workspace.root, AS_OF)
     assert first.weeks_loaded == ["DVH 2017-09-07", "DVH 2017-09-14"]
     drop_file(workspace, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-14,120,90,2\n", stamp("2017-09-16"))
@@ -91,7 +111,9 @@ def test_changed_file_with_the_same_name_is_a_resubmission(workspace):
     assert second.resubmitted_keys == ["DVH 2017-09-14 (dvh.csv)"]
     weekly = published(workspace, "weekly_site_summary").select("week_ending", "nhs_days", "both_days", "total_days")
     assert weekly.with_columns(pl.col("week_ending").cast(pl.String)).rows() == [
-        ("2017-09-07", 105, 0, 214), ("2017-09-14", 120, 2, 212)]
+        ("2017-09-07", 105, 0, 214),
+        ("2017-09-14", 120, 2, 212),
+    ]
     assert query(workspace, "select count(*) from stg_superseded_returns") == [(3,)]
     monthly = published(workspace, "monthly_site_summary").row(0, named=True)
     assert (monthly["nhs_days"], monthly["total_days"]) == (225, 426)
@@ -105,7 +127,8 @@ def test_quarantined_file_is_kept_byte_for_byte_and_the_run_goes_on(workspace):
     assert [a["file"] for a in summary.accepted] == ["good.csv"]
     assert (workspace.quarantine / "bad.csv").read_bytes() == bad_bytes
     assert (workspace.quarantine / "bad.csv.errors.csv").read_text() == (
-        "file,row,column,value,problem\nbad.csv,2,social_care_days,'-1,days cannot be negative\n")
+        "file,row,column,value,problem\nbad.csv,2,social_care_days,'-1,days cannot be negative\n"
+    )
     assert published(workspace, "weekly_site_summary")["site_code"].to_list() == ["MED"]
 
 
@@ -115,8 +138,10 @@ def test_calendar_month_rule_splits_a_week_by_date(workspace, monkeypatch):
     monkeypatch.setenv("DTOC_MONTH_RULE", "calendar")
     run_weekly(workspace.root, AS_OF)
     monthly = published(workspace, "monthly_site_summary").select("month", "nhs_days", "social_care_days", "total_days")
-    assert monthly.rows() == [("2017-09", pytest.approx(4.0), pytest.approx(2.0), pytest.approx(6.0)),
-                              ("2017-10", pytest.approx(10.0), pytest.approx(5.0), pytest.approx(15.0))]
+    assert monthly.rows() == [
+        ("2017-09", pytest.approx(4.0), pytest.approx(2.0), pytest.approx(6.0)),
+        ("2017-10", pytest.approx(10.0), pytest.approx(5.0), pytest.approx(15.0)),
+    ]
     monkeypatch.setenv("DTOC_MONTH_RULE", "week_ending")
     run_weekly(workspace.root, AS_OF)
     assert published(workspace, "monthly_site_summary").select("month", "total_days").rows() == [("2017-10", 21.0)]
@@ -124,8 +149,9 @@ def test_calendar_month_rule_splits_a_week_by_date(workspace, monkeypatch):
 
 def test_share_and_rag_come_from_settings(workspace, monkeypatch):
     drop_file(workspace, "kmpt.csv", f"{SUMMARY_HEADER}\nKMPT,2017-09-14,21,16,24\n")
-    (workspace.settings_file).write_text('both_share_to_social_care = 1.0\nrag_target_pct_social_care = 50.0\n'
-                                         'rag_red_pct_social_care = 60.0\n')
+    (workspace.settings_file).write_text(
+        "both_share_to_social_care = 1.0\nrag_target_pct_social_care = 50.0\nrag_red_pct_social_care = 60.0\n"
+    )
     run_weekly(workspace.root, AS_OF)
     week = published(workspace, "weekly_site_summary").row(0, named=True)
     assert (week["att_social_care_days"], week["att_nhs_days"]) == (40.0, 21.0)
@@ -154,8 +180,11 @@ def test_run_summary_artifacts(demo_run):
 
     async def of_the_demo_run(key: str):
         async with get_client() as client:
-            [found] = await client.read_artifacts(artifact_filter=ArtifactFilter(
-                key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])))
+            [found] = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])
+                )
+            )
             return found
 
     markdown = asyncio.run(of_the_demo_run("weekly-dtoc-run-summary")).data
@@ -172,9 +201,19 @@ def test_every_step_of_the_weekly_run_is_a_prefect_task_in_order(demo_run):
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     _, summary = demo_run
-    steps = ["discover_new_files", "validate_submissions", "load_submissions", "quarantine_rejected",
-             "attribute_and_reconcile", "resubmissions", "keep_trajectory_snapshot", "raise_alerts", "document_validations",
-             "publish", "report_run"]
+    steps = [
+        "discover_new_files",
+        "validate_submissions",
+        "load_submissions",
+        "quarantine_rejected",
+        "attribute_and_reconcile",
+        "resubmissions",
+        "keep_trajectory_snapshot",
+        "raise_alerts",
+        "document_validations",
+        "publish",
+        "report_run",
+    ]
     with get_client(sync_client=True) as client:
         for _ in range(50):  # the server records task runs from events, a moment after they happen
             runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[summary.flow_run_id])))
@@ -196,8 +235,9 @@ HOLD_LOCK = textwrap.dedent("""
 
 
 def test_second_run_waits_then_stops_with_a_clear_message(workspace):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(workspace.warehouse), "30"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(workspace.warehouse), "30"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         with pytest.raises(WarehouseBusy, match=r"in use by another dtoc run \(pid \d+ since .*\); waited 0.5 s"):
@@ -211,8 +251,9 @@ def test_second_run_waits_then_stops_with_a_clear_message(workspace):
 
 
 def test_second_run_that_can_wait_goes_ahead(workspace):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(workspace.warehouse), "1"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(workspace.warehouse), "1"], stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "holding"
     drop_file(workspace, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\n")
     summary = run_weekly(workspace.root, AS_OF)
@@ -242,7 +283,9 @@ def test_run_killed_mid_load_leaves_the_warehouse_as_before_that_file(workspace)
     drop_file(workspace, "first.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\n", stamp("2017-09-08"))
     run_weekly(workspace.root, AS_OF)
     drop_file(workspace, "second.csv", f"{SUMMARY_HEADER}\nMED,2017-09-07,5,0,0\n", stamp("2017-09-09"))
-    killed = subprocess.run([sys.executable, "-c", KILLED_MID_LOAD, str(workspace.root)], capture_output=True, text=True)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_LOAD, str(workspace.root)], capture_output=True, text=True
+    )
     assert killed.returncode == -9, killed.stderr
     assert query(workspace, "select file_name from submission_files") == [("first.csv",)]
     assert query(workspace, "select site_code, count(*) from weekly_return_rows group by 1") == [("DVH", 3)]
@@ -253,12 +296,32 @@ def test_run_killed_mid_load_leaves_the_warehouse_as_before_that_file(workspace)
 
 def test_published_csvs_have_the_documented_columns(demo_run):
     ws, _ = demo_run
-    measures = ["nhs_days", "social_care_days", "both_days", "att_nhs_days", "att_social_care_days", "total_days",
-                "pct_att_social_care"]
+    measures = [
+        "nhs_days",
+        "social_care_days",
+        "both_days",
+        "att_nhs_days",
+        "att_social_care_days",
+        "total_days",
+        "pct_att_social_care",
+    ]
     assert published(ws, "weekly_site_summary").columns == [
-        "week_ending", "provider_code", "site_code", "site_name", "care_type", *measures, "direction",
-        "avg_12wk_total_days"]
-    assert published(ws, "monthly_site_summary").columns == ["month", "site_code", "site_name", "provider_code", *measures]
+        "week_ending",
+        "provider_code",
+        "site_code",
+        "site_name",
+        "care_type",
+        *measures,
+        "direction",
+        "avg_12wk_total_days",
+    ]
+    assert published(ws, "monthly_site_summary").columns == [
+        "month",
+        "site_code",
+        "site_name",
+        "provider_code",
+        *measures,
+    ]
     assert published(ws, "monthly_provider_summary").columns == ["month", "provider_code", "provider_name", *measures]
     assert published(ws, "kpi_monthly").columns == ["month", "la_code", "pct_att_social_care", "target_pct", "rag"]
     assert not any(p.name.endswith(".partial") for p in ws.publish.iterdir())

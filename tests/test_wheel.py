@@ -24,30 +24,69 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path):
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "--wheel-dir", str(dist), str(source)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(dist),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
     [wheel] = dist.glob("dtoc_pipeline-*.whl")
 
     fresh = tmp_path / "venv"
     venv.create(fresh, with_pip=False)
     fresh_python = fresh / "bin" / "python"
-    fresh_site = Path(subprocess.run([fresh_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                     check=True, capture_output=True, text=True).stdout.strip())
+    fresh_site = Path(
+        subprocess.run(
+            [fresh_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     # The dependencies come from the locked environment; the project itself only from the wheel.
     (fresh_site / "locked_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh_python), "install", "--no-deps", "--quiet",
-                    str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(fresh_python), "install", "--no-deps", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "DTOC_"))}
-    where = subprocess.run([fresh / "bin" / "python", "-c", "import flows, flows.warehouse as w, flows.validate as v; "
-                            "print(flows.__file__, w.SQL_ROOT, v.EXPECTATIONS_ROOT)"],
-                           cwd=outside, env=env, check=True, capture_output=True, text=True).stdout
+    where = subprocess.run(
+        [
+            fresh / "bin" / "python",
+            "-c",
+            "import flows, flows.warehouse as w, flows.validate as v; "
+            "print(flows.__file__, w.SQL_ROOT, v.EXPECTATIONS_ROOT)",
+        ],
+        cwd=outside,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert str(REPO) not in where and str(fresh_site) in where
 
-    demo = subprocess.run([fresh / "bin" / "dtoc", "demo", "--workdir", str(outside / "work")],
-                          cwd=outside, env=env, capture_output=True, text=True, timeout=600)
+    demo = subprocess.run(
+        [fresh / "bin" / "dtoc", "demo", "--workdir", str(outside / "work")],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert demo.returncode == 0, demo.stderr[-3000:]
     reconciliation = pl.read_csv(outside / "work" / "publish" / "reconciliation_2017-09.csv", infer_schema=False)
     total = reconciliation.filter((pl.col("provider_code") == "Total") & (pl.col("responsible_org") == "Total"))
