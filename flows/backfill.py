@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
@@ -34,6 +34,7 @@ from flows.pipeline import (
     discover_new_files,
     inbox_folder_warnings,
     load_submissions,
+    log_files_not_taken,
     open_run,
     publish,
     quarantine_rejected,
@@ -215,7 +216,6 @@ def backfill_dtoc(
     A date_to after today is refused unless `allow_future_as_of`. A valid weekly file carrying a
     week after date_to (not after today) is left in the inbox for the run that covers it.
     """
-    logger = get_run_logger()
     sources = [s for s in (sources or list(SOURCES)) if s]
     unknown = sorted(set(sources) - set(SOURCES))
     if unknown:
@@ -255,11 +255,7 @@ def backfill_dtoc(
                 [stage_national_chunk(con, future) for future in national_futures], ws.reference
             )
             load_national(con, national)
-        summary.accepted = [{"file": c.path.name} for c in weekly + national if c.accepted]
-        rejected = [c for c in weekly + national if not c.accepted]
-        months = {m for c in national if c.accepted for m in c.months}
-        summary.national_months_loaded = sorted(months)
-        summary.quarantined = quarantine_rejected(ws, rejected)
+        summary.quarantined = quarantine_rejected(ws, [c for c in weekly + national if not c.accepted])
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])
         weeks = week_endings(date_from, date_to, settings.week_ending_weekday)
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
@@ -267,16 +263,17 @@ def backfill_dtoc(
         summary.warnings = (
             run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly) + inbox_folder_warnings(ws.inbox_national)
         )
-    for q in summary.quarantined:
-        logger.warning("quarantined %s: %s", q["file"], q["first_problem"])
-    for d in summary.deferred:
-        logger.warning("left in the inbox %s: %s", d["file"], d["reason"])
-    report_backfill(summary)
-    return summary
+    return report_backfill(summary, weekly + national)
 
 
 @task(cache_policy=NO_CACHE)
-def report_backfill(summary: BackfillSummary) -> None:
+def report_backfill(summary: BackfillSummary, checked: list) -> BackfillSummary:
+    """Complete the summary with the files taken and the months loaded, log what was not, show it as an artifact."""
+    summary.accepted = [{"file": c.path.name} for c in checked if c.accepted]
+    summary.national_months_loaded = sorted(
+        {m for c in checked if c.accepted and isinstance(c, CheckedNationalFile) for m in c.months}
+    )
+    log_files_not_taken(summary)
     lines = [
         f"# DToC backfill {summary.date_from} to {summary.as_of}",
         "",
@@ -295,6 +292,7 @@ def report_backfill(summary: BackfillSummary) -> None:
         markdown="\n".join(lines),
         description="What the backfill loaded, quarantined and recomputed",
     )
+    return summary
 
 
 def run_backfill(
