@@ -53,6 +53,22 @@ def dtoc(args: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
+def backfill_arguments(workdir: Path, months: int) -> list[str]:
+    """`dtoc backfill` of the national extracts `dtoc synth national --months <months>` wrote, from August 2010."""
+    end_year = 2010 + (7 + months) // 12
+    return [
+        "backfill",
+        "--workdir",
+        str(workdir),
+        "--from",
+        "2010-08-01",
+        "--to",
+        f"{end_year + 1}-03-31",
+        "--sources",
+        "national",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loaded", type=int, default=114, help="months loaded before the monthly run")
@@ -66,20 +82,7 @@ def main() -> None:
     newest = Path(shutil.move(files[-1], held / files[-1].name))
     env = prefect_env(scratch)
     end_year = 2010 + (7 + args.loaded) // 12
-    backfill = dtoc(
-        [
-            "backfill",
-            "--workdir",
-            str(work),
-            "--from",
-            "2010-08-01",
-            "--to",
-            f"{end_year + 1}-03-31",
-            "--sources",
-            "national",
-        ],
-        env,
-    )
+    backfill = dtoc(backfill_arguments(work, args.loaded), env)
     floor_seconds, rows = floor(files[:-1])
     shutil.move(newest, work / "inbox" / "national" / newest.name)
     baseline = one_task_flow_seconds(env)

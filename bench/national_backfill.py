@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.baseline import prefect_env  # noqa: E402
-from bench.national import floor  # noqa: E402
+from bench.national import backfill_arguments, floor  # noqa: E402
 from flows.synth import write_synth_workspace_national  # noqa: E402
 
 
@@ -73,25 +73,11 @@ def inbox_files(scratch: Path) -> list[Path]:
 
 def ours(workdir: Path, months: int) -> tuple[float, float]:
     env = prefect_env(workdir.parent)
-    end_year = 2010 + (7 + months) // 12
     import psutil
 
     started = time.perf_counter()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "backfill",
-            "--workdir",
-            str(workdir),
-            "--from",
-            "2010-08-01",
-            "--to",
-            f"{end_year + 1}-03-31",
-            "--sources",
-            "national",
-        ],
+        [sys.executable, "-m", "flows.cli", *backfill_arguments(workdir, months)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
