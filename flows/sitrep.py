@@ -55,6 +55,10 @@ class CheckedNationalFile(CheckedFile):
     months: list[str] = field(default_factory=list)  # the months its rows carry
     rows_read: int = 0  # its rows (they stay countable once handed to the warehouse)
 
+    def withdraw_rows(self) -> None:
+        """A refused extract loads nothing: its rows go, and so does everything counted from them."""
+        self.rows, self.months, self.rows_read, self.empty_cells, self.unknown_la_codes = None, [], 0, {}, {}
+
 
 def normalise_national_header(name: str) -> str:
     key = re.sub(r"[\s\-/]+", "_", str(name).strip().lower())
@@ -228,13 +232,7 @@ def check_values(batches: list[ReadExtracts], dh_to_ons: dict[str, str], journal
     for result in results.values():
         result.problems.sort(key=lambda p: (p.row or 0, p.column))
         if not result.accepted:
-            result.rows, result.months, result.rows_read, result.empty_cells, result.unknown_la_codes = (
-                None,
-                [],
-                0,
-                {},
-                {},
-            )
+            result.withdraw_rows()
 
 
 def check_extracts(

@@ -383,7 +383,7 @@ def record_national_file(con: duckdb.DuckDBPyConnection, checked: CheckedNationa
                 f"the warehouse could not load this file, although every cell passed the checks: {reason}",
             )
         )
-        checked.months, checked.rows_read, checked.empty_cells, checked.unknown_la_codes = [], 0, {}, {}
+        checked.withdraw_rows()
         return write()
 
 
