@@ -353,11 +353,19 @@ def _publish_checked(
 
     stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
 
+    # A file is up to date when what it shows is unchanged AND its bytes are those this pipeline wrote:
+    # a report saved over in Excel, a truncated copy or a hand-edited CSV is written again.
+    def on_disk(path: Path, fingerprint: str) -> str:
+        return f"{fingerprint} {hashlib.sha256(path.read_bytes()).hexdigest()}"
+
     def up_to_date(path: Path, fingerprint: str) -> bool:
-        return stored.get(path.name) == fingerprint and path.exists()
+        kept = stored.get(path.name, "")
+        return kept.startswith(f"{fingerprint} ") and path.exists() and kept == on_disk(path, fingerprint)
 
     def written(path: Path, fingerprint: str) -> None:
-        con.execute("insert or replace into published_fingerprints values (?, ?)", [path.name, fingerprint])
+        con.execute(
+            "insert or replace into published_fingerprints values (?, ?)", [path.name, on_disk(path, fingerprint)]
+        )
 
     paths = []
     for name in PUBLISHED_TABLES:

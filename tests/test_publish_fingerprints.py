@@ -141,6 +141,27 @@ def test_a_later_weekly_run_leaves_an_earlier_month_alone_and_rewrites_the_curre
     assert "as of 2017-09-15 (the run that last changed it)" in (ws.publish / "commentary_2017-08.md").read_text()
 
 
+def test_a_published_file_damaged_or_edited_by_hand_is_written_again(august_and_september):
+    """What a file shows is unchanged, but its bytes are not those the pipeline wrote: write it again."""
+    ws = august_and_september
+    report, reconciliation, table = (
+        ws.publish / "dtoc_report_2017-08.xlsx",
+        ws.publish / "reconciliation_2017-08.csv",
+        ws.publish / "monthly_reasons.csv",
+    )
+    before = digests([report, reconciliation, table])
+    report.write_text("garbage")  # saved over, or a copy cut short
+    reconciliation.write_text("tampered\n")
+    with table.open("a", encoding="utf-8") as handle:
+        handle.write("x\n")
+    run_weekly(ws.root, date(2017, 9, 15))
+    assert digests([report, reconciliation, table]) == before
+    untouched = ws.publish / "dtoc_report_2017-09.xlsx"
+    age([untouched])
+    run_weekly(ws.root, date(2017, 9, 15))
+    assert rewritten([untouched]) == []  # an intact file is still left alone
+
+
 def test_a_resubmission_in_an_old_month_rewrites_that_months_report(august_and_september):
     ws = august_and_september
     files = report_files(ws, ["2017-08", "2017-09"])
