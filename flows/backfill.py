@@ -36,11 +36,11 @@ from flows.pipeline import (
     load_submissions,
     log_files_not_taken,
     open_run,
+    prepare_to_run,
     publish,
     quarantine_rejected,
     raise_alerts,
     summary_tail_markdown,
-    warm_up_libraries,
     week_limit,
 )
 from flows.reference_checks import run_warnings
@@ -305,7 +305,7 @@ def run_backfill(
     files_per_chunk: int = FILES_PER_CHUNK,
     allow_future_as_of: bool = False,
 ) -> BackfillSummary:
-    warm_up_libraries()
+    prepare_to_run()
     chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
     return chosen(
         date_from=date_from,

@@ -11,6 +11,7 @@ from pathlib import Path
 from flows.workspace import default_workdir
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_RUN_FAILED = 0, 1, 2
+FLOW_COMMANDS = ("run", "national", "backfill", "demo")
 
 
 def _iso_date(text: str) -> date:
@@ -89,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if args.command in FLOW_COMMANDS:
+        from flows.prefect_server import start_api_server_early
+
+        start_api_server_early()  # comes up while the command imports its libraries
     handler = {
         "run": cmd_run,
         "national": cmd_national,

@@ -27,10 +27,10 @@ from flows.pipeline import (
     inbox_folder_warnings,
     log_files_not_taken,
     open_run,
+    prepare_to_run,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
-    warm_up_libraries,
 )
 from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
@@ -133,5 +133,5 @@ def national_dtoc(
 def run_national(
     workdir: str | os.PathLike, as_of: date | None = None, allow_future_as_of: bool = False
 ) -> NationalRunSummary:
-    warm_up_libraries()
+    prepare_to_run()
     return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)

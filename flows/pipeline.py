@@ -30,6 +30,7 @@ from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
+from flows.prefect_server import wait_for_api_server
 from flows.report import write_report
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
 from flows.trajectory import check_bcf_trajectory
@@ -129,8 +130,9 @@ def week_limit(as_of: date) -> date:
     return max(as_of, date.today())
 
 
-def warm_up_libraries() -> None:
-    """Import Great Expectations (about 2 s) and start the chart renderer in the background while Prefect starts."""
+def prepare_to_run() -> None:
+    """Import Great Expectations (about 2 s) and start the chart renderer in the background while Prefect
+    starts; wait for the Prefect API server a `dtoc` command started early (see flows.prefect_server)."""
 
     def load() -> None:
         with contextlib.suppress(Exception):
@@ -138,6 +140,7 @@ def warm_up_libraries() -> None:
             importlib.import_module("vl_convert").vegalite_to_svg('{"mark": "point"}')
 
     threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
+    wait_for_api_server()
 
 
 @task(cache_policy=NO_CACHE)

@@ -24,12 +24,12 @@ from flows.pipeline import (
     load_submissions,
     log_files_not_taken,
     open_run,
+    prepare_to_run,
     publish,
     quarantine_rejected,
     raise_alerts,
     resubmissions,
     summary_tail_markdown,
-    warm_up_libraries,
     week_limit,
 )
 from flows.reference_checks import run_warnings
@@ -148,5 +148,5 @@ def weekly_dtoc(
 def run_weekly(
     workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None, allow_future_as_of: bool = False
 ) -> RunSummary:
-    warm_up_libraries()
+    prepare_to_run()
     return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts, allow_future_as_of=allow_future_as_of)

@@ -159,6 +159,24 @@ ENVIRONMENT_VARIABLES: dict[str, EnvironmentVariable] = {
         ),
         EnvironmentVariable("DTOC_CHROMIUM", str, "/usr/bin/chromium", "the Chromium used for dashboard screenshots"),
         EnvironmentVariable(
+            "PREFECT_API_URL",
+            str,
+            "",
+            "a running Prefect server's API (http://host:4200/api); empty: `dtoc` starts Prefect's temporary one",
+        ),
+        EnvironmentVariable(
+            "PREFECT_SERVER_EPHEMERAL_ENABLED",
+            str,
+            "true",
+            "false: no temporary Prefect server is started (PREFECT_API_URL must then name one)",
+        ),
+        EnvironmentVariable(
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+            float,
+            120.0,
+            "how long a run waits for the temporary Prefect server to answer",
+        ),
+        EnvironmentVariable(
             "TZ",
             str,
             "",

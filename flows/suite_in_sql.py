@@ -1,0 +1,174 @@
+"""A published table's expectation suite answered in DuckDB, where the table already is: "certainly passes" or "ask GX".
+
+Great Expectations spends about 15 ms of Python per expectation however small the table (it
+builds a metric graph for each), so the ~160 expectations over the published tables cost
+seconds per run. The same suite JSON is read here and each expectation becomes one count in a
+single DuckDB query over the table's check rows: the rows that might fail it. When every count is
+0 the table certainly passes and GX is not asked; otherwise, or when an expectation is of a type
+or shape not translated here, GX validates the table as before and its verdict and sentences are
+the ones published.
+
+The translation is deliberately suspicious, never lenient: a row is counted when GX *might* fail
+it. Where GX (on pandas) and SQL differ, the row counts: NaN (pandas treats it as blank, DuckDB as
+a number) is always counted, blank pairs are counted, numbers are compared as DOUBLE, the value
+pandas hands GX. So "0 rows might fail" implies GX passes, never the other way round
+(`tests/test_output_checks.py` checks this against GX on broken tables).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+import duckdb
+
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+FLOATING = ("FLOAT", "DOUBLE")
+
+
+@functools.cache
+def suite_expectations(path: Path) -> tuple[dict, ...]:
+    """The expectations of a suite file, as stored (the rules change with a release, not mid-run)."""
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["expectations"])
+
+
+def certainly_passes(con: duckdb.DuckDBPyConnection, check_sql: str, suite: Path) -> int | None:
+    """The number of check rows when every expectation of `suite` certainly holds on them, else None (ask GX)."""
+    try:
+        types = dict(con.execute(f"select column_name, column_type from (describe ({check_sql}))").fetchall())
+        counts, parameters = ["(select count(*) from frame)"], []
+        for expectation in suite_expectations(suite):
+            probe = _rows_that_might_fail(expectation, types, parameters)
+            if probe is None:
+                return None
+            counts.append(probe)
+        found = con.execute(
+            f"with frame as materialized ({check_sql}) select {', '.join(counts)}", parameters
+        ).fetchone()
+        regex_failures = sum(_regex_might_fail(con, check_sql, e, types) for e in suite_expectations(suite))
+    except duckdb.Error:
+        return None  # a rule that does not apply to these columns: GX says what is wrong
+    return found[0] if not any(found[1:]) and not regex_failures else None
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _kind(column_type: str) -> str:
+    base = column_type.split("(")[0]
+    if base in FLOATING:
+        return "floating"
+    if base in NUMERIC or base == "DECIMAL":
+        return "number"
+    return "other"
+
+
+def _as_pandas_compares(column: str, types: dict[str, str]) -> str:
+    """Numbers as the float64 values pandas hands GX (two decimals may be one double)."""
+    return f"{_name(column)}::double" if _kind(types[column]) != "other" else _name(column)
+
+
+def _nan(column: str, types: dict[str, str]) -> str:
+    """NaN is blank to pandas and a number to DuckDB: a NaN row always counts as one that might fail."""
+    return f" or isnan({_name(column)})" if _kind(types[column]) == "floating" else ""
+
+
+def _rows_that_might_fail(expectation: dict, types: dict[str, str], parameters: list) -> str | None:
+    """One scalar subquery counting the rows of `frame` that might fail the expectation; None: not translated."""
+    kind, kwargs = expectation["type"], expectation["kwargs"]
+    accepted = TRANSLATED.get(kind)
+    if accepted is None or not set(kwargs) <= accepted or any(isinstance(v, dict) for v in kwargs.values()):
+        return None  # an unknown type, `mostly`, a row_condition or a $PARAMETER: GX decides
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(
+        kwargs.get("column_list", [])
+    )
+    if any(column not in types for column in columns):
+        return None
+    nan = "".join(_nan(c, types) for c in columns)
+    if kind == "expect_column_values_to_not_be_null":
+        return f"(select count(*) from frame where {_name(kwargs['column'])} is null{nan})"
+    if kind == "expect_column_values_to_be_null":
+        return f"(select count(*) from frame where {_name(kwargs['column'])} is not null)"
+    if kind == "expect_column_values_to_be_between":
+        return _between(kwargs, types, nan)
+    if kind == "expect_column_values_to_be_in_set":
+        return _in_set(kwargs["column"], kwargs["value_set"], types, parameters)
+    if kind in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex"):
+        return "0" if types[kwargs["column"]] == "VARCHAR" else None  # see _regex_might_fail
+    if kind in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
+        keys = ", ".join(_as_pandas_compares(c, types) for c in columns)
+        blank = f" where {_name(columns[0])} is not null" if kind == "expect_column_values_to_be_unique" else ""
+        nan_rows = f" + (select count(*) from frame where false{nan})" if nan else ""
+        return f"((select count(*) from (select 1 from frame{blank} group by {keys} having count(*) > 1)){nan_rows})"
+    a, b = (_as_pandas_compares(kwargs[k], types) for k in ("column_A", "column_B"))
+    if (_kind(types[kwargs["column_A"]]) == "other" or _kind(types[kwargs["column_B"]]) == "other") and types[
+        kwargs["column_A"]
+    ] != types[kwargs["column_B"]]:
+        return None
+    both_blank = f"({_name(kwargs['column_A'])} is null and {_name(kwargs['column_B'])} is null)"
+    if kind == "expect_column_pair_values_to_be_equal":
+        holds = f"coalesce({a} = {b}, false)"
+    else:
+        holds = f"coalesce({a} {'>=' if kwargs.get('or_equal') else '>'} {b}, false)"
+    return f"(select count(*) from frame where not {both_blank} and (not {holds}{nan}))"
+
+
+def _in_set(column: str, values: list, types: dict[str, str], parameters: list) -> str | None:
+    """Text against text, true/false against true/false; any other pairing is left to GX."""
+    wanted = {"VARCHAR": str, "BOOLEAN": bool}.get(types[column])
+    if wanted is None or not all(type(value) is wanted for value in values):
+        return None
+    name = _name(column)
+    if not values:
+        return f"(select count(*) from frame where {name} is not null)"
+    parameters.extend(values)
+    marks = ", ".join("?" for _ in values)
+    return f"(select count(*) from frame where {name} is not null and {name} not in ({marks}))"
+
+
+def _between(kwargs: dict, types: dict[str, str], nan: str) -> str | None:
+    column = kwargs["column"]
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if _kind(types[column]) == "other" or (low is None and high is None):
+        return None
+    if any(
+        bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)) for bound in (low, high)
+    ):
+        return None
+    value = _as_pandas_compares(column, types)
+    outside = []
+    if low is not None:
+        outside.append(f"{value} {'<=' if kwargs.get('strict_min') else '<'} {float(low)!r}")
+    if high is not None:
+        outside.append(f"{value} {'>=' if kwargs.get('strict_max') else '>'} {float(high)!r}")
+    return f"(select count(*) from frame where {_name(column)} is not null and ({' or '.join(outside)}{nan}))"
+
+
+def _regex_might_fail(con: duckdb.DuckDBPyConnection, check_sql: str, expectation: dict, types: dict) -> int:
+    """Regexes are Python's (`re.search`, as GX on pandas): tried on the column's distinct values here."""
+    kind, kwargs = expectation["type"], expectation["kwargs"]
+    if kind not in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex"):
+        return 0
+    column = kwargs["column"]
+    values = con.execute(f"select distinct {_name(column)} from ({check_sql}) where {_name(column)} is not null")
+    pattern = re.compile(kwargs["regex"])
+    wanted = kind == "expect_column_values_to_match_regex"
+    return sum((pattern.search(text) is not None) != wanted for (text,) in values.fetchall())
+
+
+# The expectation types translated, each with the arguments it may carry (anything else: GX decides).
+TRANSLATED: dict[str, set[str]] = {
+    "expect_column_values_to_not_be_null": {"column"},
+    "expect_column_values_to_be_null": {"column"},
+    "expect_column_values_to_be_between": {"column", "min_value", "max_value", "strict_min", "strict_max"},
+    "expect_column_values_to_be_in_set": {"column", "value_set"},
+    "expect_column_values_to_be_unique": {"column"},
+    "expect_compound_columns_to_be_unique": {"column_list"},
+    "expect_column_pair_values_to_be_equal": {"column_A", "column_B"},
+    "expect_column_pair_values_a_to_be_greater_than_b": {"column_A", "column_B", "or_equal"},
+    "expect_column_values_to_match_regex": {"column", "regex"},
+    "expect_column_values_to_not_match_regex": {"column", "regex"},
+}
