@@ -24,7 +24,7 @@ test: $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PYTHONWARNINGS="ignore:resource_tracker:UserWarning" $(BIN)/sqlfluff lint sql  # .sqlfluff; two processes
-	$(BIN)/python -m pytest -n 3  # three workers on two cores: flows spend about half their time waiting on Prefect
+	$(BIN)/python -m pytest -n 3 --maxschedchunk 1  # three workers on two cores (flows wait on Prefect); tests marked long first
 
 # Debian's Chromium for the dashboard's browser tests and screenshot (Playwright never downloads one).
 browser:

@@ -27,6 +27,18 @@ from flows.workspace import Workspace, load_settings, open_workspace  # noqa: E4
 GOLDEN = Path(__file__).parent / "golden"
 
 
+def pytest_collection_modifyitems(items):
+    """The longest tests first (marked `long(seconds)`, as measured on two workers), longest of all first,
+    the rest in their usual order. With `make test`'s `--maxschedchunk 1` each xdist worker starts on one
+    of them instead of the run ending with one worker busy on one."""
+
+    def measured_seconds(item) -> int:
+        mark = item.get_closest_marker("long")
+        return -mark.args[0] if mark else 0
+
+    items.sort(key=measured_seconds)
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
     return open_workspace(tmp_path / "work")

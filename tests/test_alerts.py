@@ -90,6 +90,7 @@ def events(receiver: Receiver, name: str) -> list[dict]:
     return [body for body in receiver.bodies if body["event"] == name]
 
 
+@pytest.mark.long(63)
 def test_breach_after_two_of_four_weeks_alerts_once_with_the_documented_figures(trust_workspace, receiver):
     # September 2017 has 30 days; two weeks reported cover 14 of them:
     # mtd_planned = plan x 14 / 30, projected = mtd / 14 x 30

@@ -81,6 +81,7 @@ def test_backfill_replays_the_trajectory_when_there_is_one(synthetic_inbox, tmp_
     assert history["as_of"].n_unique() == WEEKS and set(history["provider_code"]) == {provider}
 
 
+@pytest.mark.long(120)
 def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):
     weekly_ws = open_workspace(tmp_path / "week_by_week")
     shutil.copytree(synthetic_inbox / "reference", weekly_ws.reference, dirs_exist_ok=True)
@@ -110,6 +111,7 @@ def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):
     assert history == (weekly_ws.publish / "trajectory_status_history.csv").read_text()
 
 
+@pytest.mark.long(100)
 def test_backfill_on_a_dask_cluster_gives_identical_output(synthetic_inbox, tmp_path):
     from distributed import LocalCluster
     from prefect_dask import DaskTaskRunner

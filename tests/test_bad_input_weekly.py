@@ -327,6 +327,7 @@ def test_a_password_protected_workbook_is_named_as_such(workspace):
 # --- flows: a bad file never breaks the run -------------------------------------------------
 
 
+@pytest.mark.long(48)
 def test_poison_pill_is_quarantined_and_the_run_goes_on(workspace):
     from flows.weekly import run_weekly
 

@@ -144,6 +144,7 @@ def test_as_of_must_be_a_date(capsys):
     assert "'24/11/2017' is not a date in YYYY-MM-DD form" in capsys.readouterr().err
 
 
+@pytest.mark.long(34)
 def test_demo_command_builds_the_sample_and_says_where_everything_is(tmp_path, capsys):
     workdir = tmp_path / "dtoc-work"
     assert main(["demo", "--workdir", str(workdir), "--verbose"]) == 0

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -223,6 +224,7 @@ def published_digests(publish: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(publish.glob("*.csv"))}
 
 
+@pytest.mark.long(160)
 @given(versions=st.lists(st.lists(weekly_returns(), min_size=3, max_size=3), min_size=3, max_size=3), steps=operations)
 def test_any_files_in_any_order_load_or_quarantine_and_totals_follow_the_accepted_rows(versions, steps):
     with tempfile.TemporaryDirectory(prefix="dtoc-property-") as tmp:

@@ -36,6 +36,7 @@ def rewritten(paths):
     return sorted(path.name for path in paths if path.stat().st_mtime != 1)
 
 
+@pytest.mark.long(47)
 def test_unchanged_months_are_not_written_again_and_bytes_match_a_fresh_run(tmp_path, workspace):
     (workspace.inbox_weekly / "dvh.csv").write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
     (workspace.inbox_national / "aug.csv").write_text(extract_text([row(period="AUGUST")]))

@@ -11,10 +11,12 @@ import venv
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.long(31)
 def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path):
     # Built from a copy of the tracked files, as from a fresh clone (no build/ left over from earlier builds).
     source = tmp_path / "source"
