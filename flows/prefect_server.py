@@ -3,9 +3,10 @@
 With no PREFECT_API_URL, Prefect starts a temporary ("ephemeral") API server when a flow first
 calls it: it imports the server's code into our process (~2 s), then starts the server in a
 subprocess and waits for it (~5 s), after our own imports (~3 s) are done. `dtoc run`, `national`,
-`backfill` and `demo` start that same server (the same uvicorn command, the same app factory,
-the same settings, on a socket bound here so that no other process can take its port) before importing anything heavy, so the server comes up while Python loads
-polars, DuckDB and Great Expectations: a run waits for the slower of the two, not for their sum.
+`backfill` and `demo` start that same server (the same uvicorn command, app factory and settings,
+on a socket bound here so that no other process can take its port) before importing anything
+heavy, so the server comes up while Python loads polars, DuckDB and Great Expectations: a run
+waits for the slower of the two, not for their sum.
 
 A configured PREFECT_API_URL (a long-running server, as deployments use) is left alone, as is
 PREFECT_SERVER_EPHEMERAL_ENABLED=false. A server that exits or does not answer stops the run with
@@ -64,7 +65,8 @@ def start_api_server_early() -> None:
 
 
 def wait_for_api_server() -> None:
-    """Block until the early server answers (no-op when none was started); fall back to Prefect's own if it died."""
+    """Block until the early server answers (no-op when none was started); stop the run, saying why, if it
+    exited or did not answer within PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."""
     global _started
     if _started is None:
         return
