@@ -1,0 +1,203 @@
+"""The suite answered in DuckDB (flows.suite_in_sql) is never more lenient than Great Expectations on pandas.
+
+`certainly_passes` may skip GX only when GX, validating the same rows, would pass every expectation.
+The property test draws small tables (0-8 rows) with the exact column types of each published
+table's check frame, starting from the demo's real rows (which pass) and putting edge values into
+them: blanks, NaN, infinities, -0.0, the suite's bounds and one ulp either side, text that only
+looks like a value of a set, keys that repeat (also only once DECIMAL becomes float64). Whenever
+DuckDB says "certainly passes", GX must pass every expectation on the frame `check_table` builds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.demo import DEMO_AS_OF
+from flows.output_checks import _check_sql, _suite, _suite_path, suite_name
+from flows.suite_in_sql import certainly_passes
+from flows.trajectory import check_bcf_trajectory
+from flows.validate import _GX_LOCK, Reference, frame_batch
+from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES, build_models, set_run_variables
+
+ALL_TABLES = PUBLISHED_TABLES + MONTHLY_TABLES
+EXAMPLES = 12  # per table: ~22 tables, about 40 s with GX asked on the examples DuckDB passes
+
+
+@pytest.fixture(scope="module")
+def demo_checks(demo_national, tmp_path_factory):
+    """Per published table: its check frame's columns and types, and the demo's check rows (which pass)."""
+    ws, _ = demo_national
+    copy = tmp_path_factory.mktemp("suite-in-sql") / "warehouse.duckdb"
+    shutil.copyfile(ws.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
+        trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
+        assert not problems
+        build_models(con, trajectory)
+        frames = {}
+        for table in ALL_TABLES:
+            sql = _check_sql(table)
+            types = con.execute(f"select column_name, column_type from (describe ({sql}))").fetchall()
+            rows = con.execute(f"select * from ({sql}) order by all").fetchall()
+            fast = certainly_passes(con, sql, _suite_path(table))
+            frames[table] = (types, rows, fast)
+        yield frames
+    finally:
+        con.close()
+
+
+def test_the_demo_tables_are_answered_in_duckdb(demo_checks):
+    """The demo's tables all pass: DuckDB says so itself (GX not asked), with each table's row count."""
+    assert {table: fast for table, (_, _, fast) in demo_checks.items()} == {
+        table: len(rows) for table, (_, rows, _) in demo_checks.items()
+    }
+    assert len(demo_checks) == 22
+
+
+def _bounds(table: str, column: str) -> list[float]:
+    """Every between bound the table's suite sets on `column`."""
+    found = []
+    for expectation in json.loads(_suite_path(table).read_text(encoding="utf-8"))["expectations"]:
+        kwargs = expectation["kwargs"]
+        if kwargs.get("column") == column:
+            found += [kwargs[k] for k in ("min_value", "max_value") if isinstance(kwargs.get(k), int | float)]
+    return found
+
+
+def _texts(table: str, column: str) -> list[str]:
+    """The value sets and regexes' words on `column`, with look-alikes of each."""
+    words = ["", "Total", "total", " Total", "Total ", "TOTAL", "é", "e\u0301", "trend_up;trend_down", "trend_up;"]
+    for expectation in json.loads(_suite_path(table).read_text(encoding="utf-8"))["expectations"]:
+        kwargs = expectation["kwargs"]
+        if kwargs.get("column") == column:
+            for value in kwargs.get("value_set", []):
+                if isinstance(value, str):
+                    words += [value, value.upper(), value.lower(), value.title(), f" {value}", f"{value}\n"]
+            if "regex" in kwargs:
+                words += ["trend_up", "Trend_up", "trend_up\n", "near_upper_limit;run_above_mean"]
+    return list(dict.fromkeys(words))
+
+
+def edge_values(table: str, column: str, column_type: str) -> list:
+    """Values where DuckDB and pandas/GX might part: blanks, NaN, infinities, signed zeros, bounds and their ulps."""
+    base = column_type.split("(")[0]
+    bounds = _bounds(table, column)
+    if base in ("DOUBLE", "FLOAT"):
+        values = [None, math.nan, math.inf, -math.inf, 0.0, -0.0, 5e-324, -5e-324, 1e-06, -1e-06, 1.0, 100.0]
+        for bound in map(float, bounds):
+            values += [bound, math.nextafter(bound, math.inf), math.nextafter(bound, -math.inf)]
+        return values
+    if base == "DECIMAL":
+        scale = int(column_type.split(",")[1].rstrip(")"))
+        step = Decimal(1).scaleb(-scale)
+        # two decimals that pandas turns into one float64
+        values = [None, Decimal(0), Decimal("-0"), step, -step, Decimal("123456789.1"), Decimal("123456789.1") + step]
+        for bound in bounds:
+            exact = Decimal(repr(float(bound)))
+            values += [exact, exact + step, exact - step]
+        return values
+    if base in ("HUGEINT", "BIGINT", "INTEGER"):
+        values = [None, 0, 1, -1] + ([2**53, 2**53 + 1] if base != "INTEGER" else [2**31 - 1])
+        for bound in bounds:
+            values += [int(bound), int(bound) + 1, int(bound) - 1] if float(bound).is_integer() else [int(bound)]
+        return values
+    if base == "VARCHAR":
+        return [None, *_texts(table, column)]
+    if base == "BOOLEAN":
+        return [None, True, False]
+    if base == "DATE":
+        return [None, date(2017, 9, 7), date(2017, 10, 1)]
+    return [None]
+
+
+@st.composite
+def check_rows(draw, table: str, types: list[tuple[str, str]], rows: list[tuple]):
+    """0-8 of the demo's check rows (perhaps one twice), then a few cells changed to edge values or copied."""
+    picked = [
+        list(rows[i]) for i in draw(st.lists(st.integers(0, len(rows) - 1), max_size=8, unique=draw(st.booleans())))
+    ]
+    if not picked:
+        return picked
+    keys = [
+        e["kwargs"]["column_list"]
+        for e in json.loads(_suite_path(table).read_text(encoding="utf-8"))["expectations"]
+        if "column_list" in e["kwargs"]
+    ]
+    positions = {name: i for i, (name, _) in enumerate(types)}
+    for _ in range(draw(st.integers(0, 4))):
+        row = draw(st.integers(0, len(picked) - 1))
+        other = draw(st.integers(0, len(picked) - 1))
+        column = draw(st.integers(0, len(types) - 1))
+        how = draw(st.sampled_from(["edge", "edge", "copy", "key"]))
+        if how == "edge":
+            name, column_type = types[column]
+            picked[row][column] = draw(st.sampled_from(edge_values(table, name, column_type)))
+        elif how == "copy":
+            picked[row][column] = picked[other][column]
+        elif keys:  # the same key as another row (perhaps equal only as float64)
+            for name in keys[0]:
+                picked[row][positions[name]] = picked[other][positions[name]]
+    return picked
+
+
+def gx_verdict(con: duckdb.DuckDBPyConnection, sql: str, suite) -> tuple[bool, int]:
+    """GX on the frame check_table builds from `sql`: every expectation passes?, and the frame's rows."""
+    frame = con.execute(f"select * from ({sql}) order by all").df()
+    with _GX_LOCK:
+        result = frame_batch(frame).validate(suite, result_format="BOOLEAN_ONLY")
+    return bool(result.success) and all(outcome.success for outcome in result.results), len(frame)
+
+
+def probe_table(types: list[tuple[str, str]], rows: list[list]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(f"create table probe ({', '.join(f'{_quoted(name)} {kind}' for name, kind in types)})")
+    if rows:
+        con.executemany(f"insert into probe values ({', '.join('?' for _ in types)})", rows)
+    return con
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@pytest.mark.parametrize("table", ALL_TABLES)
+def test_duckdb_passes_a_table_only_when_gx_does(demo_checks, table):
+    types, rows, _ = demo_checks[table]
+    suite = _suite(suite_name(table))
+    seen = {"passed": 0, "asked_gx": 0}
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(check_rows(table, types, rows))
+    def duckdb_never_more_lenient(generated):
+        con = probe_table(types, generated)
+        try:
+            fast = certainly_passes(con, "select * from probe", _suite_path(table))
+            if fast is None:
+                seen["asked_gx"] += 1
+                return
+            seen["passed"] += len(generated) > 0
+            passes, count = gx_verdict(con, "select * from probe", suite)
+        finally:
+            con.close()
+        assert passes, f"DuckDB passed {generated!r}, GX fails it"
+        assert fast == count == len(generated)
+
+    duckdb_never_more_lenient()
+    # not vacuous: some drawn tables certainly passed (and GX agreed), some edges made DuckDB ask GX
+    assert seen["passed"] and seen["asked_gx"], seen
