@@ -422,3 +422,39 @@ def test_duckdb_asks_gx_where_they_part(case, tmp_path):
         assert certainly_passes(con, sql, path) is None
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    "expectation",
+    [
+        _rule("column_values_to_not_be_null", column="a", mostly=0.9),
+        _rule("column_values_to_not_be_null", column="a", row_condition='b=="x"', condition_parser="pandas"),
+        _rule("column_values_to_be_between", column="a", min_value={"$PARAMETER": "low"}),
+        _rule("column_values_to_be_between", column="a", min_value="0"),
+        _rule("column_values_to_be_between", column="a", min_value=True),
+        _rule("column_values_to_be_between", column="a", min_value=math.nan),
+        _rule("column_values_to_be_between", column="a"),
+        _rule("column_values_to_be_between", column="b", min_value=0),
+        _rule("column_values_to_be_in_set", column="a", value_set=[1.5]),
+        _rule("column_values_to_be_in_set", column="b", value_set=[True]),
+        _rule("column_values_to_match_regex", column="a", regex="1"),
+        _rule("column_values_to_be_increasing", column="a"),
+        _rule("column_values_to_not_be_null", column="missing"),
+        _rule("column_values_to_not_be_null", column="A"),
+        _rule("column_pair_values_to_be_equal", column_A="a", column_B="b"),
+    ],
+    ids=lambda e: f"{e['type'][7:]}-{sorted(e['kwargs'].items())}"[:60],
+)
+def test_what_is_not_translated_is_left_to_gx(expectation, tmp_path):
+    """An unknown type, extra arguments, parameters, odd bounds, type pairings, missing columns: GX decides."""
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps({"expectations": [expectation]}), encoding="utf-8")
+    con = duckdb.connect()
+    try:  # rows that pass every rule above that makes sense on them
+        sql = "select * from (values (1.5::double, 'x'), (2.5, 'x')) t(a, b)"
+        assert certainly_passes(con, sql, path) is None
+        plain = tmp_path / "plain.json"
+        plain.write_text(json.dumps({"expectations": [_rule("column_values_to_not_be_null", column="a")]}))
+        assert certainly_passes(con, sql, plain) == 2
+    finally:
+        con.close()
