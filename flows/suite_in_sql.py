@@ -12,7 +12,8 @@ The translation is deliberately suspicious, never lenient: a row is counted when
 it. Where GX (on pandas) and SQL differ, the row counts: NaN (pandas treats it as blank, DuckDB as
 a number) is always counted, blank pairs are counted, numbers are compared as DOUBLE, the value
 pandas hands GX. So "0 rows might fail" implies GX passes, never the other way round
-(`tests/test_output_checks.py` checks this against GX on broken tables).
+(`tests/test_suite_in_sql.py` checks this against GX on edge values, `tests/test_output_checks.py` on
+broken tables).
 """
 
 from __future__ import annotations
