@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -63,6 +64,21 @@ def demo_national(demo_run):
     ws, _ = demo_run
     write_national_sample(ws.inbox_national)
     return ws, run_national(ws.root, DEMO_AS_OF)
+
+
+def demo_models_copy(ws: Workspace, folder: Path) -> duckdb.DuckDBPyConnection:
+    """A copy of the demo's warehouse in `folder`, with the run's variables and models, where a test may break a table."""
+    from flows.trajectory import check_bcf_trajectory
+    from flows.warehouse import build_models, set_run_variables
+
+    copy = folder / "warehouse.duckdb"
+    shutil.copyfile(ws.warehouse, copy)
+    con = duckdb.connect(str(copy))
+    set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
+    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
+    assert not problems
+    build_models(con, trajectory)
+    return con
 
 
 def published(ws: Workspace, name: str) -> pl.DataFrame:

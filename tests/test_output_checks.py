@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import shutil
 
 import duckdb
 import pytest
-from conftest import drop_file
+from conftest import demo_models_copy, drop_file
 
 from flows.demo import DEMO_AS_OF, write_sample
 from flows.output_checks import CHECKS_SQL, OutputChecks, check_published_table, suite_name
-from flows.trajectory import check_bcf_trajectory
-from flows.validate import EXPECTATIONS_ROOT, Reference
-from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES, build_models, set_run_variables
+from flows.validate import EXPECTATIONS_ROOT
+from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES
 from flows.weekly import run_weekly
 from flows.workspace import open_workspace
 
@@ -93,13 +91,7 @@ def test_a_later_snapshot_for_the_same_as_of_is_not_a_duplicate(demo_connection)
 def demo_connection(demo_national, tmp_path_factory):
     """A copy of the demo warehouse with the run's variables and models, where a test may break a table."""
     ws, _ = demo_national
-    copy = tmp_path_factory.mktemp("checks") / "warehouse.duckdb"
-    shutil.copyfile(ws.warehouse, copy)
-    con = duckdb.connect(str(copy))
-    set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
-    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
-    assert not problems
-    build_models(con, trajectory)
+    con = demo_models_copy(ws, tmp_path_factory.mktemp("checks"))
     yield con
     con.close()
 

@@ -13,21 +13,19 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import shutil
 from datetime import date
 from decimal import Decimal
 
 import duckdb
 import pytest
+from conftest import demo_models_copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.demo import DEMO_AS_OF
 from flows.output_checks import _check_sql, _suite, _suite_path, suite_name
-from flows.suite_in_sql import certainly_passes
-from flows.trajectory import check_bcf_trajectory
-from flows.validate import _GX_LOCK, Reference, frame_batch
-from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES, build_models, set_run_variables
+from flows.suite_in_sql import certainly_passes, suite_expectations
+from flows.validate import _GX_LOCK, frame_batch
+from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES
 
 ALL_TABLES = PUBLISHED_TABLES + MONTHLY_TABLES
 EXAMPLES = 8  # per table (22 tables); GX is asked only on the examples DuckDB passes
@@ -38,14 +36,8 @@ ONE_RULE_EXAMPLES = 400  # fewer misses a strict_min read as non-strict
 def demo_checks(demo_national, tmp_path_factory):
     """Per published table: its check frame's columns and types, and the demo's check rows (which pass)."""
     ws, _ = demo_national
-    copy = tmp_path_factory.mktemp("suite-in-sql") / "warehouse.duckdb"
-    shutil.copyfile(ws.warehouse, copy)
-    con = duckdb.connect(str(copy))
+    con = demo_models_copy(ws, tmp_path_factory.mktemp("suite-in-sql"))
     try:
-        set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
-        trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
-        assert not problems
-        build_models(con, trajectory)
         frames = {}
         for table in ALL_TABLES:
             sql = _check_sql(table)
@@ -69,7 +61,7 @@ def test_the_demo_tables_are_answered_in_duckdb(demo_checks):
 def _bounds(table: str, column: str) -> list[float]:
     """Every between bound the table's suite sets on `column`."""
     found = []
-    for expectation in json.loads(_suite_path(table).read_text(encoding="utf-8"))["expectations"]:
+    for expectation in suite_expectations(_suite_path(table)):
         kwargs = expectation["kwargs"]
         if kwargs.get("column") == column:
             found += [kwargs[k] for k in ("min_value", "max_value") if isinstance(kwargs.get(k), int | float)]
@@ -79,7 +71,7 @@ def _bounds(table: str, column: str) -> list[float]:
 def _texts(table: str, column: str) -> list[str]:
     """The value sets and regexes' words on `column`, with look-alikes of each."""
     words = ["", "Total", "total", " Total", "Total ", "TOTAL", "é", "e\u0301", "trend_up;trend_down", "trend_up;"]
-    for expectation in json.loads(_suite_path(table).read_text(encoding="utf-8"))["expectations"]:
+    for expectation in suite_expectations(_suite_path(table)):
         kwargs = expectation["kwargs"]
         if kwargs.get("column") == column:
             for value in kwargs.get("value_set", []):
