@@ -59,9 +59,19 @@ def _listing(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def draft(con: duckdb.DuckDBPyConnection, month: str) -> list[tuple[str, list[str]]]:
-    """The month's commentary as sections of sentences: [(heading, [sentence, ...]), ...]."""
-    [head] = _rows(con, "select * from monthly_headlines where month = ?", [month]) or [None]
+def headlines(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, dict]:
+    """monthly_headlines' row of each month that has one, read in one query."""
+    rows = _rows(con, "select * from monthly_headlines where month in (select unnest(?::varchar[]))", [months])
+    return {row["month"]: row for row in rows}
+
+
+def draft(
+    con: duckdb.DuckDBPyConnection, month: str, read_headlines: dict[str, dict] | None = None
+) -> list[tuple[str, list[str]]]:
+    """The month's commentary as sections of sentences: [(heading, [sentence, ...]), ...].
+
+    `read_headlines`: monthly_headlines' rows already read for a batch of months (`headlines`)."""
+    head = (read_headlines if read_headlines is not None else headlines(con, [month])).get(month)
     if head is None:
         return [("Summary", [f"No weekly returns have been loaded for {month_name(month)}."])]
     la_name = con.execute(

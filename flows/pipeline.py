@@ -23,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import commentary as commentary_module
 from flows import report as report_module
+from flows import report_layout as report_layout_module
 from flows import warehouse as warehouse_module
 from flows.alerts import deliver_pending, emit_events, should_alert, store_new_alerts
 from flows.commentary import commentary_months, write_commentary
@@ -31,7 +32,7 @@ from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
 from flows.prefect_server import wait_for_api_server
-from flows.report import write_report
+from flows.report import ReportWriter
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
 from flows.trajectory import check_bcf_trajectory
 from flows.validate import CheckedFile, CheckedSubmission, Reference, describe
@@ -385,40 +386,48 @@ def _publish_checked(
     months = reconciled_months(con)
     commentaries = commentary_months(con)
     fingerprints = month_fingerprints(con, months, commentaries)
-    # Artifacts go to Prefect's server (another process) on a background thread, in this run's
-    # context, while the reports are written here; DuckDB is only ever read from this thread.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts") as artifacts:
-        sent = []
-        for month in months:
-            for kind in (*MONTHLY_TABLES, "report"):
-                path = ws.publish / (f"dtoc_report_{month}.xlsx" if kind == "report" else f"{kind}_{month}.csv")
-                if up_to_date(path, fingerprints[(kind, month)]):
-                    paths.append(path)
-                    continue
-                if kind == "report":
-                    reasons = [f"{name}: {reason}" for name in REPORT_TABLES for reason in checks(name, month)]
-                else:
-                    reasons = checks(kind, month)
-                if not passes(path.name, reasons, kind):
-                    continue
-                if kind == "report":
-                    write_report(con, month, as_of, path)
-                else:
-                    publish_table(con, kind, ws.publish, month)
+    due = []  # (month, kind, path) of the month files to write, each checked
+    for month in months:
+        for kind in (*MONTHLY_TABLES, "report"):
+            path = ws.publish / (f"dtoc_report_{month}.xlsx" if kind == "report" else f"{kind}_{month}.csv")
+            if up_to_date(path, fingerprints[(kind, month)]):
                 paths.append(path)
-                written(path, fingerprints[(kind, month)])
-                if kind == "reconciliation":
-                    sent.append(
-                        artifacts.submit(
-                            contextvars.copy_context().run,
-                            create_table_artifact,
-                            key=f"dtoc-reconciliation-{month}",
-                            table=_reconciliation_table(con, month),
-                            description=f"Local v national v BCF target, {month}",
-                        )
+                continue
+            if kind == "report":
+                reasons = [f"{name}: {reason}" for name in REPORT_TABLES for reason in checks(name, month)]
+            else:
+                reasons = checks(kind, month)
+            if passes(path.name, reasons, kind):
+                paths.append(path)
+                due.append((month, kind, path))
+    # Artifacts go to Prefect's server (another process) on a background thread, in this run's
+    # context, while the files are written here; DuckDB is only ever read from this thread.
+    reports_due = [(month, path) for month, kind, path in due if kind == "report"]
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts") as artifacts,
+        ReportWriter(con, as_of, len(reports_due)) as reports,
+    ):
+        sent = []
+        for month, kind, path in due:
+            if kind == "report":
+                reports.write(month, path)
+                continue
+            publish_table(con, kind, ws.publish, month)
+            written(path, fingerprints[(kind, month)])
+            if kind == "reconciliation":
+                sent.append(
+                    artifacts.submit(
+                        contextvars.copy_context().run,
+                        create_table_artifact,
+                        key=f"dtoc-reconciliation-{month}",
+                        table=_reconciliation_table(con, month),
+                        description=f"Local v national v BCF target, {month}",
                     )
+                )
         for future in sent:
             future.result()
+    for month, path in reports_due:
+        written(path, fingerprints[("report", month)])
     failed = [name for name in checks.results if checks(name)]
     if passes("commentary_<YYYY-MM>.md", [f"{name} failed its checks" for name in failed], "commentary"):
         for month in commentaries:
@@ -518,7 +527,7 @@ def month_fingerprints(
     ).fetchone()[0]
     code = {
         module: hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()
-        for module in (report_module, commentary_module)
+        for module in (report_module, report_layout_module, commentary_module)
     }
 
     def shown(month: str, views: tuple[str, ...]) -> list[str]:
@@ -539,7 +548,13 @@ def month_fingerprints(
                 [name, PUBLISH_ORDER.get(name, ""), digests[name].get(month, ""), CSV_WRITER]
             )
         result[("report", month)] = digest(
-            [code[report_module], code[commentary_module], weekly.get(month, ""), *shown(month, REPORT_VIEWS)]
+            [
+                code[report_module],
+                code[report_layout_module],
+                code[commentary_module],
+                weekly.get(month, ""),
+                *shown(month, REPORT_VIEWS),
+            ]
         )
     for month in commentary_months:
         result[("commentary", month)] = digest([code[commentary_module], *shown(month, COMMENTARY_VIEWS)])

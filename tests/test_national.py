@@ -9,9 +9,9 @@ from decimal import Decimal
 import duckdb
 import polars as pl
 import pytest
-from conftest import GOLDEN, published
+from conftest import GOLDEN, demo_models_copy, published
 
-from flows.demo import NATIONAL_HEADER
+from flows.demo import DEMO_AS_OF, NATIONAL_HEADER
 from flows.national import run_national
 from flows.sitrep import check_extracts
 from flows.weekly import run_weekly
@@ -346,6 +346,31 @@ def test_report_has_the_council_layout_formats_and_matches_the_csvs(demo_nationa
         "2017-09-21",
         "2017-09-28",
     ]
+
+
+def test_reports_laid_out_in_worker_processes_are_the_bytes_laid_out_here(demo_national, tmp_path, monkeypatch):
+    """A backfill lays its many reports out in worker processes: the same bytes as one laid out in the run."""
+    from flows import report
+    from flows.pipeline import reconciled_months
+
+    ws, _ = demo_national
+    con = demo_models_copy(ws, tmp_path)
+    months = reconciled_months(con)
+    monkeypatch.setattr(report, "REPORTS_PER_WORKER_RUN", 1)
+    with report.ReportWriter(con, DEMO_AS_OF, len(months)) as reports:
+        assert reports.workers is not None
+        for month in months:
+            reports.write(month, tmp_path / f"dtoc_report_{month}.xlsx")
+    assert months and all(
+        (tmp_path / f"dtoc_report_{month}.xlsx").read_bytes() == (ws.publish / f"dtoc_report_{month}.xlsx").read_bytes()
+        for month in months
+    )
+    # a worker's failure is the run's: raised when the reports are waited for
+    with (
+        pytest.raises(report.ReportLayoutFailed, match="report.xlsx failed: .*No such file"),
+        report.ReportWriter(con, DEMO_AS_OF, 2) as reports,
+    ):
+        reports.write(months[0], tmp_path / "no such folder" / "report.xlsx")
 
 
 def test_report_shows_formula_like_text_as_text_unchanged(workspace):
