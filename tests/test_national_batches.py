@@ -127,3 +127,25 @@ def test_a_backfill_names_each_bad_cell_with_its_file_and_row_and_loads_the_rest
     [[file, line, column, value, problem]] = errors["2017_08.csv"]
     assert (file, line, column, value) == ("2017_08.csv", "", "", "")
     assert problem.startswith("the warehouse could not load this file")
+
+
+def test_rows_staged_by_a_load_that_never_finished_leave_nothing_behind(tmp_path):
+    """Staged rows wait in Parquet files of a temporary folder: gone with the connection, loaded or not."""
+    from pathlib import Path
+
+    from flows.sitrep import read_extracts
+    from flows.warehouse import STAGED_NATIONAL_ROWS, stage_national_rows
+
+    paths = write(tmp_path, {"a.csv": extract_text([row(nhs="30")]), "b.csv": extract_text([row(period="JULY")])})
+    with open_warehouse(tmp_path / "warehouse.duckdb", 5) as con:
+        for path in paths:  # two batches, as a backfill stages its chunks
+            stage_national_rows(con, read_extracts([path], DH_TO_ONS).checked)
+        staged = con.execute(f"select file_name, month, nhs_b_sum from {STAGED_NATIONAL_ROWS} order by all").fetchall()
+        [(folder,)] = con.execute(
+            "select comment from duckdb_tables() where temporary and table_name = 'staged_national_files'"
+        ).fetchall()
+        assert len(list(Path(folder).glob("*.parquet"))) == 2
+    assert staged == [("a.csv", "2017-09", 30.0), ("b.csv", "2017-07", 10.0)]
+    assert not Path(folder).exists()
+    with open_warehouse(tmp_path / "warehouse.duckdb", 5) as con:
+        assert con.execute("select count(*) from national_rows").fetchone()[0] == 0
