@@ -14,6 +14,7 @@ or arrows, tables scroll inside their own box on a phone.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from pathlib import Path
@@ -97,13 +98,20 @@ def _para(text: str, cls: str = "", href: str = "", link_text: str = "") -> dict
 
 
 def _chart(spec: dict, label: str) -> dict:
-    import vl_convert
-
     spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "background": "white", **spec}
-    svg = vl_convert.vegalite_to_svg(json.dumps(spec, default=str))
+    svg = _svg(json.dumps(spec, default=str))
     # vl-convert's SVG is trusted markup; the label is escaped before it goes into the attribute
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{jinja2.utils.markupsafe.escape(label)}" ', 1)
     return {"kind": "chart", "svg": svg, "label": label}
+
+
+@functools.lru_cache(maxsize=128)
+def _svg(spec: str) -> str:
+    """The chart drawn (about 40 ms each); the same spec draws the same SVG, so a process draws it once
+    (`dtoc demo`'s national run redraws none of its weekly run's SPC charts)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(spec)
 
 
 def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) -> Path:

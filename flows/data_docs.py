@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-from flows.validate import EXPECTATIONS_ROOT, _gx_context
+from flows.validate import gx_suite
 
 SITE = "dtoc"
 MAX_BATCH_LABEL = 180
@@ -62,10 +62,9 @@ def document_validations(
     )
 
     context = _workspace_context(root, docs_dir)
-    rules = _gx_context(EXPECTATIONS_ROOT)
     run_id = RunIdentifier(run_name=f"{run_name} as of {as_of.isoformat()}", run_time=datetime.now(UTC))
     for suite_name in sorted({name for name, _, _ in journal}):
-        source = rules.suites.get(suite_name).to_json_dict()  # the repository's rules, as they are today
+        source = gx_suite(suite_name).to_json_dict()  # the repository's rules, as they are today
         context.suites.add_or_update(
             gx.ExpectationSuite(**{k: source[k] for k in ("name", "expectations", "meta", "notes") if k in source})
         )

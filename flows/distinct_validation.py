@@ -20,11 +20,10 @@ import polars as pl
 
 from flows.validate import (
     _GX_LOCK,
-    EXPECTATIONS_ROOT,
     Problem,
-    _gx_context,
     failed_expectations,
     frame_batch,
+    gx_suite,
     problems_at_rows,
     run_suite,
 )
@@ -56,12 +55,6 @@ def _units(expectations) -> dict[str, tuple[str, ...]]:
         merged = columns.union(*touching)
         groups = [group for group in groups if not group & columns] + [merged]
     return {column: tuple(sorted(group)) for group in groups for column in group}
-
-
-def _suite(suite_name: str):
-    with _GX_LOCK:
-        context = _gx_context(EXPECTATIONS_ROOT)
-        return context.suites.get(suite_name)
 
 
 def _by_values(expectations, cells: pl.DataFrame) -> dict[str, tuple[str, ...]] | None:
@@ -98,7 +91,7 @@ def validate_distinct(
     suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict, journal: list | None = None
 ) -> list[Problem]:
     """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
-    suite = _suite(suite_name)
+    suite = gx_suite(suite_name)
     expectations = list(suite.expectations)
     units = _by_values(expectations, cells)
     if units is None:
@@ -151,7 +144,7 @@ class ValueSummary:
 
 def summarise_values(suite_name: str, cells: pl.DataFrame) -> ValueSummary:
     """The distinct values and the files with repeated keys of `cells`, for `files_with_failures`."""
-    expectations = list(_suite(suite_name).expectations)
+    expectations = list(gx_suite(suite_name).expectations)
     files = cells["file"].unique(maintain_order=True).to_list() if "file" in cells.columns else []
     units = _by_values(expectations, cells)
     if units is None:
@@ -181,7 +174,7 @@ def files_with_failures(
     summaries = [s for s in summaries if not s.by_rows]
     if not summaries:
         return suspects
-    suite = _suite(suite_name)
+    suite = gx_suite(suite_name)
     expectations = list(suite.expectations)
     units = _units(expectations)
     distinct = {

@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 
 from flows.suite_in_sql import certainly_passes, suite_expectations
-from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _Blank, _gx_context, frame_batch
+from flows.validate import _GX_LOCK, _Blank, frame_batch, gx_suite, suite_path
 from flows.warehouse import SQL_ROOT
 
 SUITE_PREFIX = "published_"
@@ -173,7 +173,7 @@ def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def _suite_path(table: str) -> Path:
-    return EXPECTATIONS_ROOT / "gx" / "expectations" / f"{suite_name(table)}.json"
+    return suite_path(suite_name(table))
 
 
 def _expectation_count(table: str) -> int:
@@ -235,7 +235,7 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) 
             [Failure(f"its checks could not be computed (sql/checks/{table}.sql): {exc}", 0, None)],
         )
     with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
-        expectations = _suite(suite)
+        expectations = gx_suite(suite)
         batch = frame_batch(frame)
         # pass or fail only (about half the cost); the rare failure is run again for its rows
         results = batch.validate(expectations, result_format="BOOLEAN_ONLY")
@@ -249,12 +249,6 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) 
     check.failures = [_failure(outcome, frame) for outcome in failed]
     check.seconds = time.perf_counter() - started
     return check
-
-
-@functools.cache
-def _suite(name: str):
-    """The suite as stored (read once per process; the rules change with a new release, not mid-run)."""
-    return _gx_context(EXPECTATIONS_ROOT).suites.get(name)
 
 
 def _failure(outcome, frame) -> Failure:

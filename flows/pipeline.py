@@ -32,7 +32,7 @@ from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
 from flows.prefect_server import wait_for_api_server
-from flows.report import ReportWriter
+from flows.report import ReportWriter, rows_by_month
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
 from flows.trajectory import check_bcf_trajectory
 from flows.validate import CheckedFile, CheckedSubmission, Reference, describe
@@ -366,10 +366,11 @@ def _publish_checked(
         kept = stored.get(path.name, "")
         return kept.startswith(f"{fingerprint} ") and path.exists() and kept == on_disk(path, fingerprint)
 
+    # recorded together at the end (one statement): a run stopped before then writes its files again next time
+    fresh: dict[str, str] = {}
+
     def written(path: Path, fingerprint: str) -> None:
-        con.execute(
-            "insert or replace into published_fingerprints values (?, ?)", [path.name, on_disk(path, fingerprint)]
-        )
+        fresh[path.name] = on_disk(path, fingerprint)
 
     paths = []
     for name in PUBLISHED_TABLES:
@@ -408,6 +409,7 @@ def _publish_checked(
         ReportWriter(con, as_of, len(reports_due)) as reports,
     ):
         sent = []
+        tables = _reconciliation_tables(con, [month for month, kind, _ in due if kind == "reconciliation"])
         for month, kind, path in due:
             if kind == "report":
                 reports.write(month, path)
@@ -420,7 +422,7 @@ def _publish_checked(
                         contextvars.copy_context().run,
                         create_table_artifact,
                         key=f"dtoc-reconciliation-{month}",
-                        table=_reconciliation_table(con, month),
+                        table=tables[month],
                         description=f"Local v national v BCF target, {month}",
                     )
                 )
@@ -440,6 +442,10 @@ def _publish_checked(
         dashboard = build_dashboard(con, ws.publish, as_of)
         paths.append(dashboard)
         _dashboard_artifact(con, dashboard, months)
+    con.execute(
+        "insert or replace into published_fingerprints select unnest(?::varchar[]), unnest(?::varchar[])",
+        [list(fresh), list(fresh.values())],
+    )
     return paths, months, withheld
 
 
@@ -561,18 +567,18 @@ def month_fingerprints(
     return result
 
 
-def _reconciliation_table(con: duckdb.DuckDBPyConnection, month: str) -> list[dict]:
-    """The month's reconciliation as rows for a Prefect table artifact."""
-    cursor = con.execute(
-        "select provider_code, provider_name, responsible_org, local_days::double as local_days, "
+def _reconciliation_tables(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[dict]]:
+    """Each month's reconciliation as rows for a Prefect table artifact (one query for all the months)."""
+    names, by_month = rows_by_month(
+        con,
+        "select month, provider_code, provider_name, responsible_org, local_days::double as local_days, "
         "national_days::double as national_days, bcf_target_days::double as bcf_target_days, "
         "local_minus_target::double as local_minus_target, national_minus_local::double as national_minus_local "
-        "from reconciliation where month = ? "
+        "from reconciliation where month in (select unnest(?::varchar[])) "
         f"order by {publish_order('reconciliation')}",
-        [month],
+        months,
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return {month: [dict(zip(names, row)) for row in rows] for month, rows in by_month.items()}
 
 
 def log_files_not_taken(outcome: RunOutcome) -> None:

@@ -41,7 +41,7 @@ REPORT_WEEKS_SQL = """
     qualify row_number() over (partition by months.month order by weeks.week_ending desc) <= 12"""
 
 
-def _rows_by_month(
+def rows_by_month(
     con: duckdb.DuckDBPyConnection, sql: str, months: list[str], *params
 ) -> tuple[list[str], dict[str, list[tuple]]]:
     """Run `sql` (its first column the month, `?` the list of months, rows in the month's order) once for
@@ -59,7 +59,7 @@ def read_reports(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date)
     la = con.execute(
         "select la_code, coalesce(la_name, la_code) from ref_local_authorities where la_code = getvariable('home_la')"
     ).fetchone() or (None, None)
-    _, totals = _rows_by_month(
+    _, totals = rows_by_month(
         con,
         f"""
         select month, responsible_org, local_days, national_days, bcf_target_days, local_minus_target,
@@ -68,7 +68,7 @@ def read_reports(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date)
         order by {publish_order("reconciliation")}""",
         months,
     )
-    _, rates = _rows_by_month(
+    _, rates = rows_by_month(
         con,
         f"""
         select month, measure,
@@ -80,16 +80,16 @@ def read_reports(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date)
         order by month, rate_measure_rank(measure)""",
         months,
     )
-    _, kpi = _rows_by_month(
+    _, kpi = rows_by_month(
         con, f"select month, pct_att_social_care, target_pct, rag from kpi_monthly where {chosen}", months
     )
-    _, gap = _rows_by_month(
+    _, gap = rows_by_month(
         con,
         f"select month, component, days from gap_decomposition where {chosen} "
         f"order by {publish_order('gap_decomposition')}",
         months,
     )
-    _, reconciliation = _rows_by_month(
+    _, reconciliation = rows_by_month(
         con,
         f"""
         select month, responsible_org, provider_code, provider_name, local_days, national_days,
@@ -99,7 +99,7 @@ def read_reports(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date)
         order by {publish_order("reconciliation")}""",
         months,
     )
-    weekly_names, weekly = _rows_by_month(
+    weekly_names, weekly = rows_by_month(
         con,
         f"""
         select shown.month, t.* from weekly_site_summary as t
@@ -107,14 +107,14 @@ def read_reports(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date)
         order by shown.month, t.week_ending, t.provider_code, t.site_code""",
         months,
     )
-    _, coverage = _rows_by_month(
+    _, coverage = rows_by_month(
         con,
         f"select month, coverage, returns_received, returns_expected from monthly_headlines where {chosen}",
         months,
     )
     heads = headlines(con, months)
     monthly = [
-        _rows_by_month(con, f"select month as report_month, * from {view} where {chosen} order by all", months)
+        rows_by_month(con, f"select month as report_month, * from {view} where {chosen} order by all", months)
         for view in ("monthly_provider_summary", "monthly_site_summary")
     ]
     return [

@@ -30,9 +30,13 @@ FLOATING = ("FLOAT", "DOUBLE")
 
 
 @functools.cache
+def suite_document(path: Path) -> dict:
+    """A suite file as stored (the rules change with a release, not mid-run)."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def suite_expectations(path: Path) -> tuple[dict, ...]:
-    """The expectations of a suite file, as stored (the rules change with a release, not mid-run)."""
-    return tuple(json.loads(path.read_text(encoding="utf-8"))["expectations"])
+    return tuple(suite_document(path)["expectations"])
 
 
 def certainly_passes(con: duckdb.DuckDBPyConnection, check_sql: str, suite: Path) -> int | None:

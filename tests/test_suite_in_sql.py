@@ -22,7 +22,8 @@ from conftest import demo_models_copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.output_checks import _check_sql, _suite, _suite_path, suite_name
+from flows.output_checks import _check_sql, _suite_path, suite_name
+from flows.validate import gx_suite
 from flows.suite_in_sql import certainly_passes, suite_expectations
 from flows.validate import _GX_LOCK, frame_batch
 from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES
@@ -188,7 +189,7 @@ def _quoted(name: str) -> str:
 @pytest.mark.parametrize("table", ALL_TABLES)
 def test_duckdb_passes_a_table_only_when_gx_does(demo_checks, table):
     types, rows, _ = demo_checks[table]
-    suite = _suite(suite_name(table))
+    suite = gx_suite(suite_name(table))
     seen = {"passed": 0, "asked_gx": 0}
 
     @settings(
