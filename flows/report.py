@@ -149,16 +149,11 @@ class ReportLayoutFailed(RuntimeError):
 
 
 def lay_out_in_a_worker(batch: list[tuple[ReportContent, Path]]) -> None:
-    """Lay the reports out in a fresh Python (`python -m flows.report_layout`, the batch pickled on its stdin),
-    importing this same copy of the package."""
+    """Lay the reports out in a fresh Python running flows/report_layout.py as its main module (the batch
+    pickled on its stdin), importing this same copy of the package."""
     package_root = str(Path(__file__).resolve().parent.parent)
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.report_layout"], input=pickle.dumps(batch), capture_output=True, env=environment
-    )
+    start = f"import runpy, sys; sys.path.insert(0, {package_root!r}); runpy.run_module('flows.report_layout', run_name='__main__')"
+    done = subprocess.run([sys.executable, "-c", start], input=pickle.dumps(batch), capture_output=True)
     if done.returncode:
         said = done.stderr.decode(errors="replace").strip().splitlines() or [f"exit status {done.returncode}"]
         raise ReportLayoutFailed(f"laying out {', '.join(path.name for _, path in batch)} failed: {said[-1]}")
@@ -171,7 +166,7 @@ class ReportWriter:
     Laying a workbook out is most of a report's time and pure Python (xlsxwriter), so threads would take
     turns on one core: in a backfill of 115 months, worker processes (one per core, each laying out
     REPORTS_PER_WORKER_RUN reports) use the other cores while this process reads the next reports'
-    figures. They are started as plain `python -m` processes, not by multiprocessing, which would run
+    figures. They are started as fresh Python processes, not by multiprocessing, which would run
     the caller's unguarded script again in each. Leaving the `with` block waits for every report and
     raises the first failure.
     """
