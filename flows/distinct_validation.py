@@ -18,14 +18,17 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from flows.suite_in_sql import suite_document
 from flows.validate import (
     _GX_LOCK,
     Problem,
+    certainly_passes_in_duckdb,
     failed_expectations,
     frame_batch,
     gx_suite,
     problems_at_rows,
     run_suite,
+    suite_path,
 )
 
 VALUE_RULES = {
@@ -40,6 +43,30 @@ VALUE_RULES = {
 KEY_RULES = {"expect_compound_columns_to_be_unique"}
 EXISTENCE_RULES = {"expect_column_to_exist"}
 POSITION = "__position"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An expectation as stored in its suite's JSON, as much as choosing the distinct values needs (no GX)."""
+
+    expectation_type: str
+    kwargs: dict
+    meta: dict
+
+    @property
+    def column(self) -> str | None:
+        return self.kwargs.get("column")
+
+    @property
+    def column_list(self) -> list[str]:
+        return self.kwargs.get("column_list", [])
+
+
+def rules(suite_name: str) -> list[Rule]:
+    return [
+        Rule(e["type"], e["kwargs"], e.get("meta") or {})
+        for e in suite_document(suite_path(suite_name))["expectations"]
+    ]
 
 
 def _units(expectations) -> dict[str, tuple[str, ...]]:
@@ -91,8 +118,7 @@ def validate_distinct(
     suite_name: str, cells: pl.DataFrame, parameters: dict, message_parameters: dict, journal: list | None = None
 ) -> list[Problem]:
     """`run_suite`'s problems, in its order, found by validating distinct values (see the module's notes)."""
-    suite = gx_suite(suite_name)
-    expectations = list(suite.expectations)
+    expectations = rules(suite_name)
     units = _by_values(expectations, cells)
     if units is None:
         return run_suite(suite_name, cells, parameters, message_parameters, journal)
@@ -105,7 +131,7 @@ def validate_distinct(
 
     with _GX_LOCK:
         results = frame_batch(frame.drop(POSITION).to_pandas()).validate(
-            suite, expectation_parameters=parameters, result_format="COMPLETE"
+            gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
         )
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
@@ -144,7 +170,7 @@ class ValueSummary:
 
 def summarise_values(suite_name: str, cells: pl.DataFrame) -> ValueSummary:
     """The distinct values and the files with repeated keys of `cells`, for `files_with_failures`."""
-    expectations = list(gx_suite(suite_name).expectations)
+    expectations = rules(suite_name)
     files = cells["file"].unique(maintain_order=True).to_list() if "file" in cells.columns else []
     units = _by_values(expectations, cells)
     if units is None:
@@ -174,8 +200,7 @@ def files_with_failures(
     summaries = [s for s in summaries if not s.by_rows]
     if not summaries:
         return suspects
-    suite = gx_suite(suite_name)
-    expectations = list(suite.expectations)
+    expectations = rules(suite_name)
     units = _units(expectations)
     distinct = {
         group: pl.concat([s.distinct[group] for s in summaries], how="vertical_relaxed").unique(maintain_order=True)
@@ -185,9 +210,11 @@ def files_with_failures(
     for s in summaries:
         schema.update({c: t for c, t in s.schema.items() if c not in schema or t != pl.Null})
     values, length = _value_block(expectations, distinct, schema)
+    if journal is None and certainly_passes_in_duckdb(suite_name, values.drop(POSITION), parameters):
+        return suspects
     with _GX_LOCK:
         results = frame_batch(values.drop(POSITION).to_pandas()).validate(
-            suite, expectation_parameters=parameters, result_format="COMPLETE"
+            gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
         )
     if journal is not None:
         journal.append((suite_name, sorted(file for s in summaries for file in s.files), results))

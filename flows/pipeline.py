@@ -131,13 +131,15 @@ def week_limit(as_of: date) -> date:
     return max(as_of, date.today())
 
 
-def prepare_to_run() -> None:
-    """Import Great Expectations (about 2 s) and start the chart renderer in the background while Prefect
-    starts; wait for the Prefect API server a `dtoc` command started early (see flows.prefect_server)."""
+def prepare_to_run(great_expectations: bool = True) -> None:
+    """Import Great Expectations (about 2 s; not when the run may well not need it) and start the chart
+    renderer in the background while Prefect starts; wait for the Prefect API server a `dtoc` command
+    started early (see flows.prefect_server)."""
 
     def load() -> None:
         with contextlib.suppress(Exception):
-            importlib.import_module("great_expectations")
+            if great_expectations:
+                importlib.import_module("great_expectations")
             importlib.import_module("vl_convert").vegalite_to_svg('{"mark": "point"}')
 
     threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()

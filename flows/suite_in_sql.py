@@ -39,23 +39,54 @@ def suite_expectations(path: Path) -> tuple[dict, ...]:
     return tuple(suite_document(path)["expectations"])
 
 
-def certainly_passes(con: duckdb.DuckDBPyConnection, check_sql: str, suite: Path) -> int | None:
-    """The number of check rows when every expectation of `suite` certainly holds on them, else None (ask GX)."""
+def certainly_passes(
+    con: duckdb.DuckDBPyConnection,
+    check_sql: str,
+    suite: Path,
+    expectation_parameters: dict | None = None,
+    reported_only: bool = False,
+) -> int | None:
+    """The number of check rows when every expectation of `suite` certainly holds on them, else None (ask GX).
+
+    `expectation_parameters` are the values of the suite's `{"$PARAMETER": name}` arguments, as GX is given them.
+    `reported_only`: count only the rows a problem would be reported for, as `validate.problems_at_rows` does
+    (a one-row rule whose `meta.skip_when_empty` column is blank in a row reports nothing there): "certainly
+    passes" then means "no problem to report", not GX's verdict.
+    """
     try:
         types = dict(con.execute(f"select column_name, column_type from (describe ({check_sql}))").fetchall())
-        counts, parameters = ["(select count(*) from frame)"], []
+        counts, parameters, regex_failures = ["(select count(*) from frame)"], [], 0
         for expectation in suite_expectations(suite):
-            probe = _rows_that_might_fail(expectation, types, parameters)
+            expectation = _with_parameters(expectation, expectation_parameters or {})
+            rows = "frame"
+            skip = (expectation or {}).get("meta", {}).get("skip_when_empty") if reported_only else None
+            if skip and expectation["type"] in ONE_ROW_RULES:
+                if skip not in types:
+                    return None
+                rows = f"(select * from frame where {_name(skip)} is not null) as frame"
+            probe = None if expectation is None else _rows_that_might_fail(expectation, types, parameters, rows)
             if probe is None:
                 return None
             counts.append(probe)
+            regex_failures += _regex_might_fail(con, f"select * from ({check_sql}) as frame", expectation, types, rows)
         found = con.execute(
             f"with frame as materialized ({check_sql}) select {', '.join(counts)}", parameters
         ).fetchone()
-        regex_failures = sum(_regex_might_fail(con, check_sql, e, types) for e in suite_expectations(suite))
     except (duckdb.Error, re.error):
         return None  # a rule that does not apply to these columns, or a regex Python refuses: GX says what is wrong
     return found[0] if not any(found[1:]) and not regex_failures else None
+
+
+def _with_parameters(expectation: dict, values: dict) -> dict | None:
+    """The expectation with each `{"$PARAMETER": name}` argument replaced by its value; None when one has none."""
+    kwargs = {}
+    for key, value in expectation["kwargs"].items():
+        if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
+            if value["$PARAMETER"] not in values:
+                return None
+            value = values[value["$PARAMETER"]]
+        kwargs[key] = value
+    return {**expectation, "kwargs": kwargs}
 
 
 def _name(column: str) -> str:
@@ -88,7 +119,9 @@ def _nan(column: str, types: dict[str, str]) -> str:
     return f" or isnan({_name(column)})" if _kind(types[column]) == "floating" else ""
 
 
-def _rows_that_might_fail(expectation: dict, types: dict[str, str], parameters: list) -> str | None:
+def _rows_that_might_fail(
+    expectation: dict, types: dict[str, str], parameters: list, rows: str = "frame"
+) -> str | None:
     """One scalar subquery counting the rows of `frame` that might fail the expectation; None: not translated."""
     kind, kwargs = expectation["type"], expectation["kwargs"]
     accepted = TRANSLATED.get(kind)
@@ -100,21 +133,23 @@ def _rows_that_might_fail(expectation: dict, types: dict[str, str], parameters: 
     if any(column not in types for column in columns):
         return None
     nan = "".join(_nan(c, types) for c in columns)
+    if kind == "expect_column_to_exist":
+        return "0"  # it is among the frame's columns (checked above)
     if kind == "expect_column_values_to_not_be_null":
-        return f"(select count(*) from frame where {_name(kwargs['column'])} is null{nan})"
+        return f"(select count(*) from {rows} where {_name(kwargs['column'])} is null{nan})"
     if kind == "expect_column_values_to_be_null":
-        return f"(select count(*) from frame where {_name(kwargs['column'])} is not null)"
+        return f"(select count(*) from {rows} where {_name(kwargs['column'])} is not null)"
     if kind == "expect_column_values_to_be_between":
-        return _between(kwargs, types, nan)
+        return _between(kwargs, types, nan, rows)
     if kind == "expect_column_values_to_be_in_set":
-        return _in_set(kwargs["column"], kwargs["value_set"], types, parameters)
+        return _in_set(kwargs["column"], kwargs["value_set"], types, parameters, rows)
     if kind in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex"):
         return "0" if types[kwargs["column"]] == "VARCHAR" else None  # see _regex_might_fail
     if kind in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
         keys = ", ".join(_as_pandas_compares(c, types) for c in columns)
         blank = f" where {_name(columns[0])} is not null" if kind == "expect_column_values_to_be_unique" else ""
-        nan_rows = f" + (select count(*) from frame where false{nan})" if nan else ""
-        return f"((select count(*) from (select 1 from frame{blank} group by {keys} having count(*) > 1)){nan_rows})"
+        nan_rows = f" + (select count(*) from {rows} where false{nan})" if nan else ""
+        return f"((select count(*) from (select 1 from {rows}{blank} group by {keys} having count(*) > 1)){nan_rows})"
     a, b = (_as_pandas_compares(kwargs[k], types) for k in ("column_A", "column_B"))
     if (_kind(types[kwargs["column_A"]]) == "other" or _kind(types[kwargs["column_B"]]) == "other") and types[
         kwargs["column_A"]
@@ -127,23 +162,23 @@ def _rows_that_might_fail(expectation: dict, types: dict[str, str], parameters: 
         # pandas keeps whole numbers (BIGINT, also with blanks) as exact integers, which doubles may round
         # together: both comparisons must hold
         holds += f" and coalesce({_name(kwargs['column_A'])} {operator} {_name(kwargs['column_B'])}, false)"
-    return f"(select count(*) from frame where not {both_blank} and (not ({holds}){nan}))"
+    return f"(select count(*) from {rows} where not {both_blank} and (not ({holds}){nan}))"
 
 
-def _in_set(column: str, values: list, types: dict[str, str], parameters: list) -> str | None:
+def _in_set(column: str, values: list, types: dict[str, str], parameters: list, rows: str) -> str | None:
     """Text against text, true/false against true/false; any other pairing is left to GX."""
     wanted = {"VARCHAR": str, "BOOLEAN": bool}.get(types[column])
     if wanted is None or not all(type(value) is wanted for value in values):
         return None
     name = _name(column)
     if not values:
-        return f"(select count(*) from frame where {name} is not null)"
+        return f"(select count(*) from {rows} where {name} is not null)"
     parameters.extend(value.encode() if wanted is str else value for value in values)  # text as bytes: no collation
     marks = ", ".join("?" for _ in values)
-    return f"(select count(*) from frame where {name} is not null and {_as_pandas_compares(column, types)} not in ({marks}))"
+    return f"(select count(*) from {rows} where {name} is not null and {_as_pandas_compares(column, types)} not in ({marks}))"
 
 
-def _between(kwargs: dict, types: dict[str, str], nan: str) -> str | None:
+def _between(kwargs: dict, types: dict[str, str], nan: str, rows: str) -> str | None:
     column = kwargs["column"]
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
     if _kind(types[column]) == "other" or (low is None and high is None):
@@ -161,10 +196,12 @@ def _between(kwargs: dict, types: dict[str, str], nan: str) -> str | None:
         outside.append(f"{value} {'<=' if kwargs.get('strict_min') else '<'} {float(low)!r}")
     if high is not None:
         outside.append(f"{value} {'>=' if kwargs.get('strict_max') else '>'} {float(high)!r}")
-    return f"(select count(*) from frame where {_name(column)} is not null and ({' or '.join(outside)}{nan}))"
+    return f"(select count(*) from {rows} where {_name(column)} is not null and ({' or '.join(outside)}{nan}))"
 
 
-def _regex_might_fail(con: duckdb.DuckDBPyConnection, check_sql: str, expectation: dict, types: dict) -> int:
+def _regex_might_fail(
+    con: duckdb.DuckDBPyConnection, frame_sql: str, expectation: dict, types: dict, rows: str = "frame"
+) -> int:
     """Regexes are Python's (`re.search`, as GX on pandas): tried on the column's distinct values here."""
     kind, kwargs = expectation["type"], expectation["kwargs"]
     if kind not in ("expect_column_values_to_match_regex", "expect_column_values_to_not_match_regex"):
@@ -172,14 +209,27 @@ def _regex_might_fail(con: duckdb.DuckDBPyConnection, check_sql: str, expectatio
     column = kwargs["column"]
     pattern = re.compile(kwargs["regex"])
     values = con.execute(  # distinct as bytes: under a collation 'A' and 'a' would be one value
-        f"select distinct encode({_name(column)}) from ({check_sql}) where {_name(column)} is not null"
+        f"with frame as ({frame_sql}) select distinct encode({_name(column)}) from {rows} "
+        f"where {_name(column)} is not null"
     )
     wanted = kind == "expect_column_values_to_match_regex"
     return sum((pattern.search(text.decode()) is not None) != wanted for (text,) in values.fetchall())
 
 
+# The rules judged row by row (a row's problem can be skipped); the uniqueness rules compare rows with each other.
+ONE_ROW_RULES = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_pair_values_to_be_equal",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+}
 # The expectation types translated, each with the arguments it may carry (anything else: GX decides).
 TRANSLATED: dict[str, set[str]] = {
+    "expect_column_to_exist": {"column"},
     "expect_column_values_to_not_be_null": {"column"},
     "expect_column_values_to_be_null": {"column"},
     "expect_column_values_to_be_between": {"column", "min_value", "max_value", "strict_min", "strict_max"},

@@ -21,7 +21,7 @@ import polars as pl
 
 from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission, without_blank_rows
 from flows.resources import shipped
-from flows.suite_in_sql import suite_document
+from flows.suite_in_sql import certainly_passes, suite_document
 from flows.workspace import Settings
 
 EXPECTATIONS_ROOT = shipped("expectations")
@@ -364,10 +364,13 @@ def run_suite(
     """Validate a frame (with `file` and `row` columns) against a suite; each failing cell becomes a Problem.
 
     Date columns are handed to Great Expectations as timestamps so that range rules compare dates.
-    The raw result is added to `journal` (suite, files, result) for the run's Data Docs.
+    The raw result is added to `journal` (suite, files, result) for the run's Data Docs. With no
+    journal to keep, a frame that certainly passes (`certainly_passes_in_duckdb`) is not handed to GX.
     """
     import pandas as pd
 
+    if journal is None and certainly_passes_in_duckdb(suite_name, cells, parameters):
+        return []
     frame = cells.to_pandas()
     for name, dtype in cells.schema.items():
         if dtype == pl.Date:
@@ -386,6 +389,17 @@ def run_suite(
             cells, outcome.result.get("unexpected_index_list") or [], outcome.expectation_config, message_parameters
         )
     return problems
+
+
+def certainly_passes_in_duckdb(suite_name: str, cells: pl.DataFrame, parameters: dict) -> bool:
+    """Whether the suite certainly finds no problem to report in the frame, answered by DuckDB
+    (flows/suite_in_sql.py) without Great Expectations; False also when a rule is not translated there."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("suite_frame", cells)
+        found = certainly_passes(con, "select * from suite_frame", suite_path(suite_name), parameters, True)
+    return found is not None
 
 
 def failed_expectations(suite_name: str, results) -> list:

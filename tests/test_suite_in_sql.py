@@ -17,15 +17,15 @@ from datetime import date
 from decimal import Decimal
 
 import duckdb
+import polars as pl
 import pytest
 from conftest import demo_models_copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.output_checks import _check_sql, _suite_path, suite_name
-from flows.validate import gx_suite
 from flows.suite_in_sql import certainly_passes, suite_expectations
-from flows.validate import _GX_LOCK, frame_batch
+from flows.validate import _GX_LOCK, frame_batch, gx_suite, suite_path
 from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES
 
 ALL_TABLES = PUBLISHED_TABLES + MONTHLY_TABLES
@@ -451,3 +451,103 @@ def test_what_is_not_translated_is_left_to_gx(expectation, tmp_path):
         assert certainly_passes(con, sql, plain) == 2
     finally:
         con.close()
+
+
+# ---- the input suites: reference files and national extracts, as run_suite and the distinct values see them ----
+
+
+def _input_frames(tmp_path) -> dict[str, tuple[pl.DataFrame, dict]]:
+    """Real frames each input suite is run on (which pass), with the parameters the pipeline gives it."""
+    from flows.demo import write_national_sample
+    from flows.ingest import read_submission
+    from flows.reference_checks import SUITES
+    from flows.resources import shipped
+    from flows.sitrep import SUITE, prepare_extract, read_extract
+    from flows.validate import REASONS, Reference, parse_week_ending
+
+    reference = shipped("reference")
+    frames = {}
+    for name, suite in SUITES.items():
+        cells = read_submission(reference / name).cells.with_columns(pl.lit(name).alias("file"))
+        if name == "sites.csv":  # as reference_checks reads it: a site closed on a date in one row
+            cells = cells.with_columns(
+                pl.when(pl.col("row") == 2).then(pl.lit("2017-10-05")).otherwise(None).alias("closed_from")
+            )
+            cells = cells.with_columns(parse_week_ending("closed_from").alias("closed_from_date"))
+        frames[suite] = (cells, {})
+    la_codes = sorted(set(frames["reference_local_authorities"][0]["la_code"].to_list()))
+    frames["reference_population_18plus"] = (frames["reference_population_18plus"][0], {"la_codes": la_codes})
+    write_national_sample(tmp_path)
+    [path] = sorted(tmp_path.iterdir())
+    prepared = prepare_extract(read_extract(path)[0], path.name, Reference.load(reference).dh_to_ons)
+    frames[SUITE] = (prepared.head(40), {"reason_codes": list(REASONS)})
+    return frames
+
+
+def _input_edges(suite: str, column: str, parameters: dict) -> list:
+    """Text where DuckDB and GX on pandas might part: blanks, spaces, case, look-alikes of the allowed values."""
+    words = [None, "", " ", "Total", "total", "é", "e\u0301", "0", "1,5", "-1", "2017-18", "SEPTEMBER", "September"]
+    for expectation in suite_expectations(suite_path(suite)):
+        kwargs = expectation["kwargs"]
+        if kwargs.get("column") != column:
+            continue
+        allowed = kwargs.get("value_set", [])
+        if isinstance(allowed, dict):
+            allowed = parameters.get(allowed["$PARAMETER"], [])
+        for value in list(allowed)[:6]:
+            if isinstance(value, str):
+                words += [value, value.lower(), value.upper(), f" {value}", f"{value} ", f"{value}\n"]
+    return list(dict.fromkeys(words))
+
+
+@st.composite
+def input_rows(draw, suite: str, frame: pl.DataFrame, parameters: dict) -> pl.DataFrame:
+    """1-8 of the frame's rows (perhaps one twice), then a few text cells changed to edge values or copied."""
+    picked = [
+        dict(frame.row(i, named=True)) for i in draw(st.lists(st.integers(0, frame.height - 1), min_size=1, max_size=8))
+    ]
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "file"]
+    for _ in range(draw(st.integers(0, 3))):
+        row, other = draw(st.integers(0, len(picked) - 1)), draw(st.integers(0, len(picked) - 1))
+        column = draw(st.sampled_from(texts))
+        if draw(st.booleans()):
+            picked[row][column] = draw(st.sampled_from(_input_edges(suite, column, parameters)))
+        else:
+            picked[row][column] = picked[other][column]
+    return pl.DataFrame(picked, schema=frame.schema)
+
+
+@pytest.mark.parametrize(
+    "suite", ["reference_sites", "reference_local_authorities", "reference_population_18plus", "national_extract"]
+)
+def test_duckdb_passes_an_input_file_only_when_gx_does(suite, tmp_path):
+    """run_suite and the national distinct values skip GX when DuckDB says there is certainly no problem to
+    report (and no Data Docs page is wanted): GX, given the same frame and parameters, must then find none."""
+    from flows.validate import certainly_passes_in_duckdb, run_suite
+
+    frame, parameters = _input_frames(tmp_path)[suite]
+    assert certainly_passes_in_duckdb(suite, frame, parameters)  # the real rows pass, GX not asked
+    seen = {"passed": 0, "asked_gx": 0}
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(input_rows(suite, frame, parameters))
+    def duckdb_never_more_lenient(generated):
+        if not certainly_passes_in_duckdb(suite, generated, parameters):
+            seen["asked_gx"] += 1
+            return
+        seen["passed"] += 1
+        journal: list = []  # a journal makes run_suite ask GX
+        assert run_suite(suite, generated, parameters, {}, journal) == [], generated.rows()
+        assert journal  # GX was asked
+
+    duckdb_never_more_lenient()
+    assert seen["passed"] and seen["asked_gx"], seen
+
+
+def test_a_parameter_without_a_value_is_left_to_gx(tmp_path):
+    from flows.validate import certainly_passes_in_duckdb
+
+    frame, parameters = _input_frames(tmp_path)["reference_population_18plus"]
+    assert certainly_passes_in_duckdb("reference_population_18plus", frame, parameters)
+    assert not certainly_passes_in_duckdb("reference_population_18plus", frame, {})
+    assert not certainly_passes_in_duckdb("reference_population_18plus", frame.drop("year"), parameters)
