@@ -551,3 +551,19 @@ def test_a_parameter_without_a_value_is_left_to_gx(tmp_path):
     assert certainly_passes_in_duckdb("reference_population_18plus", frame, parameters)
     assert not certainly_passes_in_duckdb("reference_population_18plus", frame, {})
     assert not certainly_passes_in_duckdb("reference_population_18plus", frame.drop("year"), parameters)
+
+
+def test_a_parameter_that_is_not_a_list_of_values_is_left_to_gx(tmp_path):
+    """Text given where a value set belongs is a list of its characters to Python: GX refuses the rule (the run
+    stops), so DuckDB must not pass a file on it. A tuple or a set is a value set to both."""
+    from flows.validate import certainly_passes_in_duckdb, run_suite
+
+    frame, parameters = _input_frames(tmp_path)["reference_population_18plus"]
+    row = frame.head(1).with_columns(pl.lit("E").alias("la_code"))
+    text = {"la_codes": "E09000001"}
+    assert not certainly_passes_in_duckdb("reference_population_18plus", row, text)
+    with pytest.raises(Exception, match="value_set"):
+        run_suite("reference_population_18plus", row, text, {}, [])
+    for value_set in (tuple(parameters["la_codes"]), set(parameters["la_codes"])):
+        assert certainly_passes_in_duckdb("reference_population_18plus", frame, {"la_codes": value_set})
+        assert run_suite("reference_population_18plus", frame, {"la_codes": value_set}, {}, []) == []
