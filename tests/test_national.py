@@ -373,6 +373,24 @@ def test_reports_laid_out_in_worker_processes_are_the_bytes_laid_out_here(demo_n
         reports.write(months[0], tmp_path / "no such folder" / "report.xlsx")
 
 
+def test_a_report_a_worker_cannot_lay_out_is_named_in_the_failure(tmp_path):
+    """A worker lays out a batch of reports: its failure names the report it failed on, not only the batch."""
+    from dataclasses import replace
+
+    from flows.report import ReportLayoutFailed, lay_out_in_a_worker
+    from flows.report_layout import ReportContent
+
+    content = ReportContent("2017-09", DEMO_AS_OF, ("E1", "Kent"), [], [], [], None, [], [], ([], []), None, [])
+    folder = tmp_path / "it's a [folder]"
+    folder.mkdir()
+    batch = [(content, folder / "first.xlsx"), (replace(content, weekly=None), folder / "second.xlsx")]
+    with pytest.raises(ReportLayoutFailed) as failed:
+        lay_out_in_a_worker(batch)
+    said = str(failed.value)
+    assert said.startswith("laying out first.xlsx, second.xlsx failed: second.xlsx: TypeError"), said
+    assert (folder / "first.xlsx").exists() and not (folder / "second.xlsx").exists()
+
+
 def test_report_shows_formula_like_text_as_text_unchanged(workspace):
     """Before: the text was written with a leading apostrophe that Excel showed ('=HYPERLINK...)."""
     sites = (workspace.reference / "sites.csv").read_text().replace("Darent Valley Hospital", '=HYPERLINK("x")')
