@@ -121,7 +121,7 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
         .str.to_uppercase()
         .replace_strict({name: i + 1 for i, name in enumerate(MONTHS)}, default=None, return_dtype=pl.Int32)
     )
-    year_start = pl.when(pl.col("year").str.contains(r"^\d{4}[-/]\d{2}$")).then(
+    year_start = pl.when(pl.col("year").str.contains(r"^[0-9]{4}[-/][0-9]{2}$")).then(
         pl.col("year").str.slice(0, 4).cast(pl.Int32)
     )
     care = pl.col("acute_or_non_acute_description").str.to_uppercase().str.replace_all(r"[\s_]+", "-")
