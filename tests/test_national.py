@@ -124,7 +124,12 @@ def test_unknown_la_code_is_reported_and_its_rows_kept(tmp_path):
         (row(period="SEPTEMBRE"), "period_name", "SEPTEMBRE", "Period Name is not a month name"),
         (row(year="2017"), "year", "2017", "Year is not a financial year like 2017-18"),
         # digits that are not 0-9 (full-width here) were read as a year by the month's parsing, which then failed
-        (row(year="\uff12\uff10\uff117-18"), "year", "\uff12\uff10\uff117-18", "Year is not a financial year like 2017-18"),
+        (
+            row(year="\uff12\uff10\uff117-18"),
+            "year",
+            "\uff12\uff10\uff117-18",
+            "Year is not a financial year like 2017-18",
+        ),
         (row(la=""), "local_authority_code", "", "Local Authority Code is empty"),
         (row(care="COMMUNITY"), "acute_or_non_acute_description", "COMMUNITY", "must be Acute or Non-Acute"),
         (row(reason="Z_UNKNOWN"), "reason_for_delay", "Z_UNKNOWN", "not a national reason"),
