@@ -679,3 +679,42 @@ def test_duckdb_passes_an_input_file_of_other_column_types_only_when_gx_does(tmp
         "month blank": (False, True),
         "reason codes as a tuple": (True, False),
     }
+
+
+# text a CSV cell may hold that looks like an allowed value or a number to a person, not to Python
+UNICODE_EDGES = [
+    "\u00a0", "\u200b", "\ufeff", "\t", "\r", "\n", "1\u00a0", "\u00a01", "1\u200b", "\uff11\uff12", "\u0661\u0662",
+    "1,000", "1,00", "1.0", "1.5", "+1", "-0", "1e3", "01", "1_000", "nan", "inf", "x" * 5000, "\u0130otal",
+    "\uff54otal", "tOtal\n", "\u212a", "\u00df", "non\u2011acute", "acute\u00a0", "ACUTE", "2017/18", "\n2017-18",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "suite", ["reference_sites", "reference_local_authorities", "reference_population_18plus", "national_extract"]
+)
+def test_duckdb_passes_unicode_look_alikes_only_when_gx_does(suite, tmp_path):
+    """Unicode spaces, zero-width characters, other digits, numbers written other ways, look-alike letters."""
+    from flows.validate import certainly_passes_in_duckdb, run_suite
+
+    frame, parameters = _input_frames(tmp_path)[suite]
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "file"]
+    gx_asked = []
+
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def duckdb_never_more_lenient(data):
+        rows = [dict(frame.row(i, named=True)) for i in range(min(3, frame.height))]
+        for _ in range(data.draw(st.integers(1, 2))):
+            column = data.draw(st.sampled_from(texts))
+            value = rows[0][column] or ""
+            edge = data.draw(st.sampled_from(UNICODE_EDGES))
+            rows[data.draw(st.integers(0, len(rows) - 1))][column] = data.draw(
+                st.sampled_from([edge, value + edge, edge + value])
+            )
+        generated = pl.DataFrame(rows, schema=frame.schema)
+        if certainly_passes_in_duckdb(suite, generated, parameters):
+            gx_asked.append(generated)
+            assert run_suite(suite, generated, parameters, {}, []) == [], generated.rows()
+
+    duckdb_never_more_lenient()
+    assert gx_asked  # some frames passed in DuckDB, and GX agreed
