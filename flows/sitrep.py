@@ -208,7 +208,9 @@ def read_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> ReadExtracts:
             frames.append(frame)
             result.empty_cells = {c: n for c in MEASURE_COLUMNS if (n := frame[c].null_count())}
             unknown = frame.filter(pl.col("la_code").is_null())["local_authority_code"].value_counts(sort=True)
-            result.unknown_la_codes = dict(sorted(unknown.iter_rows()))
+            result.unknown_la_codes = dict(
+                sorted(unknown.iter_rows(), key=lambda item: (item[0] is None, item[0] or ""))
+            )
             result.rows = warehouse_rows(frame)
             result.months = sorted(result.rows["month"].drop_nulls().unique().to_list())
             result.rows_read = result.rows.height
