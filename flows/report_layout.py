@@ -306,5 +306,12 @@ def _style(column: str) -> str | None:
 
 
 if __name__ == "__main__":  # a worker of flows/report.py's ReportWriter: [(content, path), ...] pickled on stdin
+    import traceback
+
     for content, path in pickle.load(sys.stdin.buffer):
-        lay_out_report(content, path)
+        try:
+            lay_out_report(content, path)
+        except Exception as exc:
+            traceback.print_exc()
+            said = " ".join(str(exc).split())  # one line: the run reports the worker's last line
+            raise SystemExit(f"{path.name}: {type(exc).__name__}: {said}") from None

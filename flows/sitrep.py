@@ -121,7 +121,7 @@ def prepare_extract(cells: pl.DataFrame, file_name: str, dh_to_ons: dict[str, st
         .str.to_uppercase()
         .replace_strict({name: i + 1 for i, name in enumerate(MONTHS)}, default=None, return_dtype=pl.Int32)
     )
-    year_start = pl.when(pl.col("year").str.contains(r"^\d{4}[-/]\d{2}$")).then(
+    year_start = pl.when(pl.col("year").str.contains(r"^[0-9]{4}[-/][0-9]{2}$")).then(
         pl.col("year").str.slice(0, 4).cast(pl.Int32)
     )
     care = pl.col("acute_or_non_acute_description").str.to_uppercase().str.replace_all(r"[\s_]+", "-")
@@ -208,7 +208,9 @@ def read_extracts(paths: list[Path], dh_to_ons: dict[str, str]) -> ReadExtracts:
             frames.append(frame)
             result.empty_cells = {c: n for c in MEASURE_COLUMNS if (n := frame[c].null_count())}
             unknown = frame.filter(pl.col("la_code").is_null())["local_authority_code"].value_counts(sort=True)
-            result.unknown_la_codes = dict(sorted(unknown.iter_rows()))
+            result.unknown_la_codes = dict(
+                sorted(unknown.iter_rows(), key=lambda item: (item[0] is None, item[0] or ""))
+            )
             result.rows = warehouse_rows(frame)
             result.months = sorted(result.rows["month"].drop_nulls().unique().to_list())
             result.rows_read = result.rows.height

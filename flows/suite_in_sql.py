@@ -168,6 +168,8 @@ def _rows_that_might_fail(
 def _in_set(column: str, values: list, types: dict[str, str], parameters: list, rows: str) -> str | None:
     """Text against text, true/false against true/false; any other pairing is left to GX."""
     wanted = {"VARCHAR": str, "BOOLEAN": bool}.get(types[column])
+    if not isinstance(values, list | tuple | set | frozenset):
+        return None  # text is not a set of its characters to GX: it refuses the rule
     if wanted is None or not all(type(value) is wanted for value in values):
         return None
     name = _name(column)

@@ -316,13 +316,20 @@ def stage_national_rows(con: duckdb.DuckDBPyConnection, checked: list[CheckedNat
             [[c.path.name for c in checked if c.rows is not None], str(path)],
         )
         files = con.execute(f"select distinct parquet from {STAGED_NATIONAL_FILES} order by all").fetchall()
-        listed = ", ".join("'" + parquet.replace("'", "''") + "'" for (parquet,) in files)
+        listed = ", ".join(_exact_path(parquet) for (parquet,) in files)
         con.execute(f"""
             create or replace temp view {STAGED_NATIONAL_ROWS} as
             select * from read_parquet([{listed}], union_by_name = true)
             where file_name in (select file_name from {STAGED_NATIONAL_FILES})""")
     for result in checked:
         result.rows = None
+
+
+def _exact_path(path: str) -> str:
+    """A path as a DuckDB string literal that read_parquet reads as exactly this file: DuckDB takes `[`, `*`
+    and `?` as a pattern (a TMPDIR may hold them), so each is written as the one-character class matching it."""
+    literal = path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+    return "'" + literal.replace("'", "''") + "'"
 
 
 def _staging_folder(con: duckdb.DuckDBPyConnection) -> Path:

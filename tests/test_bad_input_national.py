@@ -44,6 +44,15 @@ def test_cells_a_load_needs_are_refused_with_row_column_value(tmp_path, bad_row,
     assert words in problems[0].problem
 
 
+def test_a_blank_and_an_unknown_local_authority_code_in_one_extract(tmp_path):
+    """Before: counting the unknown LA codes sorted a blank with a code, which stopped the whole run."""
+    result = check_one(tmp_path, extract_text([row(la="999"), row(la="", provider="RVV")]))
+    assert not result.accepted
+    [problem] = result.problems
+    assert (problem.row, problem.column, problem.value) == (6, "local_authority_code", "")
+    assert "Local Authority Code is empty" in problem.problem
+
+
 def test_blank_reason_row_said_to_be_a_total(tmp_path):
     result = check_one(tmp_path, extract_text([row(provider="RVV"), row(reason="")]))
     [problem] = result.problems

@@ -123,6 +123,13 @@ def test_unknown_la_code_is_reported_and_its_rows_kept(tmp_path):
     [
         (row(period="SEPTEMBRE"), "period_name", "SEPTEMBRE", "Period Name is not a month name"),
         (row(year="2017"), "year", "2017", "Year is not a financial year like 2017-18"),
+        # digits that are not 0-9 (full-width here) were read as a year by the month's parsing, which then failed
+        (
+            row(year="\uff12\uff10\uff117-18"),
+            "year",
+            "\uff12\uff10\uff117-18",
+            "Year is not a financial year like 2017-18",
+        ),
         (row(la=""), "local_authority_code", "", "Local Authority Code is empty"),
         (row(care="COMMUNITY"), "acute_or_non_acute_description", "COMMUNITY", "must be Acute or Non-Acute"),
         (row(reason="Z_UNKNOWN"), "reason_for_delay", "Z_UNKNOWN", "not a national reason"),
@@ -371,6 +378,24 @@ def test_reports_laid_out_in_worker_processes_are_the_bytes_laid_out_here(demo_n
         report.ReportWriter(con, DEMO_AS_OF, 2) as reports,
     ):
         reports.write(months[0], tmp_path / "no such folder" / "report.xlsx")
+
+
+def test_a_report_a_worker_cannot_lay_out_is_named_in_the_failure(tmp_path):
+    """A worker lays out a batch of reports: its failure names the report it failed on, not only the batch."""
+    from dataclasses import replace
+
+    from flows.report import ReportLayoutFailed, lay_out_in_a_worker
+    from flows.report_layout import ReportContent
+
+    content = ReportContent("2017-09", DEMO_AS_OF, ("E1", "Kent"), [], [], [], None, [], [], ([], []), None, [])
+    folder = tmp_path / "it's a [folder]"
+    folder.mkdir()
+    batch = [(content, folder / "first.xlsx"), (replace(content, weekly=None), folder / "second.xlsx")]
+    with pytest.raises(ReportLayoutFailed) as failed:
+        lay_out_in_a_worker(batch)
+    said = str(failed.value)
+    assert said.startswith("laying out first.xlsx, second.xlsx failed: second.xlsx: TypeError"), said
+    assert (folder / "first.xlsx").exists() and not (folder / "second.xlsx").exists()
 
 
 def test_report_shows_formula_like_text_as_text_unchanged(workspace):

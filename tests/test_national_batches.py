@@ -149,3 +149,33 @@ def test_rows_staged_by_a_load_that_never_finished_leave_nothing_behind(tmp_path
     assert not Path(folder).exists()
     with open_warehouse(tmp_path / "warehouse.duckdb", 5) as con:
         assert con.execute("select count(*) from national_rows").fetchone()[0] == 0
+
+
+def test_rows_staged_under_a_temporary_folder_named_like_a_pattern_are_read_from_that_folder(tmp_path, monkeypatch):
+    """DuckDB reads `[`, `*` and `?` in a path as a pattern: a TMPDIR holding them (or a quote, a space) must
+    still stage and read exactly this connection's files, not fail or read another folder's."""
+    import tempfile
+    from pathlib import Path
+
+    from flows.sitrep import read_extracts
+    from flows.warehouse import STAGED_NATIONAL_ROWS, stage_national_rows
+
+    temporary = tmp_path / "tmp 'x[1]*?"
+    temporary.mkdir()
+    (tmp_path / "tmp 'x1ab").mkdir()  # what the pattern [1]*? matches
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    names = {"it's [a]*?.csv": extract_text([row(nhs="30")]), "b.csv": extract_text([row(period="JULY")])}
+    paths = write(tmp_path, names)
+    with open_warehouse(tmp_path / "warehouse.duckdb", 5) as con:
+        for path in paths:
+            stage_national_rows(con, read_extracts([path], DH_TO_ONS).checked)
+        [(folder,)] = con.execute(
+            "select comment from duckdb_tables() where temporary and table_name = 'staged_national_files'"
+        ).fetchall()
+        decoy = tmp_path / "tmp 'x1ab" / Path(folder).name
+        decoy.mkdir()
+        pl.DataFrame({"file_name": ["decoy.csv"]}).write_parquet(decoy / "000000.parquet")
+        staged = con.execute(f"select file_name, month, nhs_b_sum from {STAGED_NATIONAL_ROWS} order by all").fetchall()
+    assert Path(folder).parent == temporary
+    assert staged == [("b.csv", "2017-07", 10.0), ("it's [a]*?.csv", "2017-09", 30.0)]
+    assert not Path(folder).exists()

@@ -551,3 +551,170 @@ def test_a_parameter_without_a_value_is_left_to_gx(tmp_path):
     assert certainly_passes_in_duckdb("reference_population_18plus", frame, parameters)
     assert not certainly_passes_in_duckdb("reference_population_18plus", frame, {})
     assert not certainly_passes_in_duckdb("reference_population_18plus", frame.drop("year"), parameters)
+
+
+def test_a_parameter_that_is_not_a_list_of_values_is_left_to_gx(tmp_path):
+    """Text given where a value set belongs is a list of its characters to Python: GX refuses the rule (the run
+    stops), so DuckDB must not pass a file on it. A tuple or a set is a value set to both."""
+    from flows.validate import certainly_passes_in_duckdb, run_suite
+
+    frame, parameters = _input_frames(tmp_path)["reference_population_18plus"]
+    row = frame.head(1).with_columns(pl.lit("E").alias("la_code"))
+    text = {"la_codes": "E09000001"}
+    assert not certainly_passes_in_duckdb("reference_population_18plus", row, text)
+    with pytest.raises(Exception, match="value_set"):
+        run_suite("reference_population_18plus", row, text, {}, [])
+    for value_set in (tuple(parameters["la_codes"]), set(parameters["la_codes"])):
+        assert certainly_passes_in_duckdb("reference_population_18plus", frame, {"la_codes": value_set})
+        assert run_suite("reference_population_18plus", frame, {"la_codes": value_set}, {}, []) == []
+
+
+def _retyped_inputs(tmp_path) -> list[tuple[str, str, pl.DataFrame, dict]]:
+    """The real input frames with columns of other types or other blanks than a CSV gives."""
+    frames = _input_frames(tmp_path)
+    pop, pop_parameters = frames["reference_population_18plus"]
+    sites, no_parameters = frames["reference_sites"]
+    national, national_parameters = frames["national_extract"]
+    closed = lambda text, day: sites.with_columns(text.alias("closed_from"), day.alias("closed_from_date"))  # noqa: E731
+    return [
+        (
+            "population as numbers",
+            "reference_population_18plus",
+            pop.with_columns(pl.col("population").cast(pl.Int64)),
+            pop_parameters,
+        ),
+        (
+            "year as numbers",
+            "reference_population_18plus",
+            pop.with_columns(pl.col("year").cast(pl.Int64)),
+            pop_parameters,
+        ),
+        (
+            "la_code categorical",
+            "reference_population_18plus",
+            pop.with_columns(pl.col("la_code").cast(pl.Categorical)),
+            pop_parameters,
+        ),
+        (
+            "population all blank",
+            "reference_population_18plus",
+            pop.with_columns(pl.lit(None).alias("population")),
+            pop_parameters,
+        ),
+        ("closed_from '' and no date", "reference_sites", closed(pl.lit(""), pl.lit(None, pl.Date)), no_parameters),
+        ("closed_from blank", "reference_sites", closed(pl.lit(None, pl.String), pl.lit(None, pl.Date)), no_parameters),
+        ("closed_from all blank (no type)", "reference_sites", closed(pl.lit(None), pl.lit(None)), no_parameters),
+        ("closed_from text, date all blank", "reference_sites", closed(pl.lit("x"), pl.lit(None)), no_parameters),
+        ("closed_from NaN", "reference_sites", closed(pl.lit(float("nan")), pl.lit(None, pl.Date)), no_parameters),
+        (
+            "closed_from_date a datetime",
+            "reference_sites",
+            sites.with_columns(pl.col("closed_from_date").cast(pl.Datetime)),
+            no_parameters,
+        ),
+        ("beds as numbers", "reference_sites", sites.with_columns(pl.col("beds").cast(pl.Int64)), no_parameters),
+        ("beds as decimals", "reference_sites", sites.with_columns(pl.col("beds").cast(pl.Float64)), no_parameters),
+        (
+            "site_code in another case",
+            "reference_sites",
+            pl.concat([sites, sites.head(1).with_columns(pl.col("site_code").str.to_lowercase())]),
+            no_parameters,
+        ),
+        (
+            "site_code also as SITE_CODE",
+            "reference_sites",
+            sites.with_columns(pl.lit("x").alias("SITE_CODE")),
+            no_parameters,
+        ),
+        ("columns reordered", "reference_sites", sites.select(reversed(sites.columns)), no_parameters),
+        (
+            "year_start blank",
+            "national_extract",
+            national.with_columns(pl.lit(None, pl.Int32).alias("year_start"), pl.lit(None, pl.String).alias("month")),
+            national_parameters,
+        ),
+        (
+            "month blank",
+            "national_extract",
+            national.with_columns(pl.lit(None, pl.String).alias("month")),
+            national_parameters,
+        ),
+        (
+            "reason codes as a tuple",
+            "national_extract",
+            national,
+            {"reason_codes": tuple(national_parameters["reason_codes"])},
+        ),
+    ]
+
+
+def test_duckdb_passes_an_input_file_of_other_column_types_only_when_gx_does(tmp_path):
+    """Numbers, categories, untyped blanks, dates as datetimes where the CSV gives text: whenever DuckDB says
+    there is no problem to report, GX finds none either (and each verdict is the one seen when written)."""
+    from flows.validate import certainly_passes_in_duckdb, run_suite
+
+    verdicts = {}
+    for label, suite, frame, parameters in _retyped_inputs(tmp_path):
+        passes = certainly_passes_in_duckdb(suite, frame, parameters)
+        problems = run_suite(suite, frame, parameters, {}, [])
+        assert not (passes and problems), (label, problems[:3])
+        verdicts[label] = (passes, bool(problems))
+    assert verdicts == {
+        "population as numbers": (False, False),
+        "year as numbers": (False, False),
+        "la_code categorical": (True, False),
+        "population all blank": (False, True),
+        "closed_from '' and no date": (False, True),
+        "closed_from blank": (True, False),
+        "closed_from all blank (no type)": (True, False),
+        "closed_from text, date all blank": (False, True),
+        "closed_from NaN": (False, True),
+        "closed_from_date a datetime": (True, False),
+        "beds as numbers": (False, False),
+        "beds as decimals": (False, True),
+        "site_code in another case": (True, False),
+        "site_code also as SITE_CODE": (True, False),
+        "columns reordered": (True, False),
+        "year_start blank": (True, False),
+        "month blank": (False, True),
+        "reason codes as a tuple": (True, False),
+    }
+
+
+# text a CSV cell may hold that looks like an allowed value or a number to a person, not to Python
+UNICODE_EDGES = [
+    "\u00a0", "\u200b", "\ufeff", "\t", "\r", "\n", "1\u00a0", "\u00a01", "1\u200b", "\uff11\uff12", "\u0661\u0662",
+    "1,000", "1,00", "1.0", "1.5", "+1", "-0", "1e3", "01", "1_000", "nan", "inf", "x" * 5000, "\u0130otal",
+    "\uff54otal", "tOtal\n", "\u212a", "\u00df", "non\u2011acute", "acute\u00a0", "ACUTE", "2017/18", "\n2017-18",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "suite", ["reference_sites", "reference_local_authorities", "reference_population_18plus", "national_extract"]
+)
+def test_duckdb_passes_unicode_look_alikes_only_when_gx_does(suite, tmp_path):
+    """Unicode spaces, zero-width characters, other digits, numbers written other ways, look-alike letters."""
+    from flows.validate import certainly_passes_in_duckdb, run_suite
+
+    frame, parameters = _input_frames(tmp_path)[suite]
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String and name != "file"]
+    gx_asked = []
+
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def duckdb_never_more_lenient(data):
+        rows = [dict(frame.row(i, named=True)) for i in range(min(3, frame.height))]
+        for _ in range(data.draw(st.integers(1, 2))):
+            column = data.draw(st.sampled_from(texts))
+            value = rows[0][column] or ""
+            edge = data.draw(st.sampled_from(UNICODE_EDGES))
+            rows[data.draw(st.integers(0, len(rows) - 1))][column] = data.draw(
+                st.sampled_from([edge, value + edge, edge + value])
+            )
+        generated = pl.DataFrame(rows, schema=frame.schema)
+        if certainly_passes_in_duckdb(suite, generated, parameters):
+            gx_asked.append(generated)
+            assert run_suite(suite, generated, parameters, {}, []) == [], generated.rows()
+
+    duckdb_never_more_lenient()
+    assert gx_asked  # some frames passed in DuckDB, and GX agreed
