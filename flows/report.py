@@ -136,11 +136,6 @@ def read_reports(con: duckdb.DuckDBPyConnection, months: list[str], as_of: date)
     ]
 
 
-def write_report(con: duckdb.DuckDBPyConnection, month: str, as_of: date, path: Path) -> Path:
-    [content] = read_reports(con, [month], as_of)
-    return lay_out_report(content, path)
-
-
 REPORTS_PER_WORKER_RUN = 12  # reports one worker process lays out: fewer are not worth starting one for
 
 
