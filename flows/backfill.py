@@ -256,7 +256,7 @@ def backfill_dtoc(
             )
             load_national(con, national)
         summary.quarantined = quarantine_rejected(ws, [c for c in weekly + national if not c.accepted])
-        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, [])
+        summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, None)  # no Data Docs
         weeks = week_endings(date_from, date_to, settings.week_ending_weekday)
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
         summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)

@@ -52,8 +52,50 @@ def document_validations(
 
     Keeps `last_run.json` beside the site's index: each validation of the latest run of each flow, with its suite,
     files, outcome and page, which the dashboard links (GX's own index page lists validations with
-    scripts from the internet; the validation pages themselves work offline).
+    scripts from the internet; the validation pages themselves work offline). A journal entry
+    without a result (a check that passed before on the same inputs, see flows/trajectory.py) keeps
+    the page of that earlier validation; a run whose every entry is such renders nothing.
     """
+    manifest = docs_dir / "last_run.json"  # the latest weekly run's validations and the latest national run's
+    earlier = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else []
+    new_pages = iter(_render_pages(root, docs_dir, [item for item in journal if item[2] is not None], run_name, as_of))
+    pages = []
+    for suite_name, files, result in journal:
+        if result is not None:
+            pages.append(next(new_pages))
+            continue
+        kept = documented_page(docs_dir, suite_name, files, earlier)
+        if kept is not None:
+            pages.append({**kept, "flow": run_name})
+    pages = [page for page in earlier if page["flow"] != run_name] + pages
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps(pages, indent=1), encoding="utf-8")
+    return docs_dir / "index.html"
+
+
+def documented_page(
+    docs_dir: Path, suite_name: str, files: list[str], earlier: list[dict] | None = None
+) -> dict | None:
+    """The latest Data Docs entry (last_run.json) of a validation of these files by this suite whose page exists."""
+    if earlier is None:
+        manifest = docs_dir / "last_run.json"
+        earlier = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else []
+    return next(
+        (
+            page
+            for page in reversed(earlier)
+            if page["suite"] == suite_name and page["files"] == files and (docs_dir / page["page"]).is_file()
+        ),
+        None,
+    )
+
+
+def _render_pages(
+    root: Path, docs_dir: Path, journal: list[tuple[str, list[str], object]], run_name: str, as_of: date
+) -> list[dict]:
+    """Store the results in the workspace's GX context and render their pages (and the index)."""
+    if not journal:
+        return []
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -83,7 +125,7 @@ def document_validations(
     # Only this run's pages are rendered (and the index, which lists every run's): rebuilding every
     # earlier page made each run slower than the last (2.4 s after 40 runs, growing by 50 ms a run).
     context.build_data_docs(site_names=[SITE], resource_identifiers=[key for *_, key in keys])
-    pages = [
+    return [
         {
             "flow": run_name,
             "suite": suite,
@@ -94,11 +136,6 @@ def document_validations(
         }
         for suite, files, success, key in keys
     ]
-    manifest = docs_dir / "last_run.json"  # the latest weekly run's validations and the latest national run's
-    earlier = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else []
-    pages = [page for page in earlier if page["flow"] != run_name] + pages
-    manifest.write_text(json.dumps(pages, indent=1), encoding="utf-8")
-    return docs_dir / "index.html"
 
 
 def _relative_page(urls: list[dict], docs_dir: Path) -> str:

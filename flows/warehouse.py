@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -509,19 +510,37 @@ def set_run_variables(con: duckdb.DuckDBPyConnection, settings: Settings, as_of:
 
 
 def build_models(con: duckdb.DuckDBPyConnection, bcf_trajectory: pl.DataFrame, root: Path = SQL_ROOT) -> list[str]:
-    """(Re)create reference tables, macros and every model view; returns the models in build order.
+    """(Re)create reference tables, macros and every model; returns the models in build order.
 
     The model graph is checked first (flows/models.py): a model reading something its
     `-- depends_on:` line does not declare, or a layer above its own, stops the run with a
-    ModelGraphError naming the file and the model before anything is built.
+    ModelGraphError naming the file and the model before anything is built. Tables are built
+    every run; a view is created again only when its SQL or the macros changed since it was
+    created (each view's comment is a digest of what it was created from).
     """
     models = model_graph(root)
     con.execute(_sql_text(root / "warehouse" / "reference.sql"))
     con.execute("create or replace table ref_bcf_trajectory as select * from bcf_trajectory")
-    for macro_file in sorted((root / "macros").glob("*.sql")):
-        con.execute(_sql_text(macro_file))
+    macros = [_sql_text(macro_file) for macro_file in sorted((root / "macros").glob("*.sql"))]
+    for macro in macros:
+        con.execute(macro)
+    built_from = dict(
+        con.execute(
+            "select view_name, comment from duckdb_views() "
+            "where database_name = current_database() and schema_name = 'main' and not internal"
+        ).fetchall()
+    )
+    macros_digest = hashlib.sha256("\n".join(macros).encode()).hexdigest()
     for name, model in models.items():
-        con.execute(f"create or replace {model.materialized} {name} as\n{_sql_text(model.path)}")
+        text = _sql_text(model.path)
+        if model.materialized == "view":
+            digest = hashlib.sha256(f"{macros_digest}\n{text}".encode()).hexdigest()
+            if built_from.get(name) == digest:
+                continue
+            con.execute(f"create or replace view {name} as\n{text}")
+            con.execute(f"comment on view {name} is '{digest}'")
+        else:
+            con.execute(f"create or replace table {name} as\n{text}")
     return list(models)
 
 

@@ -238,3 +238,35 @@ def test_dtoc_models_names_the_problem_in_a_broken_tree(sql_copy):
 def test_the_readme_shows_the_current_graph():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert f"```\n{describe_graph()}\n```" in readme, "README's model graph is out of date: paste `dtoc models`"
+
+
+def test_a_view_is_created_again_only_when_its_sql_or_the_macros_changed(sql_copy, demo_run, tmp_path):
+    ws, _ = demo_run
+    shutil.copyfile(ws.warehouse, tmp_path / "copy.duckdb")
+    trajectory, _ = check_bcf_trajectory(ws.reference, Reference.load(ws.reference))
+
+    def built_from(con) -> dict[str, str]:
+        views = (
+            "select view_name, comment from duckdb_views() where database_name = current_database() and not internal"
+        )
+        return dict(con.execute(views).fetchall())
+
+    with duckdb.connect(str(tmp_path / "copy.duckdb")) as con:
+        set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
+        build_models(con, trajectory, root=sql_copy)
+        first = built_from(con)
+        sites = con.execute("select count(*) from weekly_site_summary").fetchone()[0]
+        con.execute("create or replace view kpi_monthly as select 1 as stale")  # as an older version might leave it
+        edit(sql_copy / "published" / "weekly_site_summary.sql", "\nselect", "\nselect -- edited\n")
+        build_models(con, trajectory, root=sql_copy)
+        second = built_from(con)
+        changed = sorted(name for name in first if second[name] != first[name])
+        assert changed == ["weekly_site_summary"] and second["kpi_monthly"] == first["kpi_monthly"]
+        assert "stale" not in [c[0] for c in con.execute("select * from kpi_monthly limit 0").description]
+        assert con.execute("select count(*) from weekly_site_summary").fetchone()[0] == sites
+        (sql_copy / "macros" / "percentages.sql").write_text(
+            (sql_copy / "macros" / "percentages.sql").read_text() + "\n-- a macro file edited\n"
+        )
+        build_models(con, trajectory, root=sql_copy)
+        third = built_from(con)
+        assert len(first) == 37 and all(third[name] != second[name] for name in first)
