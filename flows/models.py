@@ -181,6 +181,18 @@ def model_build_order(root: Path = SQL_ROOT) -> list[tuple[str, Path]]:
     return [(name, model.path) for name, model in model_graph(root).items()]
 
 
+def shared_views(root: Path = SQL_ROOT) -> list[str]:
+    """The staging and intermediate views that two or more other views read, in build order: computed once
+    per publication (flows/output_checks.py) instead of once for each view that reads them."""
+    models = model_graph(root)
+    readers = [dep for model in models.values() if model.materialized == "view" for dep in model.depends_on]
+    return [
+        name
+        for name, model in models.items()
+        if model.layer in ("staging", "intermediate") and model.materialized == "view" and readers.count(name) >= 2
+    ]
+
+
 def published_tables(root: Path = SQL_ROOT) -> tuple[str, ...]:
     """Every model in sql/published written as one file, `publish/<model>.csv`, by name."""
     return tuple(

@@ -17,6 +17,10 @@ A table whose rows and rules are exactly those it last passed with (`table_finge
 of its rows, its columns and types, its suite and its checks SQL, kept in the warehouse's
 `published_fingerprints` under `output checks: <table>`) is not validated again: the verdict
 would be the same. The run summary counts it as passed and marks it `unchanged`.
+
+While the tables are checked and written, each staging or intermediate view that two or more
+views read (`shared_views`) is computed once, as a temporary table of the same name, instead of
+once for every table that reads it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 import duckdb
 
+from flows.models import shared_views
 from flows.suite_in_sql import certainly_passes, suite_expectations
 from flows.validate import _GX_LOCK, _Blank, frame_batch, gx_suite, suite_path
 from flows.warehouse import SQL_ROOT
@@ -78,12 +83,20 @@ class OutputChecks:
     Used as a context manager around publishing: a checked table's rows are kept as a temporary
     table of the same name, which hides the model's view on this connection until the end of the
     block, so the file, the report and the dashboard are written from exactly the rows that were
-    checked, and the model is computed once instead of once per reader.
+    checked, and the model is computed once instead of once per reader. The shared views the
+    tables read are kept the same way first (their rows are what the tables are computed from).
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.results: dict[str, TableCheck] = {}
+        self.shared: list[str] = []
+        for view in shared_views():
+            try:
+                keep_rows(con, view)
+            except duckdb.Error:  # left as a view: the checks of the tables that read it say why
+                continue
+            self.shared.append(view)
         self.passed = dict(
             con.execute(
                 "select substr(output, length(?) + 1), fingerprint from published_fingerprints where starts_with(output, ?)",
@@ -99,7 +112,7 @@ class OutputChecks:
 
     def close(self) -> None:
         """Drop the checked copies: the models' views are seen again."""
-        for table in self.results:
+        for table in [*self.results, *self.shared]:
             self.con.execute(f"drop table if exists temp.main.{table}")
 
     def __call__(self, table: str, month: str | None = None) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from conftest import demo_models_copy, drop_file
 
 from flows.demo import DEMO_AS_OF, write_sample
+from flows.models import shared_views
 from flows.output_checks import CHECKS_SQL, OutputChecks, check_published_table, suite_name
 from flows.validate import EXPECTATIONS_ROOT
 from flows.warehouse import MONTHLY_TABLES, PUBLISHED_TABLES
@@ -500,10 +501,18 @@ def test_a_failing_table_keeps_its_previous_file_and_the_run_says_why(tmp_path):
 
 def test_publishing_reads_the_checked_rows_then_the_models_again(demo_connection):
     con = demo_connection
-    temporary = "select count(*) from duckdb_tables() where temporary and table_name = 'weekly_site_summary'"
+    temporary = "select table_name from duckdb_tables() where temporary order by all"
+    months = "select count(*), sum(total_days) from int_site_months"
+    expected = con.execute(months).fetchone()
     with OutputChecks(con) as checks:
+        # the views several views read are computed once, from the start of publishing
+        assert [name for (name,) in con.execute(temporary).fetchall()] == sorted(shared_views())
+        assert {"int_site_months", "int_attributed_site_weeks", "stg_weekly_returns"} <= set(shared_views())
+        assert "stg_national_rows" not in shared_views()  # one view reads it (the other reader is a table)
+        assert con.execute(months).fetchone() == expected
         assert checks("weekly_site_summary") == []
-        assert con.execute(temporary).fetchone() == (1,)  # the file, report and dashboard read these rows
+        assert ("weekly_site_summary",) in con.execute(temporary).fetchall()  # the file, report, dashboard read these
         assert con.execute("select count(*) from weekly_site_summary").fetchone() == (120,)
-    assert con.execute(temporary).fetchone() == (0,)
+    assert con.execute(temporary).fetchall() == []
     assert con.execute("select count(*) from weekly_site_summary").fetchone() == (120,)
+    assert con.execute(months).fetchone() == expected
