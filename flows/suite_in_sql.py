@@ -55,24 +55,24 @@ def certainly_passes(
     """
     try:
         types = dict(con.execute(f"select column_name, column_type from (describe ({check_sql}))").fetchall())
-        counts, parameters, judged = ["(select count(*) from frame)"], [], []
+        counts, parameters, judged = ["count(*)"], [], []
         for stored in suite_expectations(suite):
             expectation = _with_parameters(stored, expectation_parameters or {})
             if expectation is None:
                 return None
-            rows = "frame"
+            rows = "true"  # the rows judged: all of them, or those a problem would be reported for
             skip = expectation.get("meta", {}).get("skip_when_empty") if reported_only else None
             if skip and expectation["type"] in ONE_ROW_RULES:
                 if skip not in types:
                     return None
-                rows = f"(select * from frame where {_name(skip)} is not null) as frame"
+                rows = f"{_name(skip)} is not null"
             probe = _rows_that_might_fail(expectation, types, parameters, rows)
             if probe is None:
                 return None
             counts.append(probe)
             judged.append((expectation, rows))
         found = con.execute(
-            f"with frame as materialized ({check_sql}) select {', '.join(counts)}", parameters
+            f"with frame as materialized ({check_sql}) select {', '.join(counts)} from frame", parameters
         ).fetchone()
         if any(found[1:]):
             return None
@@ -127,10 +127,9 @@ def _nan(column: str, types: dict[str, str]) -> str:
     return f" or isnan({_name(column)})" if _kind(types[column]) == "floating" else ""
 
 
-def _rows_that_might_fail(
-    expectation: dict, types: dict[str, str], parameters: list, rows: str = "frame"
-) -> str | None:
-    """One scalar subquery counting the rows of `frame` that might fail the expectation; None: not translated."""
+def _rows_that_might_fail(expectation: dict, types: dict[str, str], parameters: list, rows: str = "true") -> str | None:
+    """One aggregate over `frame` counting the rows (of those `rows` holds for) that might fail the expectation,
+    all of them computed in one scan; None: not translated."""
     kind, kwargs = expectation["type"], expectation["kwargs"]
     accepted = TRANSLATED.get(kind)
     if accepted is None or not set(kwargs) <= accepted or any(isinstance(v, dict) for v in kwargs.values()):
@@ -144,9 +143,9 @@ def _rows_that_might_fail(
     if kind == "expect_column_to_exist":
         return "0"  # it is among the frame's columns (checked above)
     if kind == "expect_column_values_to_not_be_null":
-        return f"(select count(*) from {rows} where {_name(kwargs['column'])} is null{nan})"
+        return _count(rows, f"{_name(kwargs['column'])} is null{nan}")
     if kind == "expect_column_values_to_be_null":
-        return f"(select count(*) from {rows} where {_name(kwargs['column'])} is not null)"
+        return _count(rows, f"{_name(kwargs['column'])} is not null")
     if kind == "expect_column_values_to_be_between":
         return _between(kwargs, types, nan, rows)
     if kind == "expect_column_values_to_be_in_set":
@@ -156,8 +155,8 @@ def _rows_that_might_fail(
     if kind in ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"):
         keys = ", ".join(_as_pandas_compares(c, types) for c in columns)
         blank = f" where {_name(columns[0])} is not null" if kind == "expect_column_values_to_be_unique" else ""
-        nan_rows = f" + (select count(*) from {rows} where false{nan})" if nan else ""
-        return f"((select count(*) from (select 1 from {rows}{blank} group by {keys} having count(*) > 1)){nan_rows})"
+        nan_rows = f" + {_count(rows, f'false{nan}')}" if nan else ""
+        return f"((select count(*) from (select 1 from frame{blank} group by {keys} having count(*) > 1)){nan_rows})"
     a, b = (_as_pandas_compares(kwargs[k], types) for k in ("column_A", "column_B"))
     if (_kind(types[kwargs["column_A"]]) == "other" or _kind(types[kwargs["column_B"]]) == "other") and types[
         kwargs["column_A"]
@@ -170,7 +169,7 @@ def _rows_that_might_fail(
         # pandas keeps whole numbers (BIGINT, also with blanks) as exact integers, which doubles may round
         # together: both comparisons must hold
         holds += f" and coalesce({_name(kwargs['column_A'])} {operator} {_name(kwargs['column_B'])}, false)"
-    return f"(select count(*) from {rows} where not {both_blank} and (not ({holds}){nan}))"
+    return _count(rows, f"not {both_blank} and (not ({holds}){nan})")
 
 
 def _in_set(column: str, values: list, types: dict[str, str], parameters: list, rows: str) -> str | None:
@@ -182,10 +181,10 @@ def _in_set(column: str, values: list, types: dict[str, str], parameters: list, 
         return None
     name = _name(column)
     if not values:
-        return f"(select count(*) from {rows} where {name} is not null)"
+        return _count(rows, f"{name} is not null")
     parameters.extend(value.encode() if wanted is str else value for value in values)  # text as bytes: no collation
     marks = ", ".join("?" for _ in values)
-    return f"(select count(*) from {rows} where {name} is not null and {_as_pandas_compares(column, types)} not in ({marks}))"
+    return _count(rows, f"{name} is not null and {_as_pandas_compares(column, types)} not in ({marks})")
 
 
 def _between(kwargs: dict, types: dict[str, str], nan: str, rows: str) -> str | None:
@@ -206,11 +205,16 @@ def _between(kwargs: dict, types: dict[str, str], nan: str, rows: str) -> str | 
         outside.append(f"{value} {'<=' if kwargs.get('strict_min') else '<'} {float(low)!r}")
     if high is not None:
         outside.append(f"{value} {'>=' if kwargs.get('strict_max') else '>'} {float(high)!r}")
-    return f"(select count(*) from {rows} where {_name(column)} is not null and ({' or '.join(outside)}{nan}))"
+    return _count(rows, f"{_name(column)} is not null and ({' or '.join(outside)}{nan})")
+
+
+def _count(rows: str, condition: str) -> str:
+    """The rows of `frame` (those `rows` holds for) where `condition` holds, counted in the query's one scan."""
+    return f"count(*) filter (where ({rows}) and ({condition}))"
 
 
 def _regex_might_fail(
-    con: duckdb.DuckDBPyConnection, frame_sql: str, expectation: dict, types: dict, rows: str = "frame"
+    con: duckdb.DuckDBPyConnection, frame_sql: str, expectation: dict, types: dict, rows: str = "true"
 ) -> int:
     """Regexes are Python's (`re.search`, as GX on pandas): tried on the column's distinct values here."""
     kind, kwargs = expectation["type"], expectation["kwargs"]
@@ -219,8 +223,8 @@ def _regex_might_fail(
     column = kwargs["column"]
     pattern = re.compile(kwargs["regex"])
     values = con.execute(  # distinct as bytes: under a collation 'A' and 'a' would be one value
-        f"with frame as ({frame_sql}) select distinct encode({_name(column)}) from {rows} "
-        f"where {_name(column)} is not null"
+        f"with frame as ({frame_sql}) select distinct encode({_name(column)}) from frame "
+        f"where ({rows}) and {_name(column)} is not null"
     )
     wanted = kind == "expect_column_values_to_match_regex"
     return sum((pattern.search(text.decode()) is not None) != wanted for (text,) in values.fetchall())
