@@ -8,8 +8,10 @@ On the same synthetic extracts (`dtoc synth national`, the real layout, ~20,000 
     server, validation of every cell, loads, reconciliation and publication of every month), in a
     PREFECT_HOME whose database a one-task flow created first (a second one is timed for scale);
 (c) the peer: pandas reads each monthly CSV, concatenates, fills blanks with 0, writes to SQLite
-    and groups by council and month.
-All three run from a fresh Python in a subprocess (imports included), so the ratios are like for
+    and groups by council and month;
+(d) ours again, on a fresh copy of the same extracts, with a Prefect API server already running (as a
+    deployment has: PREFECT_API_URL set), beside a one-task flow against the same server.
+All of them run from a fresh Python in a subprocess (imports included), so the ratios are like for
 like. Prints wall times, ratios and our peak RSS.
 """
 
@@ -68,12 +70,22 @@ def fresh_python(part: str, scratch: Path) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout.strip()
 
 
+def running_server_env(env: dict) -> dict:
+    """`env` pointing at a Prefect API server started here (as `dtoc` starts one) and kept running until exit."""
+    from flows import prefect_server
+
+    os.environ.update(env)
+    os.environ.pop("PREFECT_API_URL", None)
+    prefect_server.start_api_server_early()
+    prefect_server.wait_for_api_server()
+    return {**env, "PREFECT_API_URL": os.environ["PREFECT_API_URL"]}
+
+
 def inbox_files(scratch: Path) -> list[Path]:
     return sorted((scratch / "work" / "inbox" / "national").iterdir())
 
 
-def ours(workdir: Path, months: int) -> tuple[float, float, float]:
-    env = prefect_env(workdir.parent)
+def ours(workdir: Path, months: int, env: dict) -> tuple[float, float, float]:
     import psutil
 
     started = time.perf_counter()
@@ -123,7 +135,11 @@ def main() -> None:
     # do the same): the first flow run ever in a PREFECT_HOME spends about 7 s creating it
     one_task_flow_seconds(prefect_env(scratch))
     one_task = one_task_flow_seconds(prefect_env(scratch))
-    our_seconds, peak_rss_mb, with_workers_mb = ours(scratch / "work", args.months)
+    our_seconds, peak_rss_mb, with_workers_mb = ours(scratch / "work", args.months, prefect_env(scratch))
+    served = running_server_env(prefect_env(scratch))
+    write_synth_workspace_national(scratch / "work_served", args.months, args.seed)
+    one_task_served = one_task_flow_seconds(served)
+    served_seconds, _, _ = ours(scratch / "work_served", args.months, served)
     print(
         f"national backfill, {args.months} monthly extracts, {rows:,} rows, {os.cpu_count()} cores, measured in one "
         f"run on a shared machine (absolute times are noisy, ratios are the measure):"
@@ -139,6 +155,10 @@ def main() -> None:
         f"  = {peer_seconds / floor_seconds:.1f}x the floor"
     )
     print(f"  for scale, a one-task Prefect flow from a fresh Python: {one_task:7.1f} s (Prefect's fixed cost)")
+    print(
+        f"  (d) ours with a Prefect API server already running:   {served_seconds:7.1f} s"
+        f"  = {served_seconds / peer_seconds:.2f}x the peer; a one-task flow against it: {one_task_served:.1f} s"
+    )
     print(
         f"  our peak RSS: {peak_rss_mb:,.0f} MB (target <= 1,024 MB); with the report workers: {with_workers_mb:,.0f} MB"
     )
