@@ -22,10 +22,16 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import ingest, suite_in_sql
-from flows import validate as validate_module
 from flows.ingest import UnreadableFile, read_submission, without_blank_rows
-from flows.validate import EXPECTATIONS_ROOT, Problem, describe, parse_week_ending, required_columns, run_suite
+from flows.validate import (
+    EXPECTATIONS_ROOT,
+    Problem,
+    checking_code,
+    describe,
+    parse_week_ending,
+    required_columns,
+    run_suite,
+)
 from flows.workspace import Settings, SettingsError, Workspace, did_you_mean
 
 SUITES = {
@@ -77,9 +83,7 @@ def _check_file(folder: Path, name: str, parameters: dict) -> tuple[list[Problem
 # workspace: `dtoc run` checks before starting its flow and the flow checks again, and most runs
 # find the same files as the run before; unchanged files are not checked again.
 PASSED_FILE = Path("validation") / "reference_checked.sha256"
-CHECK_CODE = b"".join(  # the code that reads and judges the files, DuckDB's translation of the suites included
-    Path(path).read_bytes() for path in (__file__, validate_module.__file__, suite_in_sql.__file__, ingest.__file__)
-)
+CHECK_CODE = checking_code(__file__)  # the code that reads and judges the files
 
 
 def _checked_digest(ws: Workspace, settings: Settings) -> str:

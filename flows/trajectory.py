@@ -18,17 +18,13 @@ from pathlib import Path
 
 import polars as pl
 
-from flows import ingest, suite_in_sql
-from flows import validate as validate_module
 from flows.ingest import UnreadableFile, read_submission
-from flows.validate import Problem, Reference, required_columns, run_suite, suite_path
+from flows.validate import Problem, Reference, checking_code, required_columns, run_suite, suite_path
 
 SUITE = "bcf_trajectory"
 FILE_NAME = "bcf_trajectory.csv"
 PASSED_FILE = Path("validation") / "bcf_trajectory_checked.sha256"  # in the workspace, see the module's docstring
-CHECK_CODE = b"".join(
-    Path(path).read_bytes() for path in (__file__, validate_module.__file__, suite_in_sql.__file__, ingest.__file__)
-)
+CHECK_CODE = checking_code(__file__)
 OUT_OF_AREA = "OUT_OF_AREA"
 EMPTY = pl.DataFrame(
     schema={

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from flows import ingest, suite_in_sql
 from flows.ingest import RawSubmission, UnreadableFile, content_hash, read_submission, without_blank_rows
 from flows.resources import shipped
 from flows.suite_in_sql import certainly_passes, suite_document
@@ -140,6 +141,12 @@ def _gx_context(root: Path):
     import great_expectations as gx
 
     return gx.get_context(mode="file", project_root_dir=str(root))
+
+
+def checking_code(judge: str) -> bytes:
+    """The code a check's verdict depends on: `judge` (the checking module's file), this module, DuckDB's
+    translation of the suites and the reader. Part of the digest a remembered check is kept under."""
+    return b"".join(Path(path).read_bytes() for path in (judge, __file__, suite_in_sql.__file__, ingest.__file__))
 
 
 def suite_path(suite_name: str) -> Path:

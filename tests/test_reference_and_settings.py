@@ -412,12 +412,15 @@ def test_a_reference_check_that_passed_is_done_again_when_a_file_or_home_la_chan
     assert passed.read_text(encoding="utf-8") == remembered  # only a check that passes is remembered
 
 
-def test_the_remembered_reference_check_covers_the_code_that_judges_the_files():
-    """A reference file that passed is not checked again while the digest is the same: a release that changes
-    how the cells are judged (DuckDB's translation of the suites included) must change the digest."""
+@pytest.mark.parametrize("checker", ["reference_checks", "trajectory"])
+def test_a_remembered_check_covers_the_code_that_judges_the_files(checker):
+    """A reference file (or BCF trajectory) that passed is not checked again while the digest is the same: a
+    release that changes how the cells are judged (DuckDB's translation of the suites included) must change it."""
+    import importlib
     from pathlib import Path
 
-    from flows import ingest, reference_checks, suite_in_sql, validate
+    from flows import ingest, suite_in_sql, validate
 
-    for module in (reference_checks, validate, suite_in_sql, ingest):
-        assert Path(module.__file__).read_bytes() in reference_checks.CHECK_CODE, module.__name__
+    judge = importlib.import_module(f"flows.{checker}")
+    for module in (judge, validate, suite_in_sql, ingest):
+        assert Path(module.__file__).read_bytes() in judge.CHECK_CODE, module.__name__
