@@ -8,6 +8,9 @@ from conftest import published
 
 from flows.screenshot import browser
 
+# one xdist worker runs this module, so the page drawn in Chromium (`rendered`) is made once, not once per worker
+pytestmark = pytest.mark.xdist_group("dashboard")
+
 CELLS_JS = """() => Array.from(document.querySelectorAll('[data-measure]')).map(e => ({
     site: e.dataset.site || null, week: e.dataset.week || null, month: e.dataset.month || null,
     provider: e.dataset.provider || null, org: e.dataset.org || null, measure: e.dataset.measure,

@@ -16,6 +16,9 @@ import pytest
 from flows.demo import DECEMBER_AS_OF, write_national_sample, write_sample
 from flows.workspace import open_workspace
 
+# one xdist worker runs this module, so the December run (`december`) is made once, not once per worker
+pytestmark = pytest.mark.xdist_group("pack")
+
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Dates and month names are labels, not figures: taken out before the figures are checked.
 DATE_PATTERNS = (rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b", rf"\b(?:{MONTHS}) \d{{4}}\b", r"\b\d{4}-\d{2}-\d{2}\b")
