@@ -30,8 +30,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def pytest_collection_modifyitems(items):
     """The longest tests first (marked `long(seconds)`, as measured on two workers), longest of all first,
-    the rest in their usual order. With `make test`'s `--maxschedchunk 1` each xdist worker starts on one
-    of them instead of the run ending with one worker busy on one."""
+    the rest in their usual order. `make test`'s `--dist loadgroup` hands them out first, one per xdist
+    worker, instead of the run ending with one worker busy on one."""
 
     def measured_seconds(item) -> int:
         mark = item.get_closest_marker("long")
