@@ -24,7 +24,7 @@ test: $(INSTALLED) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PYTHONWARNINGS="ignore:resource_tracker:UserWarning" $(BIN)/sqlfluff lint sql  # .sqlfluff; two processes
-	$(BIN)/python -m pytest -n 3 --dist loadgroup  # three workers on two cores (flows wait on Prefect); tests marked long first, modules marked xdist_group on one worker
+	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder  # three workers on two cores (flows wait on Prefect); tests marked long first, modules marked xdist_group on one worker
 
 # Debian's Chromium for the dashboard's browser tests and screenshot (Playwright never downloads one).
 browser:
