@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from flows.validate import gx_suite
 
 SITE = "dtoc"
+CHECKED_INPUTS = "dtoc_checked_inputs"  # a result's meta key: the digest of what was checked (flows/trajectory.py)
 MAX_BATCH_LABEL = 180
 
 
@@ -121,10 +122,10 @@ def _render_pages(
         result.meta["run_id"] = run_id
         result.meta.setdefault("batch_markers", {})["files"] = ", ".join(files)
         context.validation_results_store.set(key, result)
-        keys.append((suite_name, files, result.success, key))
+        keys.append((suite_name, files, result.success, key, result.meta.get(CHECKED_INPUTS)))
     # Only this run's pages are rendered (and the index, which lists every run's): rebuilding every
     # earlier page made each run slower than the last (2.4 s after 40 runs, growing by 50 ms a run).
-    context.build_data_docs(site_names=[SITE], resource_identifiers=[key for *_, key in keys])
+    context.build_data_docs(site_names=[SITE], resource_identifiers=[key for _, _, _, key, _ in keys])
     return [
         {
             "flow": run_name,
@@ -133,8 +134,9 @@ def _render_pages(
             "files": files,
             "success": success,
             "page": _relative_page(context.get_docs_sites_urls(resource_identifier=key, site_name=SITE), docs_dir),
+            **({"checked": checked} if checked else {}),
         }
-        for suite, files, success, key in keys
+        for suite, files, success, key, checked in keys
     ]
 
 

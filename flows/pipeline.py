@@ -29,14 +29,11 @@ from flows.alerts import deliver_pending, emit_events, should_alert, store_new_a
 from flows.commentary import commentary_months, write_commentary
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
-from flows.data_docs import documented_page
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
 from flows.prefect_server import wait_for_api_server
 from flows.report import ReportWriter, rows_by_month
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
-from flows.trajectory import PASSED_FILE as TRAJECTORY_PASSED
-from flows.trajectory import SUITE as TRAJECTORY_SUITE
 from flows.trajectory import check_bcf_trajectory
 from flows.validate import CheckedFile, CheckedSubmission, Reference, describe
 from flows.warehouse import (
@@ -242,10 +239,9 @@ def attribute_and_reconcile(
     with any problem the trajectory is not used and targets are left blank.
     """
     set_run_variables(con, settings, as_of, ws.reference)
-    remembered = ws.root / TRAJECTORY_PASSED
-    if documented_page(ws.publish / "data_docs", TRAJECTORY_SUITE, [TRAJECTORY_FILE]) is None:
-        remembered.unlink(missing_ok=True)  # no Data Docs page of its last check to link: checked again
-    trajectory, problems = check_bcf_trajectory(ws.reference, Reference.load(ws.reference), journal, remembered)
+    trajectory, problems = check_bcf_trajectory(
+        ws.reference, Reference.load(ws.reference), journal, ws.publish / "data_docs"
+    )
     errors = ws.quarantine / f"{TRAJECTORY_FILE}.errors.csv"
     if problems:
         write_errors_csv(errors, [p.as_dict() for p in problems])

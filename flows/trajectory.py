@@ -4,10 +4,10 @@ A trajectory with any problem is not used: the reconciliation shows no target ra
 wrong one, and the problems are written to quarantine/bcf_trajectory.csv.errors.csv (the file
 itself stays in reference/, where the analyst maintains it).
 
-Most runs find the trajectory as the run before did. A check that passed is remembered in the
-workspace as a digest of everything it read (the file, the codes it was checked against, the
-rules, the checking code); the next run with the same digest uses the file without running the
-rules again, and its Data Docs keep linking the page of the validation that passed.
+Most runs find the trajectory as the run before did. The Data Docs entry of a check (last_run.json)
+records a digest of everything it read (the file, the codes it was checked against, the rules, the
+checking code); a later run whose check would read the same, and whose entry says it passed and
+still has its page, uses the file without running the rules again and keeps linking that page.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.data_docs import CHECKED_INPUTS, documented_page
 from flows.ingest import UnreadableFile, read_submission
 from flows.validate import Problem, Reference, checking_code, required_columns, run_suite, suite_path
 
 SUITE = "bcf_trajectory"
 FILE_NAME = "bcf_trajectory.csv"
-PASSED_FILE = Path("validation") / "bcf_trajectory_checked.sha256"  # in the workspace, see the module's docstring
 CHECK_CODE = checking_code(__file__)
 OUT_OF_AREA = "OUT_OF_AREA"
 EMPTY = pl.DataFrame(
@@ -38,14 +38,14 @@ EMPTY = pl.DataFrame(
 
 
 def check_bcf_trajectory(
-    reference_dir: Path, reference: Reference, journal: list | None = None, remembered: Path | None = None
+    reference_dir: Path, reference: Reference, journal: list | None = None, docs_dir: Path | None = None
 ) -> tuple[pl.DataFrame, list[Problem]]:
     """The trajectory rows with planned_days at full precision, or no rows and the reasons why.
 
-    `remembered`: the file holding the digest of the last check that passed. When this check would
-    read the same, the rules are not run again and the journal gets `(suite, files, None)`: passed
-    before, unchanged (its Data Docs page is the earlier one). A pass is written there, a failure
-    clears it.
+    With a journal and the Data Docs folder `docs_dir`: when the trajectory's Data Docs entry says a check
+    of exactly these inputs passed (and its page is there), the rules are not run again and the journal
+    gets `(suite, files, None)`: passed before, unchanged (its page is the earlier one). Otherwise the
+    result journaled carries the digest of what it checked, for its entry.
     """
     path = reference_dir / FILE_NAME
     if not path.exists():
@@ -64,16 +64,16 @@ def check_bcf_trajectory(
         "provider_codes": sorted(set(reference.sites["provider_code"].to_list()) | {OUT_OF_AREA}),
     }
     digest = _check_digest(path, parameters)
-    if remembered is not None and remembered.exists() and remembered.read_text(encoding="utf-8") == digest:
-        if journal is not None:
+    if journal is not None and docs_dir is not None:
+        page = documented_page(docs_dir, SUITE, [FILE_NAME])
+        if page is not None and page["success"] and page.get("checked") == digest:
             journal.append((SUITE, [FILE_NAME], None))
-        return _trajectory_rows(cells), []
+            return _trajectory_rows(cells), []
     problems = run_suite(SUITE, cells.with_columns(pl.lit(FILE_NAME).alias("file")), parameters, {}, journal)
-    if remembered is not None:
-        remembered.unlink(missing_ok=True)
-        if not problems:
-            remembered.parent.mkdir(parents=True, exist_ok=True)
-            remembered.write_text(digest, encoding="utf-8")
+    if journal:
+        suite, _, result = journal[-1]  # the result run_suite journaled (GX validates whenever a journal is kept)
+        assert suite == SUITE
+        result.meta[CHECKED_INPUTS] = digest
     if problems:
         return EMPTY, sorted(problems, key=lambda p: (p.row or 0, p.column))
     return _trajectory_rows(cells), []

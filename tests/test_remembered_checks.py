@@ -8,7 +8,9 @@ from datetime import date
 
 import polars as pl
 
-from flows.trajectory import PASSED_FILE, check_bcf_trajectory
+from flows.backfill import run_backfill
+from flows.data_docs import document_validations
+from flows.trajectory import check_bcf_trajectory
 from flows.validate import Reference, describe
 from flows.weekly import run_weekly
 
@@ -56,24 +58,39 @@ def test_an_unchanged_trajectory_keeps_its_verdict_and_page_and_a_changed_one_is
 
     shutil.rmtree(workspace.publish / "data_docs")  # no page left to link: checked (and documented) again
     run_weekly(workspace.root, AS_OF)
-    assert len(trajectory_pages(workspace)) == 1 and listed(workspace)["bcf_trajectory"]["success"] is True
+    [page] = trajectory_pages(workspace)
+    assert listed(workspace)["bcf_trajectory"]["success"] is True
+
+    # a valid edit checked by a backfill (which keeps no Data Docs): the next run checks it again, so that
+    # the page it links is a validation of the file as it is now, not of the earlier version
+    checked = listed(workspace)["bcf_trajectory"]["checked"]
+    (workspace.reference / "bcf_trajectory.csv").write_text(good.replace(",NHS,", ",NHS,1", 1))
+    run_backfill(workspace.root, date(2017, 11, 1), AS_OF, sources=["weekly"])
+    run_weekly(workspace.root, AS_OF)
+    assert len(trajectory_pages(workspace)) == 2 and listed(workspace)["bcf_trajectory"]["checked"] != checked
 
 
 def test_the_remembered_check_covers_the_codes_the_trajectory_is_checked_against(workspace, tmp_path):
-    memo = tmp_path / PASSED_FILE
+    docs = tmp_path / "data_docs"
     reference = Reference.load(workspace.reference)
-    journal: list = []
-    rows, problems = check_bcf_trajectory(workspace.reference, reference, journal, memo)
-    assert problems == [] and rows.height > 0 and memo.exists() and journal[0][2] is not None
-    journal.clear()
-    again, problems = check_bcf_trajectory(workspace.reference, reference, journal, memo)
+
+    def check(reference) -> tuple:
+        journal: list = []
+        rows, problems = check_bcf_trajectory(workspace.reference, reference, journal, docs)
+        document_validations(tmp_path, docs, journal, "weekly", AS_OF)
+        return rows, problems, journal
+
+    rows, problems, journal = check(reference)
+    assert problems == [] and rows.height > 0 and journal[0][2] is not None
+    again, problems, journal = check(reference)
     assert problems == [] and again.equals(rows) and journal == [("bcf_trajectory", ["bcf_trajectory.csv"], None)]
 
     # the trajectory's provider is dropped from sites.csv: the same trajectory bytes now fail
     provider = pl.read_csv(workspace.reference / "bcf_trajectory.csv", infer_schema=False)["provider_code"][0]
     sites = pl.read_csv(workspace.reference / "sites.csv", infer_schema=False)
     sites.filter(pl.col("provider_code") != provider).write_csv(workspace.reference / "sites.csv")
-    journal.clear()
-    rows, problems = check_bcf_trajectory(workspace.reference, Reference.load(workspace.reference), journal, memo)
+    rows, problems, journal = check(Reference.load(workspace.reference))
     assert rows.height == 0 and any(f"provider_code = '{provider}'" in describe(p.as_dict()) for p in problems)
-    assert journal[0][2] is not None and not memo.exists()
+    assert journal[0][2] is not None
+    _, problems, journal = check(Reference.load(workspace.reference))  # a failed check is checked again
+    assert problems and journal[0][2] is not None
