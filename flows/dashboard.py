@@ -779,12 +779,7 @@ def _quality(con) -> list[dict]:
                 ],
             )
         )
-    # the alerts this as-of raised; the others (a list that only grows) are counted and left to alerts.csv
-    alerts = _rows(con, "select * from alerts where raised_as_of = getvariable('as_of') order by event, dedup_key")
-    others, undelivered = con.execute(
-        "select count(*), count(*) filter (where delivery_state <> 'delivered') from alerts "
-        "where raised_as_of is distinct from getvariable('as_of')"
-    ).fetchone()
+    alerts = _rows(con, "select * from alerts order by raised_as_of desc, event, dedup_key")
     missing = [a for a in alerts if a["event"] == "submission.missing"]
     blocks.append({"kind": "h3", "text": "Missing returns"})
     blocks.append(
@@ -807,17 +802,8 @@ def _quality(con) -> list[dict]:
     blocks.append(
         _table("Alerts and their delivery", ["Raised (as of)", "Event", "Alert", "Delivery", "Attempts"], body)
         if body
-        else _para("No alerts raised as of this date.")
+        else _para("No alerts raised.")
     )
-    if others:
-        blocks.append(
-            _para(
-                f"{others} alert(s) raised as of other dates ({undelivered} not delivered) are listed in",
-                "",
-                "../alerts.csv",
-                "alerts.csv",
-            )
-        )
     return blocks
 
 

@@ -215,13 +215,6 @@ def test_missing_return_is_alerted_once(trust_workspace, receiver):
     )
     assert len(receiver.bodies) == 1
 
-    # a week later both sites are missing the next week: the page shows this as-of's alerts, counts the rest
-    run_weekly(trust_workspace.root, date(2017, 9, 26))
-    page = (trust_workspace.publish / "site" / "index.html").read_text(encoding="utf-8")
-    assert "week ending 21 September 2017" in page and "week ending 14 September 2017" not in page
-    assert "1 alert(s) raised as of other dates (0 not delivered) are listed in" in page
-    assert len(receiver.bodies) == 3 and len(pl.read_csv(trust_workspace.publish / "alerts.csv")) == 3
-
 
 def test_reruns_for_the_past_stay_quiet_unless_asked(trust_workspace, receiver):
     send_weeks(
