@@ -40,6 +40,17 @@ def pytest_collection_modifyitems(items):
     items.sort(key=measured_seconds)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_flow_run_heartbeats():
+    """No heartbeat thread for the flows the tests run in this process. It tells a server that a flow run
+    has not crashed (none of these tests asks), and each flow run ends by waiting up to a second for it to
+    wake from its sleep: about half a second a run, hundreds of runs."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
     return open_workspace(tmp_path / "work")

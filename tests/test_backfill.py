@@ -52,14 +52,22 @@ def test_week_endings_in_a_range():
     assert week_endings(date(2017, 9, 8), date(2017, 9, 13), "thursday") == []
 
 
-def test_backfill_twice_changes_nothing(synthetic_inbox, tmp_path):
-    ws = workspace_from(synthetic_inbox, tmp_path / "w")
-    first = run_backfill(ws.root, DATE_FROM, DATE_TO)
+@pytest.fixture(scope="module")
+def backfilled_in_chunks(synthetic_inbox, tmp_path_factory):
+    """The synthetic inbox backfilled once on threads, four files a chunk; and its published files' digests."""
+    ws = workspace_from(synthetic_inbox, tmp_path_factory.mktemp("threads") / "w")
+    summary = run_backfill(ws.root, DATE_FROM, DATE_TO, files_per_chunk=4)
+    return ws, summary, published_digests(ws)
+
+
+@pytest.mark.xdist_group("backfilled_in_chunks")
+def test_backfill_twice_changes_nothing(backfilled_in_chunks, tmp_path):
+    first_ws, first, before = backfilled_in_chunks
     assert first.site_weeks_loaded > 100 and first.national_months_loaded == ["2017-04", "2017-05"]
     assert first.weeks_recomputed == 0  # no BCF trajectory in the synthetic workspace: nothing to replay
     assert first.reconciled_months == ["2017-04", "2017-05"]
-    before = published_digests(ws)
     assert "reconciliation_2017-05.csv" in before and "trajectory_status_history.csv" in before
+    ws = workspace_from(first_ws.root, tmp_path / "w")  # the shared workspace stays as the first backfill left it
     second = run_backfill(ws.root, DATE_FROM, DATE_TO)
     assert second.accepted == [] and second.already_processed == len(first.accepted)  # refused files were moved out
     assert published_digests(ws) == before
@@ -112,12 +120,18 @@ def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):
 
 
 @pytest.mark.long(100)
-def test_backfill_on_a_dask_cluster_gives_identical_output(synthetic_inbox, tmp_path):
+@pytest.mark.xdist_group("backfilled_in_chunks")
+def test_backfill_on_a_dask_cluster_gives_identical_output(
+    backfilled_in_chunks, synthetic_inbox, tmp_path, monkeypatch
+):
     from distributed import LocalCluster
+    from prefect.server.api.server import SubprocessASGIServer
     from prefect_dask import DaskTaskRunner
 
-    threads_ws = workspace_from(synthetic_inbox, tmp_path / "threads")
-    run_backfill(threads_ws.root, DATE_FROM, DATE_TO, files_per_chunk=4)
+    _, _, on_threads = backfilled_in_chunks
+    # The cluster's processes report their task runs to this process's server (the threads backfill started
+    # it), as a deployed cluster reports to the configured PREFECT_API_URL; unset, each would start its own.
+    monkeypatch.setenv("PREFECT_API_URL", SubprocessASGIServer().api_url)
     dask_ws = workspace_from(synthetic_inbox, tmp_path / "dask")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         summary = run_backfill(
@@ -130,4 +144,4 @@ def test_backfill_on_a_dask_cluster_gives_identical_output(synthetic_inbox, tmp_
         assert len(summary.accepted) == len(list((synthetic_inbox / "inbox" / "weekly").iterdir())) + 2 - len(
             summary.quarantined
         )
-    assert published_digests(dask_ws) == published_digests(threads_ws)
+    assert published_digests(dask_ws) == on_threads
