@@ -43,6 +43,7 @@ from flows.pipeline import (
     summary_tail_markdown,
     week_limit,
 )
+from flows.prefect_server import flow_run_settings
 from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, ReadExtracts, check_values, read_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
@@ -309,12 +310,13 @@ def run_backfill(
     # (no Data Docs in a backfill); weekly returns need it (their suites have rules DuckDB does not answer)
     prepare_to_run(great_expectations="weekly" in (sources or SOURCES))
     chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
-    return chosen(
-        date_from=date_from,
-        date_to=date_to,
-        workdir=str(workdir),
-        sources=sources,
-        alerts=alerts,
-        files_per_chunk=files_per_chunk,
-        allow_future_as_of=allow_future_as_of,
-    )
+    with flow_run_settings():
+        return chosen(
+            date_from=date_from,
+            date_to=date_to,
+            workdir=str(workdir),
+            sources=sources,
+            alerts=alerts,
+            files_per_chunk=files_per_chunk,
+            allow_future_as_of=allow_future_as_of,
+        )

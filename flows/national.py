@@ -32,6 +32,7 @@ from flows.pipeline import (
     quarantine_rejected,
     summary_tail_markdown,
 )
+from flows.prefect_server import flow_run_settings
 from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
@@ -134,4 +135,5 @@ def run_national(
     workdir: str | os.PathLike, as_of: date | None = None, allow_future_as_of: bool = False
 ) -> NationalRunSummary:
     prepare_to_run()
-    return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)
+    with flow_run_settings():
+        return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)

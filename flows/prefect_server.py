@@ -11,6 +11,10 @@ waits for the slower of the two, not for their sum.
 A configured PREFECT_API_URL (a long-running server, as deployments use) is left alone, as is
 PREFECT_SERVER_EPHEMERAL_ENABLED=false. A server that exits or does not answer stops the run with
 the reason, as Prefect's own would.
+
+A flow run on that temporary server sends no heartbeats (`flow_run_settings`): they tell a server
+that a run has not crashed, and this server ends with the process that runs the flow, so nobody
+could ever read them; each run would end waiting up to a second for the heartbeat thread to wake.
 """
 
 from __future__ import annotations
@@ -85,6 +89,18 @@ def wait_for_api_server() -> None:
         + (f"exited with status {code}" if code is not None else "did not answer in time")
         + " (set PREFECT_API_URL to use a running Prefect server)"
     )
+
+
+@contextlib.contextmanager
+def flow_run_settings():
+    """Around a flow call: no heartbeat thread when the API server is the temporary one started here."""
+    if _started is None:
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _stop() -> None:
