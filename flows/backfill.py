@@ -36,14 +36,13 @@ from flows.pipeline import (
     load_submissions,
     log_files_not_taken,
     open_run,
-    prepare_to_run,
+    prepared_run,
     publish,
     quarantine_rejected,
     raise_alerts,
     summary_tail_markdown,
     week_limit,
 )
-from flows.prefect_server import flow_run_settings
 from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, ReadExtracts, check_values, read_extracts
 from flows.validate import CheckedSubmission, Reference, check_submissions
@@ -306,11 +305,10 @@ def run_backfill(
     files_per_chunk: int = FILES_PER_CHUNK,
     allow_future_as_of: bool = False,
 ) -> BackfillSummary:
+    chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
     # national extracts and reference files that certainly pass are judged in DuckDB without Great Expectations
     # (no Data Docs in a backfill); weekly returns need it (their suites have rules DuckDB does not answer)
-    prepare_to_run(great_expectations="weekly" in (sources or SOURCES))
-    chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
-    with flow_run_settings():
+    with prepared_run(great_expectations="weekly" in (sources or SOURCES)):
         return chosen(
             date_from=date_from,
             date_to=date_to,

@@ -27,12 +27,11 @@ from flows.pipeline import (
     inbox_folder_warnings,
     log_files_not_taken,
     open_run,
-    prepare_to_run,
+    prepared_run,
     publish,
     quarantine_rejected,
     summary_tail_markdown,
 )
-from flows.prefect_server import flow_run_settings
 from flows.reference_checks import run_warnings
 from flows.sitrep import CheckedNationalFile, check_extracts
 from flows.validate import Reference
@@ -134,6 +133,5 @@ def national_dtoc(
 def run_national(
     workdir: str | os.PathLike, as_of: date | None = None, allow_future_as_of: bool = False
 ) -> NationalRunSummary:
-    prepare_to_run()
-    with flow_run_settings():
+    with prepared_run():
         return national_dtoc(workdir=str(workdir), as_of=as_of, allow_future_as_of=allow_future_as_of)

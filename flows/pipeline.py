@@ -31,7 +31,7 @@ from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
-from flows.prefect_server import wait_for_api_server
+from flows.prefect_server import flow_run_settings, wait_for_api_server
 from flows.report import ReportWriter, rows_by_month
 from flows.trajectory import FILE_NAME as TRAJECTORY_FILE
 from flows.trajectory import check_bcf_trajectory
@@ -131,10 +131,12 @@ def week_limit(as_of: date) -> date:
     return max(as_of, date.today())
 
 
-def prepare_to_run(great_expectations: bool = True) -> None:
-    """Import Great Expectations (about 2 s; not when the run may well not need it) and start the chart
-    renderer in the background while Prefect starts; wait for the Prefect API server a `dtoc` command
-    started early (see flows.prefect_server)."""
+@contextlib.contextmanager
+def prepared_run(great_expectations: bool = True):
+    """Around a `run_*` call of a flow: import Great Expectations (about 2 s; not when the run may well not
+    need it) and start the chart renderer in the background while Prefect starts, wait for the Prefect API
+    server a `dtoc` command started early, then run the flow in that server's settings (see
+    flows.prefect_server)."""
 
     def load() -> None:
         with contextlib.suppress(Exception):
@@ -144,6 +146,8 @@ def prepare_to_run(great_expectations: bool = True) -> None:
 
     threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
     wait_for_api_server()
+    with flow_run_settings():
+        yield
 
 
 @task(cache_policy=NO_CACHE)

@@ -12,9 +12,10 @@ A configured PREFECT_API_URL (a long-running server, as deployments use) is left
 PREFECT_SERVER_EPHEMERAL_ENABLED=false. A server that exits or does not answer stops the run with
 the reason, as Prefect's own would.
 
-A flow run on that temporary server sends no heartbeats (`flow_run_settings`): they tell a server
-that a run has not crashed, and this server ends with the process that runs the flow, so nobody
-could ever read them; each run would end waiting up to a second for the heartbeat thread to wake.
+A flow run on that temporary server sends no heartbeats (`flow_run_settings`, applied by
+`flows.pipeline.prepared_run`): they tell a server that a run has not crashed, and this server ends
+with the process that runs the flow, so nobody could ever read them; each run would end waiting up
+to a second for the heartbeat thread to wake.
 """
 
 from __future__ import annotations
@@ -92,15 +93,17 @@ def wait_for_api_server() -> None:
 
 
 @contextlib.contextmanager
-def flow_run_settings():
-    """Around a flow call: no heartbeat thread when the API server is the temporary one started here."""
-    if _started is None:
-        yield
-        return
+def without_heartbeats():
+    """No flow-run heartbeat thread inside the block (each flow run ends waiting up to a second for it)."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def flow_run_settings() -> contextlib.AbstractContextManager:
+    """Around a flow call: no heartbeats when the API server is the temporary one started here."""
+    return without_heartbeats() if _started is not None else contextlib.nullcontext()
 
 
 def _stop() -> None:

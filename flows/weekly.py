@@ -24,7 +24,7 @@ from flows.pipeline import (
     load_submissions,
     log_files_not_taken,
     open_run,
-    prepare_to_run,
+    prepared_run,
     publish,
     quarantine_rejected,
     raise_alerts,
@@ -32,7 +32,6 @@ from flows.pipeline import (
     summary_tail_markdown,
     week_limit,
 )
-from flows.prefect_server import flow_run_settings
 from flows.reference_checks import run_warnings
 from flows.validate import CheckedSubmission, Reference, check_submissions
 from flows.warehouse import check_sites_kept, open_warehouse
@@ -149,6 +148,5 @@ def weekly_dtoc(
 def run_weekly(
     workdir: str | os.PathLike, as_of: date | None = None, alerts: bool | None = None, allow_future_as_of: bool = False
 ) -> RunSummary:
-    prepare_to_run()
-    with flow_run_settings():
+    with prepared_run():
         return weekly_dtoc(workdir=str(workdir), as_of=as_of, alerts=alerts, allow_future_as_of=allow_future_as_of)

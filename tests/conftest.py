@@ -22,6 +22,7 @@ import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
 from flows.demo import DEMO_AS_OF, write_national_sample, write_sample  # noqa: E402
+from flows.prefect_server import without_heartbeats  # noqa: E402
 from flows.validate import CheckedSubmission, Reference, check_submissions  # noqa: E402
 from flows.workspace import Workspace, load_settings, open_workspace  # noqa: E402
 
@@ -45,9 +46,7 @@ def no_flow_run_heartbeats():
     """No heartbeat thread for the flows the tests run in this process. It tells a server that a flow run
     has not crashed (none of these tests asks), and each flow run ends by waiting up to a second for it to
     wake from its sleep: about half a second a run, hundreds of runs."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with without_heartbeats():
         yield
 
 
