@@ -13,6 +13,12 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+# The servers the tests' flows report to do not file what flows send as events (task runs are recorded
+# from events) and evaluate no automations: about a third of a server's CPU, and only two tests read
+# them; those start a server of their own with every service (`prefect_server_with_every_service`).
+SERVICES_OFF = ("TASK_RUN_RECORDER", "EVENT_PERSISTER", "TRIGGERS")
+for service in SERVICES_OFF:
+    os.environ[f"PREFECT_SERVER_SERVICES_{service}_ENABLED"] = "false"
 for name in list(os.environ):
     if name.startswith("DTOC_"):
         del os.environ[name]
@@ -48,6 +54,38 @@ def no_flow_run_heartbeats():
     wake from its sleep: about half a second a run, hundreds of runs."""
     with without_heartbeats():
         yield
+
+
+@pytest.fixture
+def prefect_server_with_every_service(tmp_path):
+    """A Prefect server of the test's own, on its own database, that records task runs and events; the
+    flows of the test report to it."""
+    import socket
+
+    import prefect.settings
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    every_service = {getattr(prefect.settings, f"PREFECT_SERVER_SERVICES_{s}_ENABLED"): True for s in SERVICES_OFF}
+    database = {prefect.settings.PREFECT_API_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}"}
+    with prefect.settings.temporary_settings(updates=every_service | database):
+        server = SubprocessASGIServer(port)
+        server.start()
+    # Prefect's log and event workers keep the server they started with: drained (and so ended) on the way
+    # in and out, the test's are started for this server and what the test's flows sent reaches it
+    try:
+        APILogWorker.drain_all()
+        EventsWorker.drain_all()
+        with prefect.settings.temporary_settings(updates={prefect.settings.PREFECT_API_URL: server.api_url}):
+            yield server
+            APILogWorker.drain_all()
+            EventsWorker.drain_all()
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -233,7 +233,7 @@ def test_reruns_for_the_past_stay_quiet_unless_asked(trust_workspace, receiver):
     assert [b["event"] for b in receiver.bodies] == ["trajectory.breach"]
 
 
-def test_alerts_are_prefect_events_too(trust_workspace, receiver):
+def test_alerts_are_prefect_events_too(trust_workspace, receiver, prefect_server_with_every_service):
     from prefect.client.orchestration import get_client
     from prefect.events.filters import EventFilter, EventNameFilter
     from prefect.events.worker import EventsWorker

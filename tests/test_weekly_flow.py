@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from conftest import drop_file, published, query
 
+from flows.demo import DEMO_AS_OF, write_sample
 from flows.warehouse import PUBLISHED_TABLES, WarehouseBusy, open_warehouse
 from flows.weekly import run_weekly
 
@@ -194,13 +195,14 @@ def test_run_summary_artifacts(demo_run):
     assert '"quarantined"' in table and "NorthKent_week_2017-11-23.csv" in table
 
 
-def test_every_step_of_the_weekly_run_is_a_prefect_task_in_order(demo_run):
+def test_every_step_of_the_weekly_run_is_a_prefect_task_in_order(workspace, prefect_server_with_every_service):
     import time
 
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    _, summary = demo_run
+    write_sample(workspace.inbox_weekly)
+    summary = run_weekly(workspace.root, DEMO_AS_OF)
     steps = [
         "discover_new_files",
         "validate_submissions",
