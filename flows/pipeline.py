@@ -42,6 +42,7 @@ from flows.warehouse import (
     PUBLISHED_TABLES,
     build_models,
     known_hashes,
+    publish_months,
     publish_order,
     publish_table,
     reconciled_months,
@@ -413,28 +414,29 @@ def _publish_checked(
     # while the files are written here; DuckDB is only ever read from this thread. Four: a backfill sends
     # one per month, each mostly waiting on the server (one thread left 7 s of 115 still to send).
     reports_due = [(month, path) for month, kind, path in due if kind == "report"]
+    # The reports first: their workbooks are laid out by worker processes while the month files are written.
     with (
         ThreadPoolExecutor(max_workers=4, thread_name_prefix="artifacts") as artifacts,
         ReportWriter(con, as_of, len(reports_due)) as reports,
     ):
+        for month, path in reports_due:
+            reports.write(month, path)
         sent = []
-        tables = _reconciliation_tables(con, [month for month, kind, _ in due if kind == "reconciliation"])
-        for month, kind, path in due:
-            if kind == "report":
-                reports.write(month, path)
-                continue
-            publish_table(con, kind, ws.publish, month)
-            written(path, fingerprints[(kind, month)])
-            if kind == "reconciliation":
-                sent.append(
-                    artifacts.submit(
-                        contextvars.copy_context().run,
-                        create_table_artifact,
-                        key=f"dtoc-reconciliation-{month}",
-                        table=tables[month],
-                        description=f"Local v national v BCF target, {month}",
-                    )
+        for kind in MONTHLY_TABLES:
+            kind_due = [month for month, due_kind, _ in due if due_kind == kind]
+            for month, path in zip(kind_due, publish_months(con, kind, ws.publish, kind_due), strict=True):
+                written(path, fingerprints[(kind, month)])
+        reconciliations = [month for month, kind, _ in due if kind == "reconciliation"]
+        for month, table in _reconciliation_tables(con, reconciliations).items():
+            sent.append(
+                artifacts.submit(
+                    contextvars.copy_context().run,
+                    create_table_artifact,
+                    key=f"dtoc-reconciliation-{month}",
+                    table=table,
+                    description=f"Local v national v BCF target, {month}",
                 )
+            )
         for future in sent:
             future.result()
     for month, path in reports_due:

@@ -571,15 +571,53 @@ def publish_order(name: str) -> str:
 
 def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:
     """Write a published model to `<folder>/<name>[_<month>].csv` atomically, rows in a stable order."""
-    target = folder / (f"{name}_{month}.csv" if month else f"{name}.csv")
-    partial = folder / f".{target.name}.partial"
-    quoted = str(partial).replace("'", "''")
     where = f"where month = '{month}'" if month else ""
-    order = publish_order(name)
-    con.execute(
-        f"copy (select {_display_columns(con, name)} from {name} {where} order by {order}) "
-        f"to '{quoted}' (header, delimiter ',')"
+    return _copy_to_csv(
+        con,
+        f"select {_display_columns(con, name)} from {name} {where} order by {publish_order(name)}",
+        folder / (f"{name}_{month}.csv" if month else f"{name}.csv"),
     )
+
+
+MONTHS_TO_PUBLISH = "months_to_publish"  # temporary: a per-month table's rows for the months being written
+
+
+def publish_months(con: duckdb.DuckDBPyConnection, name: str, folder: Path, months: list[str]) -> list[Path]:
+    """Write `<folder>/<name>_<month>.csv` for each month: the same files as `publish_table` month by month.
+
+    The months' rows are put in their published order once, in a temporary table, and each month's
+    file copies its rows from it: a filter on one table keeps the rows' order (DuckDB's order
+    preservation), so no month is sorted again (a backfill writes 115 months of two tables).
+    """
+    if not months:
+        return []
+    con.execute(
+        f"create or replace temp table {MONTHS_TO_PUBLISH} as select {_display_columns(con, name)} from {name} "
+        f"where month in (select unnest(?::varchar[])) order by {publish_order(name)}",
+        [months],
+    )
+    try:
+        return [
+            _copy_to_csv(
+                con,
+                f"select * from {MONTHS_TO_PUBLISH} where month = {_sql_string(month)}",
+                folder / f"{name}_{month}.csv",
+            )
+            for month in months
+        ]
+    finally:
+        con.execute(f"drop table {MONTHS_TO_PUBLISH}")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_to_csv(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> Path:
+    """The query's rows as the CSV file `target`, written beside it first, then moved into place."""
+    partial = target.parent / f".{target.name}.partial"
+    quoted = str(partial).replace("'", "''")
+    con.execute(f"copy ({query}) to '{quoted}' (header, delimiter ',')")
     os.replace(partial, target)
     return target
 

@@ -30,6 +30,7 @@ from flows.warehouse import (
     PUBLISHED_TABLES,
     build_models,
     open_warehouse,
+    publish_months,
     publish_table,
     set_run_variables,
 )
@@ -202,6 +203,43 @@ def test_a_new_file_in_published_is_published_without_editing_python(sql_copy, d
         assert "site_count" in build_models(con, trajectory, root=sql_copy)
         written = publish_table(con, "site_count", tmp_path)
     assert written.read_text(encoding="utf-8") == "sites\n10\n"
+
+
+def test_months_published_together_are_the_bytes_of_each_month_published_alone(demo_national, tmp_path):
+    """publish_months sorts the months' rows once and filters each month from them: the files must be those
+    publish_table writes month by month, also when the rows are stored in no order and span many of DuckDB's
+    row groups (a filter over one table keeps its order, even scanned in parallel)."""
+    ws, _ = demo_national
+    shutil.copyfile(ws.warehouse, tmp_path / "copy.duckdb")
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    alone.mkdir(), together.mkdir()
+    with duckdb.connect(str(tmp_path / "copy.duckdb")) as con:
+        set_run_variables(con, ws.settings(), DEMO_AS_OF, ws.reference)
+        # the demo's reconciliation copied into four years of the month, each provider 2,000 times, stored
+        # shuffled, seen in place of the model
+        con.execute("""
+            create temp table reconciliation as
+            select recon.* replace (
+                strftime(strptime(recon.month, '%Y-%m') - to_years((copy % 4)::integer), '%Y-%m') as month,
+                recon.provider_code || '-' || lpad((copy // 4)::varchar, 4, '0') as provider_code
+            )
+            from main.reconciliation as recon, range(8000) as copies(copy)
+            order by hash(copy, recon.provider_code, recon.responsible_org, recon.month)""")
+        months = [m for (m,) in con.execute("select distinct month from reconciliation order by month desc").fetchall()]
+        assert len(months) >= 2 and con.execute("select count(*) from reconciliation").fetchone()[0] > 250000
+        written = publish_months(con, "reconciliation", together, months)
+        gaps = publish_months(con, "gap_decomposition", together, months[:1])
+        for month in months:
+            publish_table(con, "reconciliation", alone, month)
+        publish_table(con, "gap_decomposition", alone, months[0])
+    assert [path.name for path in written + gaps] == [
+        *(f"reconciliation_{month}.csv" for month in months),
+        f"gap_decomposition_{months[0]}.csv",
+    ]
+    assert sorted(path.name for path in together.iterdir()) == sorted(path.name for path in alone.iterdir())
+    for path in alone.iterdir():
+        assert (together / path.name).read_bytes() == path.read_bytes(), path.name
+    assert (alone / f"reconciliation_{months[0]}.csv").read_bytes().count(b"\n") > 10000
 
 
 def test_dtoc_models_lists_every_model_with_its_layer_and_reads():
