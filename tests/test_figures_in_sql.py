@@ -91,3 +91,28 @@ def test_beyond_40_sites_only_recent_special_causes_are_charted_concerning_first
     assert 2 <= len(charted) <= 4 and not next(c for c in charts if c["site_code"] == "S00")["charted"]  # flat sites
     assert all(c["chart_order"] is None for c in charts if not c["charted"])
     assert [c["chart_order"] for c in charted] == list(range(1, len(charted) + 1))
+
+
+def test_a_provider_named_two_ways_in_a_month_is_named_the_same_whatever_the_rows_order():
+    """national_rows are loaded in no particular order: the provider's name must not depend on it."""
+    sql = (SQL_ROOT / "intermediate" / "int_national_org_days.sql").read_text(encoding="utf-8")
+    named = []
+    for order in ("row_number", "row_number desc", "hash(row_number)"):
+        con = duckdb.connect()
+        con.execute(f"""
+            create table stg_national_rows as
+            select '2017-09' as month, 'RN7' as provider_code,
+                   case when row_number % 3 = 0 then 'DARTFORD AND GRAVESHAM' else 'Dartford & Gravesham' end
+                       as provider_name,
+                   'E10000016' as la_code, '886' as dh_la_code,
+                   1.0::decimal(38, 10) as nhs_b_sum, 2.0::decimal(38, 10) as social_care_b_sum,
+                   null::decimal(38, 10) as both_b_sum
+            from range(1, 300001) as rows(row_number)
+            order by {order}""")
+        rows = con.execute(f"select responsible_org, provider_name, delayed_days from ({sql}) order by all").fetchall()
+        named.append(rows)
+    assert named[0] == named[1] == named[2]
+    assert [(org, name, float(days)) for org, name, days in named[0]] == [  # empty cells stay out
+        ("NHS", "DARTFORD AND GRAVESHAM", 300000.0),
+        ("Social Care", "DARTFORD AND GRAVESHAM", 600000.0),
+    ]
