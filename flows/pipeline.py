@@ -414,29 +414,29 @@ def _publish_checked(
     # while the files are written here; DuckDB is only ever read from this thread. Four: a backfill sends
     # one per month, each mostly waiting on the server (one thread left 7 s of 115 still to send).
     reports_due = [(month, path) for month, kind, path in due if kind == "report"]
-    # The reports first: their workbooks are laid out by worker processes while the month files are written.
+    # The artifacts are sent and the reports' workbooks laid out (by worker processes) while the month files
+    # are written here.
     with (
         ThreadPoolExecutor(max_workers=4, thread_name_prefix="artifacts") as artifacts,
         ReportWriter(con, as_of, len(reports_due)) as reports,
     ):
+        reconciliations = [month for month, kind, _ in due if kind == "reconciliation"]
+        sent = [
+            artifacts.submit(
+                contextvars.copy_context().run,
+                create_table_artifact,
+                key=f"dtoc-reconciliation-{month}",
+                table=table,
+                description=f"Local v national v BCF target, {month}",
+            )
+            for month, table in _reconciliation_tables(con, reconciliations).items()
+        ]
         for month, path in reports_due:
             reports.write(month, path)
-        sent = []
         for kind in MONTHLY_TABLES:
             kind_due = [month for month, due_kind, _ in due if due_kind == kind]
             for month, path in zip(kind_due, publish_months(con, kind, ws.publish, kind_due), strict=True):
                 written(path, fingerprints[(kind, month)])
-        reconciliations = [month for month, kind, _ in due if kind == "reconciliation"]
-        for month, table in _reconciliation_tables(con, reconciliations).items():
-            sent.append(
-                artifacts.submit(
-                    contextvars.copy_context().run,
-                    create_table_artifact,
-                    key=f"dtoc-reconciliation-{month}",
-                    table=table,
-                    description=f"Local v national v BCF target, {month}",
-                )
-            )
         for future in sent:
             future.result()
     for month, path in reports_due:
@@ -578,8 +578,12 @@ def month_fingerprints(
     return result
 
 
-def _reconciliation_tables(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[dict]]:
-    """Each month's reconciliation as rows for a Prefect table artifact (one query for all the months)."""
+def _reconciliation_tables(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, dict[str, list]]:
+    """Each month's reconciliation for a Prefect table artifact, column by column (one query for all the months).
+
+    Prefect shows a table given as columns as it shows one given as rows; columns are about a third of
+    the JSON (names not repeated in every row), which Prefect's server parses and stores for each month.
+    """
     names, by_month = rows_by_month(
         con,
         "select month, provider_code, provider_name, responsible_org, local_days::double as local_days, "
@@ -589,7 +593,7 @@ def _reconciliation_tables(con: duckdb.DuckDBPyConnection, months: list[str]) ->
         f"order by {publish_order('reconciliation')}",
         months,
     )
-    return {month: [dict(zip(names, row)) for row in rows] for month, rows in by_month.items()}
+    return {month: {name: [row[i] for row in rows] for i, name in enumerate(names)} for month, rows in by_month.items()}
 
 
 def log_files_not_taken(outcome: RunOutcome) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 
 import duckdb
 import pytest
+from conftest import published
 from test_national import check_one, extract_text, row
 
 from flows.national import run_national
@@ -158,7 +160,7 @@ def test_reconciliation_artifacts_belong_to_the_national_run(demo_national):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
-    _, summary = demo_national
+    ws, summary = demo_national
 
     async def tables():
         async with get_client() as client:
@@ -170,4 +172,20 @@ def test_reconciliation_artifacts_belong_to_the_national_run(demo_national):
             )
 
     [table] = asyncio.run(tables())
-    assert '"provider_code": "Total"' in table.data and "3569" in table.data
+    columns = json.loads(table.data)  # the month's reconciliation, column by column, in the CSV's row order
+    recon = published(ws, "reconciliation_2017-09")
+    assert list(columns) == [
+        "provider_code",
+        "provider_name",
+        "responsible_org",
+        "local_days",
+        "national_days",
+        "bcf_target_days",
+        "local_minus_target",
+        "national_minus_local",
+    ]
+    assert columns["provider_code"] == recon["provider_code"].to_list()
+    assert columns["national_days"] == recon["national_days"].cast(float).to_list()
+    assert columns["local_days"] == recon["local_days"].cast(float).to_list()
+    totals = [i for i, code in enumerate(columns["provider_code"]) if code == "Total"]
+    assert 3569 in [columns["local_days"][i] for i in totals]  # the month's local delayed days, as the council printed
