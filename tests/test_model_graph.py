@@ -242,6 +242,28 @@ def test_months_published_together_are_the_bytes_of_each_month_published_alone(d
     assert (alone / f"reconciliation_{months[0]}.csv").read_bytes().count(b"\n") > 10000
 
 
+def test_months_published_together_keep_their_order_when_duckdb_may_reorder_rows(tmp_path):
+    """publish_months relies on DuckDB keeping a table's rows in insertion order; a connection told it need not
+    (`preserve_insertion_order = false`, DuckDB's own advice when it runs out of memory) must still get the
+    files publish_table writes, not rows in whatever order the threads scanned them."""
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    alone.mkdir(), together.mkdir()
+    with duckdb.connect() as con:
+        con.execute("""
+            create table per_month_figures as
+            select strftime(date '2017-01-01' + to_months((i % 3)::integer), '%Y-%m') as month,
+                   lpad((i // 3)::varchar, 7, '0') as provider_code, (i % 97)::decimal(18, 1) as days
+            from range(900000) as rows(i)
+            order by hash(i)""")
+        con.execute("set preserve_insertion_order = false")
+        months = ["2017-01", "2017-02", "2017-03"]
+        publish_months(con, "per_month_figures", together, months)
+        for month in months:
+            publish_table(con, "per_month_figures", alone, month)
+    for path in alone.iterdir():
+        assert (together / path.name).read_bytes() == path.read_bytes(), path.name
+
+
 def test_dtoc_models_lists_every_model_with_its_layer_and_reads():
     result = subprocess.run([sys.executable, "-m", "flows.cli", "models"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
