@@ -592,6 +592,9 @@ def publish_months(con: duckdb.DuckDBPyConnection, name: str, folder: Path, mont
     """
     if not months:
         return []
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
+        # DuckDB may hand a table's rows back in any order (set to save memory): each month sorted on its own
+        return [publish_table(con, name, folder, month) for month in months]
     con.execute(
         f"create or replace temp table {MONTHS_TO_PUBLISH} as select {_display_columns(con, name)} from {name} "
         f"where month in (select unnest(?::varchar[])) order by {publish_order(name)}",
