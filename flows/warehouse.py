@@ -580,7 +580,8 @@ def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month
     )
 
 
-MONTHS_TO_PUBLISH = "months_to_publish"  # temporary: a per-month table's rows for the months being written
+# temporary: a per-month table's rows for the months being written (quoted: no model can be named so)
+MONTHS_TO_PUBLISH = '"months to publish"'
 
 
 def publish_months(con: duckdb.DuckDBPyConnection, name: str, folder: Path, months: list[str]) -> list[Path]:

@@ -2,8 +2,8 @@
 -- materialized: table (read by every month's reconciliation, rates and report; built once per run)
 -- National delayed days (the B SUM columns) by month, provider, patient's council and
 -- responsible organisation, summed over reasons and care types. Empty cells stay out of the
--- sums; they are counted per file. A provider named two ways in a month is shown by the first
--- name in sort order, whatever order its rows were stored in.
+-- sums; they are counted per file. A provider named two ways in a group is given the first name
+-- in sort order, whatever order its rows were stored in.
 with by_org as (
     unpivot (
         select month, provider_code, provider_name, la_code, dh_la_code, nhs_b_sum, social_care_b_sum, both_b_sum
