@@ -410,12 +410,11 @@ def _publish_checked(
             if passes(path.name, reasons, kind):
                 paths.append(path)
                 due.append((month, kind, path))
-    # Artifacts go to Prefect's server (another process) on background threads, in this run's context,
-    # while the files are written here; DuckDB is only ever read from this thread. Four: a backfill sends
-    # one per month, each mostly waiting on the server (one thread left 7 s of 115 still to send).
+    # Artifacts go to Prefect's server (another process) on background threads, in this run's context, and
+    # the reports' workbooks are laid out by worker processes, while the month files are written here;
+    # DuckDB is only ever read from this thread. Four threads: a backfill sends one artifact per month, each
+    # mostly waiting on the server (one thread left 7 s of 115 still to send).
     reports_due = [(month, path) for month, kind, path in due if kind == "report"]
-    # The artifacts are sent and the reports' workbooks laid out (by worker processes) while the month files
-    # are written here.
     with (
         ThreadPoolExecutor(max_workers=4, thread_name_prefix="artifacts") as artifacts,
         ReportWriter(con, as_of, len(reports_due)) as reports,

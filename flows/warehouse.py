@@ -572,7 +572,7 @@ def publish_order(name: str) -> str:
 
 def publish_table(con: duckdb.DuckDBPyConnection, name: str, folder: Path, month: str | None = None) -> Path:
     """Write a published model to `<folder>/<name>[_<month>].csv` atomically, rows in a stable order."""
-    where = f"where month = '{month}'" if month else ""
+    where = f"where month = {_sql_string(month)}" if month else ""
     return _copy_to_csv(
         con,
         f"select {_display_columns(con, name)} from {name} {where} order by {publish_order(name)}",
