@@ -87,7 +87,6 @@ def test_backfill_twice_changes_nothing(backfilled_in_chunks, tmp_path):
 
 
 def test_backfill_replays_the_trajectory_when_there_is_one(synthetic_inbox, tmp_path):
-
     ws = workspace_from(synthetic_inbox, tmp_path / "w")
     home = ws.settings().home_la
     provider = pl.read_csv(ws.reference / "sites.csv", infer_schema=False)["provider_code"][0]
