@@ -329,16 +329,16 @@ def stage_national_rows(con: duckdb.DuckDBPyConnection, checked: list[CheckedNat
 def _exact_path(path: str) -> str:
     """A path as a DuckDB string literal that read_parquet reads as exactly this file: DuckDB takes `[`, `*`
     and `?` as a pattern (a TMPDIR may hold them), so each is written as the one-character class matching it."""
-    literal = path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
-    return "'" + literal.replace("'", "''") + "'"
+    return _sql_string(path.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]"))
 
 
 def _staging_folder(con: duckdb.DuckDBPyConnection) -> Path:
     """This connection's staging folder, made with the connection's first staged batch."""
     if not _staging(con):
         con.execute(f"create temp table {STAGED_NATIONAL_FILES} (file_name varchar, parquet varchar)")
-        folder = tempfile.mkdtemp(prefix="dtoc-staged-").replace("'", "''")
-        con.execute(f"comment on table {STAGED_NATIONAL_FILES} is '{folder}'")
+        con.execute(
+            f"comment on table {STAGED_NATIONAL_FILES} is {_sql_string(tempfile.mkdtemp(prefix='dtoc-staged-'))}"
+        )
     return Path(
         con.execute(
             "select comment from duckdb_tables() where temporary and table_name = ?", [STAGED_NATIONAL_FILES]
@@ -615,14 +615,14 @@ def publish_months(con: duckdb.DuckDBPyConnection, name: str, folder: Path, mont
 
 
 def _sql_string(text: str) -> str:
+    """Text as a DuckDB string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def _copy_to_csv(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> Path:
     """The query's rows as the CSV file `target`, written beside it first, then moved into place."""
     partial = target.parent / f".{target.name}.partial"
-    quoted = str(partial).replace("'", "''")
-    con.execute(f"copy ({query}) to '{quoted}' (header, delimiter ',')")
+    con.execute(f"copy ({query}) to {_sql_string(str(partial))} (header, delimiter ',')")
     os.replace(partial, target)
     return target
 
