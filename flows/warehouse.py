@@ -587,25 +587,28 @@ MONTHS_TO_PUBLISH = '"months to publish"'
 def publish_months(con: duckdb.DuckDBPyConnection, name: str, folder: Path, months: list[str]) -> list[Path]:
     """Write `<folder>/<name>_<month>.csv` for each month: the same files as `publish_table` month by month.
 
-    The months' rows are put in their published order once, in a temporary table, and each month's
-    file copies its rows from it: a filter on one table keeps the rows' order (DuckDB's order
-    preservation), so no month is sorted again (a backfill writes 115 months of two tables).
+    The months' rows are given their position in the published order once, in a temporary table, and
+    each month's file copies its rows from it in that position's order: the published order (macros,
+    text keys) is worked out once for all the months, not once per month (a backfill writes 115 months
+    of two tables).
     """
     if not months:
         return []
-    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
-        # DuckDB may hand a table's rows back in any order (set to save memory): each month sorted on its own
-        return [publish_table(con, name, folder, month) for month in months]
+    order = publish_order(name)
+    if order == "all":  # ORDER BY ALL spelled out, column by column: a window cannot take ALL
+        order = ", ".join(f'"{column}"' for column, *_ in con.execute(f"describe {name}").fetchall())
     con.execute(
-        f"create or replace temp table {MONTHS_TO_PUBLISH} as select {_display_columns(con, name)} from {name} "
-        f"where month in (select unnest(?::varchar[])) order by {publish_order(name)}",
+        f"create or replace temp table {MONTHS_TO_PUBLISH} as "
+        f"select *, row_number() over (order by {order}) as publish_position "
+        f"from (select {_display_columns(con, name)} from {name} where month in (select unnest(?::varchar[])))",
         [months],
     )
     try:
         return [
             _copy_to_csv(
                 con,
-                f"select * from {MONTHS_TO_PUBLISH} where month = {_sql_string(month)}",
+                f"select * exclude (publish_position) from {MONTHS_TO_PUBLISH} where month = {_sql_string(month)} "
+                "order by publish_position",
                 folder / f"{name}_{month}.csv",
             )
             for month in months

@@ -206,9 +206,9 @@ def test_a_new_file_in_published_is_published_without_editing_python(sql_copy, d
 
 
 def test_months_published_together_are_the_bytes_of_each_month_published_alone(demo_national, tmp_path):
-    """publish_months sorts the months' rows once and filters each month from them: the files must be those
+    """publish_months orders the months' rows once and copies each month from them: the files must be those
     publish_table writes month by month, also when the rows are stored in no order and span many of DuckDB's
-    row groups (a filter over one table keeps its order, even scanned in parallel)."""
+    row groups, scanned in parallel."""
     ws, _ = demo_national
     shutil.copyfile(ws.warehouse, tmp_path / "copy.duckdb")
     alone, together = tmp_path / "alone", tmp_path / "together"
@@ -243,9 +243,9 @@ def test_months_published_together_are_the_bytes_of_each_month_published_alone(d
 
 
 def test_months_published_together_keep_their_order_when_duckdb_may_reorder_rows(tmp_path):
-    """publish_months relies on DuckDB keeping a table's rows in insertion order; a connection told it need not
-    (`preserve_insertion_order = false`, DuckDB's own advice when it runs out of memory) must still get the
-    files publish_table writes, not rows in whatever order the threads scanned them."""
+    """A connection told DuckDB need not keep a table's rows in insertion order (`preserve_insertion_order =
+    false`, DuckDB's own advice when it runs out of memory) must still get the files publish_table writes,
+    not rows in whatever order the threads scanned them."""
     alone, together = tmp_path / "alone", tmp_path / "together"
     alone.mkdir(), together.mkdir()
     with duckdb.connect() as con:
