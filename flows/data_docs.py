@@ -19,6 +19,8 @@ from flows.validate import gx_suite
 SITE = "dtoc"
 CHECKED_INPUTS = "dtoc_checked_inputs"  # a result's meta key: the digest of what was checked (flows/trajectory.py)
 MAX_BATCH_LABEL = 180
+# GX's page views with their templates compiled once per process (flows/data_docs_views.py)
+VIEWS = {name: {"module_name": "flows.data_docs_views", "class_name": name} for name in ("PageView", "IndexPageView")}
 
 
 def _workspace_context(root: Path, docs_dir: Path):
@@ -26,7 +28,8 @@ def _workspace_context(root: Path, docs_dir: Path):
 
     Nothing in the workspace's GX configuration names an absolute path, so a workspace that is
     moved, renamed, copied or restored elsewhere writes its Data Docs into its own folder. A
-    configuration written by an earlier version (an absolute path) is corrected on first use.
+    configuration written by an earlier version (an absolute path, GX's own page views) is corrected on
+    first use.
     """
     import great_expectations as gx
 
@@ -36,12 +39,13 @@ def _workspace_context(root: Path, docs_dir: Path):
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": relative},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": VIEWS["IndexPageView"]},
+        "site_section_builders": {"validations": {"view": VIEWS["PageView"]}},
     }
     sites = context.get_config().data_docs_sites or {}
     if SITE not in sites:
         context.add_data_docs_site(SITE, site)
-    elif sites[SITE].get("store_backend", {}).get("base_directory") != relative:
+    elif sites[SITE] != site:
         context.update_data_docs_site(SITE, site)
     return context
 

@@ -270,3 +270,55 @@ def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(
     index = (docs / "index.html").read_text(encoding="utf-8")
     assert "first.csv" in index and "second.csv" in index
     assert [page["files"] for page in json.loads((docs / "last_run.json").read_text())] == [["second.csv"]]
+
+
+def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path, monkeypatch):
+    """GX compiled each page's Jinja templates again for every Data Docs build (most of a build's time):
+    the workspace's site names views that keep them compiled for the process. A workspace configured by an
+    earlier version (GX's own views) is moved to them, and the pages are GX's, but for times and random ids."""
+    import re
+
+    import jinja2
+    import pandas as pd
+
+    import flows.data_docs as data_docs
+    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
+
+    with _GX_LOCK:
+        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
+        result = frame_batch(pd.DataFrame({"site_code": ["DVH", "NOPE"]})).validate(suite, result_format="COMPLETE")
+
+    def build(root, week):
+        docs = root / "publish" / "data_docs"
+        journal = [("reference_sites", [f"week{week}.csv"], result)]
+        data_docs.document_validations(root, docs, journal, "weekly", date(2017, 9, 8 + 7 * week))
+        return docs
+
+    def pages(docs):
+        volatile = (
+            r"\d{8}T\d{6}\.\d{6}Z|\d{4}-\d{2}-\d{2}[T ][\d:.]+|[0-9a-f]{8}-[0-9a-f-]{27}|'_run_time_sort': [\d.]+"
+        )
+        return [re.sub(volatile, "~", path.read_text(encoding="utf-8")) for path in sorted(docs.rglob("*.html"))]
+
+    gx_views = {name: {"module_name": "great_expectations.render.view", "class_name": f"DefaultJinja{name}"}
+                for name in ("PageView", "IndexPageView")}  # fmt: skip
+    with monkeypatch.context() as earlier_version:
+        earlier_version.setattr(data_docs, "VIEWS", gx_views)
+        build(tmp_path / "gx", 0)
+        drawn_by_gx = pages(build(tmp_path / "gx", 1))
+        build(tmp_path / "ours", 0)  # a site configured with GX's views, as an earlier version left it
+    assert pages(build(tmp_path / "ours", 1)) == drawn_by_gx
+    site = data_docs._workspace_context(tmp_path / "ours", tmp_path / "ours" / "publish" / "data_docs").get_config()
+    assert site.data_docs_sites["dtoc"]["site_index_builder"]["view"]["module_name"] == "flows.data_docs_views"
+
+    compiled = []
+    original_compile = jinja2.Environment.compile
+
+    def compile_counted(env, source, name=None, *args):
+        compiled.append(name)
+        return original_compile(env, source, name, *args)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile_counted)
+    build(tmp_path / "ours", 2)
+    assert len(list((tmp_path / "ours" / "publish" / "data_docs" / "validations").rglob("*.html"))) == 3
+    assert compiled == []  # GX's views compile page.j2, index_page.j2 and about 30 more in every build
