@@ -37,19 +37,18 @@ class CompiledTemplates(BytecodeCache):
 COMPILED_TEMPLATES = CompiledTemplates()
 
 
-class PageView(DefaultJinjaPageView):
+class _TemplatesCompiledOnce:
+    """A GX view whose Jinja environment keeps its compiled templates in COMPILED_TEMPLATES."""
+
+    # the parameters named, not *args: GX passes a view only the settings its signature names
+    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
+        super().__init__(custom_styles_directory, custom_views_directory)
+        self.env.bytecode_cache = COMPILED_TEMPLATES
+
+
+class PageView(_TemplatesCompiledOnce, DefaultJinjaPageView):
     """A validation's page, as GX draws it."""
 
-    # the parameters named, not *args: GX passes a view only the settings its signature names
-    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = COMPILED_TEMPLATES
 
-
-class IndexPageView(DefaultJinjaIndexPageView):
+class IndexPageView(_TemplatesCompiledOnce, DefaultJinjaIndexPageView):
     """The site's index page, as GX draws it."""
-
-    # the parameters named, not *args: GX passes a view only the settings its signature names
-    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = COMPILED_TEMPLATES
