@@ -28,8 +28,8 @@ def _workspace_context(root: Path, docs_dir: Path):
 
     Nothing in the workspace's GX configuration names an absolute path, so a workspace that is
     moved, renamed, copied or restored elsewhere writes its Data Docs into its own folder. A
-    configuration written by an earlier version (an absolute path, GX's own page views) is corrected on
-    first use.
+    configuration written by an earlier version (an absolute path) is corrected on first use. The site
+    draws its pages with the views of flows/data_docs_views.py (templates compiled once per process).
     """
     import great_expectations as gx
 
@@ -39,14 +39,17 @@ def _workspace_context(root: Path, docs_dir: Path):
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": relative},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": VIEWS["IndexPageView"]},
-        "site_section_builders": {"validations": {"view": VIEWS["PageView"]}},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
     sites = context.get_config().data_docs_sites or {}
     if SITE not in sites:
         context.add_data_docs_site(SITE, site)
     elif sites[SITE] != site:
         context.update_data_docs_site(SITE, site)
+    # The views are named in memory only: the file stays plain GX, which any GX (or an earlier release) opens.
+    in_memory = context.config.data_docs_sites[SITE]
+    in_memory["site_index_builder"]["view"] = VIEWS["IndexPageView"]
+    in_memory["site_section_builders"] = {"validations": {"view": VIEWS["PageView"]}}
     return context
 
 

@@ -273,9 +273,10 @@ def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(
 
 
 def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path, monkeypatch):
-    """GX compiled each page's Jinja templates again for every Data Docs build (most of a build's time):
-    the workspace's site names views that keep them compiled for the process. A workspace configured by an
-    earlier version (GX's own views) is moved to them, and the pages are GX's, but for times and random ids."""
+    """GX compiled each page's Jinja templates again for every Data Docs build (most of a build's time): the
+    workspace's site draws with views that keep them compiled for the process. The pages are GX's (but for
+    times and random ids), each workspace's own custom styles included, and the workspace's GX
+    configuration stays plain GX (it names no module of this package)."""
     import re
 
     import jinja2
@@ -284,9 +285,11 @@ def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path,
     import flows.data_docs as data_docs
     from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
 
+    sites = pd.DataFrame({"site_code": ["DVH", "XX1"], "site_name": ["a", "b"], "provider_code": ["P1", None]})
+    sites = sites.assign(provider_name=["p", "q"], care_type=["Acute", "BOGUSCARE"], beds=["12", "twelve"])
     with _GX_LOCK:
         suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
-        result = frame_batch(pd.DataFrame({"site_code": ["DVH", "NOPE"]})).validate(suite, result_format="COMPLETE")
+        result = frame_batch(sites.assign(closed_from_date="")).validate(suite, result_format="COMPLETE")
 
     def build(root, week):
         docs = root / "publish" / "data_docs"
@@ -300,16 +303,20 @@ def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path,
         )
         return [re.sub(volatile, "~", path.read_text(encoding="utf-8")) for path in sorted(docs.rglob("*.html"))]
 
+    def own_styles(root, marker):
+        styles = root / "validation" / "gx" / "plugins" / "custom_data_docs" / "styles"
+        (styles / "data_docs_custom_styles.css").write_text(f".ge-breadcrumbs {{}} /* {marker} */", encoding="utf-8")
+
     gx_views = {name: {"module_name": "great_expectations.render.view", "class_name": f"DefaultJinja{name}"}
                 for name in ("PageView", "IndexPageView")}  # fmt: skip
-    with monkeypatch.context() as earlier_version:
-        earlier_version.setattr(data_docs, "VIEWS", gx_views)
+    with monkeypatch.context() as gx_own:
+        gx_own.setattr(data_docs, "VIEWS", gx_views)
         build(tmp_path / "gx", 0)
+        own_styles(tmp_path / "gx", "STYLE-GX")
         drawn_by_gx = pages(build(tmp_path / "gx", 1))
-        build(tmp_path / "ours", 0)  # a site configured with GX's views, as an earlier version left it
-    assert pages(build(tmp_path / "ours", 1)) == drawn_by_gx
-    site = data_docs._workspace_context(tmp_path / "ours", tmp_path / "ours" / "publish" / "data_docs").get_config()
-    assert site.data_docs_sites["dtoc"]["site_index_builder"]["view"]["module_name"] == "flows.data_docs_views"
+    for name in ("a", "b"):
+        build(tmp_path / name, 0)
+        own_styles(tmp_path / name, f"STYLE-{name.upper()}")
 
     compiled = []
     original_compile = jinja2.Environment.compile
@@ -319,6 +326,12 @@ def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path,
         return original_compile(env, source, name, *args)
 
     monkeypatch.setattr(jinja2.Environment, "compile", compile_counted)
-    build(tmp_path / "ours", 2)
-    assert len(list((tmp_path / "ours" / "publish" / "data_docs" / "validations").rglob("*.html"))) == 3
-    assert compiled == []  # GX's views compile page.j2, index_page.j2 and about 30 more in every build
+    drawn = {name: pages(build(tmp_path / name, 1)) for name in ("a", "b")}
+    assert [page.replace("STYLE-A", "STYLE-GX") for page in drawn["a"]] == drawn_by_gx
+    assert all("BOGUSCARE" in page for page in drawn_by_gx[1:])  # the failing values, on the validation pages
+    index, _, this_week = drawn["b"]  # the first week's page was drawn before the workspace had its own styles
+    assert "STYLE-B" in index and "STYLE-B" in this_week and not any("STYLE-A" in page for page in drawn["b"])
+    assert "page.j2" not in compiled and "index_page.j2" not in compiled  # compiled by the first builds only
+    assert [page.replace("STYLE-A", "STYLE-B") for page in drawn["a"]] == drawn["b"]
+    settings = (tmp_path / "a" / "validation" / "gx" / "great_expectations.yml").read_text(encoding="utf-8")
+    assert "flows" not in settings and "../../publish/data_docs/" in settings
