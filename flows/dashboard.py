@@ -14,7 +14,6 @@ or arrows, tables scroll inside their own box on a phone.
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import date
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import quote
 import duckdb
 import jinja2
 
+from flows.charts import CHARTS
 from flows.commentary import draft, month_name
 from flows.validate import describe
 from flows.warehouse import publish_order
@@ -98,20 +98,17 @@ def _para(text: str, cls: str = "", href: str = "", link_text: str = "") -> dict
 
 
 def _chart(spec: dict, label: str) -> dict:
-    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "background": "white", **spec}
-    svg = _svg(json.dumps(spec, default=str))
+    svg = CHARTS.svg(_vega_lite(spec))
     # vl-convert's SVG is trusted markup; the label is escaped before it goes into the attribute
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{jinja2.utils.markupsafe.escape(label)}" ', 1)
     return {"kind": "chart", "svg": svg, "label": label}
 
 
-@functools.lru_cache(maxsize=128)
-def _svg(spec: str) -> str:
-    """The chart drawn (about 40 ms each); the same spec draws the same SVG, so a process draws it once
-    (`dtoc demo`'s national run redraws none of its weekly run's SPC charts)."""
-    import vl_convert
-
-    return vl_convert.vegalite_to_svg(spec)
+def _vega_lite(spec: dict) -> str:
+    """A chart's complete Vega-Lite spec, as the JSON text vl-convert draws (the same spec, the same text)."""
+    return json.dumps(
+        {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "background": "white", **spec}, default=str
+    )
 
 
 def build_dashboard(con: duckdb.DuckDBPyConnection, publish: Path, as_of: date) -> Path:
@@ -584,82 +581,9 @@ def _spc(con) -> list[dict]:
                 "spc_signals.csv",
             )
         )
-    points = _rows(
-        con,
-        """
-        select spc.site_code, spc.week_ending, spc.total_days, spc.signal, spc.concerning,
-               spc.week_ending >= charts.first_week_charted as drawn
-        from spc_signals as spc join spc_chart_sites as charts using (site_code)
-        where charts.charted order by charts.chart_order, spc.week_ending""",
-    )
-    by_site: dict[str, list[dict]] = {}
-    for point in points:
-        by_site.setdefault(point["site_code"], []).append(point)
-    domain = [name for name, _ in SPC_COLOURS]
-    colours = [colour for _, colour in SPC_COLOURS]
-    for chart in charts:
-        site, points = chart["site_code"], by_site[chart["site_code"]]
-        values = [
-            {
-                "week": str(p["week_ending"]),
-                "days": p["total_days"],
-                "signal": p["signal"] or "none",
-                "variation": (domain[1] if p["concerning"] else domain[2]) if p["signal"] else domain[0],
-                "mean": chart["mean"],
-                "lower": chart["chart_lower_limit"],
-                "upper": chart["upper_limit"],
-            }
-            for p in points
-            if p["drawn"]
-        ]
-        signals = [p for p in points if p["signal"]]
-        blocks.append(
-            _chart(
-                {
-                    "title": f"{site}: weekly total delayed days",
-                    "width": 520,
-                    "height": 160,
-                    "data": {"values": values},
-                    "layer": [
-                        {
-                            "mark": {"type": "line", "color": "#555"},
-                            "encoding": {
-                                "x": {"field": "week", "type": "temporal", "title": "week ending"},
-                                "y": {"field": "days", "type": "quantitative", "title": "days"},
-                            },
-                        },
-                        {
-                            "mark": {"type": "point", "filled": True, "size": 60},
-                            "encoding": {
-                                "x": {"field": "week", "type": "temporal"},
-                                "y": {"field": "days", "type": "quantitative"},
-                                "color": {
-                                    "field": "variation",
-                                    "type": "nominal",
-                                    "title": "variation",
-                                    "scale": {"domain": domain, "range": colours},
-                                },
-                                "tooltip": [{"field": "week"}, {"field": "days"}, {"field": "signal"}],
-                            },
-                        },
-                        *(
-                            {
-                                "mark": {"type": "rule", "strokeDash": dash, "color": "#005eb8"},
-                                "encoding": {"y": {"field": field, "aggregate": "mean", "type": "quantitative"}},
-                            }
-                            for field, dash in (("mean", [1, 0]), ("lower", [4, 4]), ("upper", [4, 4]))
-                        ),
-                    ],
-                },
-                f"{site}: mean {fmt(chart['mean'])}, limits {fmt(chart['chart_lower_limit'])} to "
-                f"{fmt(chart['upper_limit'])}; "
-                + (
-                    f"{chart['special_causes']} point(s) with a special cause"
-                    if chart["special_causes"]
-                    else "no special cause"
-                ),
-            )
-        )
+    for chart, spec, label, signals in _spc_charts(con, charts):
+        site = chart["site_code"]
+        blocks.append(_chart(spec, label))
         if signals:
             blocks.append(
                 {
@@ -676,6 +600,95 @@ def _spc(con) -> list[dict]:
                 }
             )
     return blocks
+
+
+def _spc_charts(con, charts: list[dict] | None = None) -> list[tuple[dict, dict, str, list[dict]]]:
+    """Each charted site's row of spc_chart_sites, its XmR chart's spec and label, and its points with a signal."""
+    if charts is None:
+        charts = _rows(con, "select * from spc_chart_sites where charted order by chart_order")
+    points = _rows(
+        con,
+        """
+        select spc.site_code, spc.week_ending, spc.total_days, spc.signal, spc.concerning,
+               spc.week_ending >= charts.first_week_charted as drawn
+        from spc_signals as spc join spc_chart_sites as charts using (site_code)
+        where charts.charted order by charts.chart_order, spc.week_ending""",
+    )
+    by_site: dict[str, list[dict]] = {}
+    for point in points:
+        by_site.setdefault(point["site_code"], []).append(point)
+    domain = [name for name, _ in SPC_COLOURS]
+    colours = [colour for _, colour in SPC_COLOURS]
+    drawn = []
+    for chart in charts:
+        site, points = chart["site_code"], by_site[chart["site_code"]]
+        values = [
+            {
+                "week": str(p["week_ending"]),
+                "days": p["total_days"],
+                "signal": p["signal"] or "none",
+                "variation": (domain[1] if p["concerning"] else domain[2]) if p["signal"] else domain[0],
+                "mean": chart["mean"],
+                "lower": chart["chart_lower_limit"],
+                "upper": chart["upper_limit"],
+            }
+            for p in points
+            if p["drawn"]
+        ]
+        signals = [p for p in points if p["signal"]]
+        spec = {
+            "title": f"{site}: weekly total delayed days",
+            "width": 520,
+            "height": 160,
+            "data": {"values": values},
+            "layer": [
+                {
+                    "mark": {"type": "line", "color": "#555"},
+                    "encoding": {
+                        "x": {"field": "week", "type": "temporal", "title": "week ending"},
+                        "y": {"field": "days", "type": "quantitative", "title": "days"},
+                    },
+                },
+                {
+                    "mark": {"type": "point", "filled": True, "size": 60},
+                    "encoding": {
+                        "x": {"field": "week", "type": "temporal"},
+                        "y": {"field": "days", "type": "quantitative"},
+                        "color": {
+                            "field": "variation",
+                            "type": "nominal",
+                            "title": "variation",
+                            "scale": {"domain": domain, "range": colours},
+                        },
+                        "tooltip": [{"field": "week"}, {"field": "days"}, {"field": "signal"}],
+                    },
+                },
+                *(
+                    {
+                        "mark": {"type": "rule", "strokeDash": dash, "color": "#005eb8"},
+                        "encoding": {"y": {"field": field, "aggregate": "mean", "type": "quantitative"}},
+                    }
+                    for field, dash in (("mean", [1, 0]), ("lower", [4, 4]), ("upper", [4, 4]))
+                ),
+            ],
+        }
+        label = (
+            f"{site}: mean {fmt(chart['mean'])}, limits {fmt(chart['chart_lower_limit'])} to "
+            f"{fmt(chart['upper_limit'])}; "
+            + (
+                f"{chart['special_causes']} point(s) with a special cause"
+                if chart["special_causes"]
+                else "no special cause"
+            )
+        )
+        drawn.append((chart, spec, label, signals))
+    return drawn
+
+
+def draw_spc_charts_soon(con) -> None:
+    """Send the SPC charts to be drawn (flows/charts.py) while the run checks and writes its files."""
+    for _, spec, _, _ in _spc_charts(con):
+        CHARTS.draw_soon(_vega_lite(spec))
 
 
 def _quality(con) -> list[dict]:

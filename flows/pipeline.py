@@ -26,8 +26,9 @@ from flows import report as report_module
 from flows import report_layout as report_layout_module
 from flows import warehouse as warehouse_module
 from flows.alerts import deliver_pending, emit_events, should_alert, store_new_alerts
+from flows.charts import start_drawing
 from flows.commentary import commentary_months, write_commentary
-from flows.dashboard import build_dashboard
+from flows.dashboard import build_dashboard, draw_spc_charts_soon
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
@@ -140,10 +141,10 @@ def prepared_run(great_expectations: bool = True):
     flows.prefect_server)."""
 
     def load() -> None:
+        start_drawing()
         with contextlib.suppress(Exception):
             if great_expectations:
                 importlib.import_module("great_expectations")
-            importlib.import_module("vl_convert").vegalite_to_svg('{"mark": "point"}')
 
     threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
     wait_for_api_server()
@@ -364,6 +365,8 @@ def _publish_checked(
             withheld.append({"file": file_name, "table": table, "reasons": reasons})
         return not reasons
 
+    with contextlib.suppress(duckdb.Error):  # only a head start: the dashboard reads them again, and says why not
+        draw_spc_charts_soon(con)
     stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
 
     # A file is up to date when what it shows is unchanged AND its bytes are those this pipeline wrote:

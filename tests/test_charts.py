@@ -1,0 +1,106 @@
+"""The dashboard's charts, drawn by vl-convert in a helper process (flows/charts.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import vl_convert
+from conftest import demo_models_copy
+
+from flows.charts import ChartDrawer, ChartFailed
+from flows.dashboard import _spc, _spc_charts, _vega_lite, draw_spc_charts_soon
+
+
+def year_of_weeks(seed: int, mark: str = "line") -> str:
+    """A chart of 52 points, about 9 KB of spec: a few fill the pipe to the helper."""
+    values = [{"week": f"2017-W{week:02d}", "days": (week * seed) % 97, "note": "x" * 80} for week in range(52)]
+    return json.dumps(
+        {
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "data": {"values": values},
+            "mark": mark,
+            "encoding": {"x": {"field": "week", "type": "ordinal"}, "y": {"field": "days", "type": "quantitative"}},
+        }
+    )
+
+
+@pytest.fixture
+def drawer():
+    charts = ChartDrawer()
+    charts.start()
+    yield charts
+    charts.stop()
+
+
+def test_charts_sent_at_once_from_several_threads_are_the_bytes_vl_convert_draws_here(drawer):
+    specs = [year_of_weeks(seed) for seed in range(12)]  # about 110 KB: more than a pipe holds
+    drawings = [drawer.draw_soon(spec) for spec in specs]
+    drawn_in_threads: dict[int, str] = {}
+
+    def draw(seed: int) -> None:
+        drawn_in_threads[seed] = drawer.svg(year_of_weeks(seed, "point"))
+
+    threads = [threading.Thread(target=draw, args=(seed,)) for seed in range(20, 26)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [drawing.result() for drawing in drawings] == [vl_convert.vegalite_to_svg(spec) for spec in specs]
+    assert drawn_in_threads == {
+        seed: vl_convert.vegalite_to_svg(year_of_weeks(seed, "point")) for seed in range(20, 26)
+    }
+    assert drawer.draw_soon(specs[0]) is drawings[0]  # drawn once
+
+
+def test_a_spec_vl_convert_cannot_draw_fails_with_its_reason_and_the_next_is_drawn(drawer):
+    with pytest.raises(ValueError) as here:
+        vl_convert.vegalite_to_svg('{"mark": "nonsense", "encoding": 5}')
+    with pytest.raises(ChartFailed) as failed:
+        drawer.svg('{"mark": "nonsense", "encoding": 5}')
+    assert str(failed.value) == str(here.value) and "Vega-Lite to SVG conversion failed" in str(failed.value)
+    assert drawer.svg(year_of_weeks(3)) == vl_convert.vegalite_to_svg(year_of_weeks(3))
+
+
+def test_charts_owed_by_a_helper_that_died_are_drawn_here_and_the_next_by_a_new_helper(drawer):
+    specs = [year_of_weeks(seed, "area") for seed in range(8)]
+    drawings = [drawer.draw_soon(spec) for spec in specs]
+    first = drawer._helper
+    first.process.kill()
+    assert [drawing.result(timeout=60) for drawing in drawings] == [vl_convert.vegalite_to_svg(s) for s in specs]
+    assert drawer.svg(year_of_weeks(50)) == vl_convert.vegalite_to_svg(year_of_weeks(50))
+    assert drawer._helper is not first and drawer._helper.alive()
+
+
+class RecordingDrawer(ChartDrawer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    def draw_soon(self, spec: str):
+        self.sent.append(spec)
+        return super().draw_soon(spec)
+
+
+def test_the_spc_charts_sent_early_are_those_the_dashboard_draws(demo_run, tmp_path, monkeypatch):
+    """`publish` sends the SPC charts before it checks and writes the files: the dashboard must then ask for
+    the very same specs, or the head start is lost."""
+    import flows.dashboard as dashboard
+
+    ws, _ = demo_run
+    con = demo_models_copy(ws, tmp_path)
+    drawer = RecordingDrawer()
+    monkeypatch.setattr(dashboard, "CHARTS", drawer)
+    try:
+        draw_spc_charts_soon(con)
+        sent_early = list(drawer.sent)
+        charts = [block for block in _spc(con) if block["kind"] == "chart"]
+    finally:
+        drawer.stop()
+    assert len(sent_early) == len(charts) >= 5
+    assert drawer.sent[len(sent_early) :] == sent_early
+    assert [_vega_lite(spec) for _, spec, _, _ in _spc_charts(con)] == sent_early
+    assert all(chart["svg"] == drawer.svg(spec).replace("<svg ", f'<svg role="img" aria-label="{chart["label"]}" ', 1)
+               for chart, spec in zip(charts, sent_early, strict=True))  # fmt: skip
+    assert all('"2017-11-23"' in spec for spec in sent_early)  # the demo's latest week, on every chart
