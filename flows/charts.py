@@ -7,7 +7,9 @@ started by `start_drawing` while the run starts) keeps vl-convert ready, and a s
 `draw_soon` is drawn there while the run goes on (the SPC charts are sent before the output checks
 and files are written, and collected when the dashboard is laid out). `svg` returns the drawing of a
 spec, sent earlier or now. The helper draws with the same vl-convert, so a chart is the same bytes
-as one drawn in this process; when the helper cannot start or has stopped, charts are drawn here.
+as one drawn in this process. When the helper cannot start, stops, or answers what is not a drawing,
+the charts it owed are drawn here; after HELPERS_LOST_AT_MOST such helpers, the process draws its own.
+A forked child lets go of its parent's helper and starts its own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 KEPT_DRAWINGS = 256  # the latest drawings kept: a process that draws a spec again (`dtoc demo`) does not wait
+HELPERS_LOST_AT_MOST = 3  # helpers that may stop before their process stops starting them and draws its charts
 
 
 class ChartFailed(ValueError):
@@ -39,19 +42,24 @@ class Drawing(Future):
         self.spec = spec
 
 
+def helper_command() -> list[str]:
+    """A fresh Python running this module as its main module, importing this same copy of the package."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    start = f"import runpy, sys; sys.path.insert(0, {package_root!r}); runpy.run_module('flows.charts', run_name='__main__')"
+    return [sys.executable, "-c", start]
+
+
 class _Helper:
     """One helper process, the specs waiting to be sent to it, and those sent and not yet drawn (in order).
 
     A thread sends the specs (a pipe holds about 64 KB, a year of weeks' chart about 8 KB, and the helper
-    reads the next spec only once it has drawn the last), another hands out the drawings; when the helper
-    stops, the drawings it still owed are drawn here.
+    reads the next spec only once it has drawn the last), another hands out the drawings. When the helper
+    stops, or answers what is not a drawing, it is stopped and the drawings it still owed are drawn here.
     """
 
     def __init__(self, lock: threading.Lock) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
-        start = f"import runpy, sys; sys.path.insert(0, {package_root!r}); runpy.run_module('flows.charts', run_name='__main__')"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", start],
+            helper_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -59,6 +67,7 @@ class _Helper:
             encoding="utf-8",
         )
         self.lock = lock
+        self.stopping = False
         self.outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self.owed: collections.deque[Drawing] = collections.deque()
         threading.Thread(target=self._send, name="chart-specs", daemon=True).start()
@@ -73,34 +82,53 @@ class _Helper:
         self.outbox.put(json.dumps(drawing.spec))
 
     def stop(self) -> None:
-        self.outbox.put(None)
+        """Stop the helper now: what it still owes is not drawn (the process that wanted it is stopping)."""
+        self.stopping = True
+        self.process.kill()
+        self.process.wait()
 
     def _send(self) -> None:
         try:
             while (line := self.outbox.get()) is not None:
                 self.process.stdin.write(line + "\n")
                 self.process.stdin.flush()
-            self.process.stdin.close()
         except (OSError, ValueError):
             self.process.kill()
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdin.close()
 
     def _receive(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # whatever went wrong, the helper is stopped and owes nothing
             for line in self.process.stdout:
                 answer = json.loads(line)
+                if not (isinstance(answer, dict) and isinstance(answer.get("svg", answer.get("error")), str)):
+                    break
                 with self.lock:
                     drawing = self.owed.popleft()
                 if "svg" in answer:
                     drawing.set_result(answer["svg"])
                 else:
                     drawing.set_exception(ChartFailed(answer["error"]))
-        except (ValueError, IndexError, KeyError, OSError):  # not a drawing: the helper is not to be trusted
-            self.process.kill()
+        self.process.kill()
         self.process.wait()
+        self.outbox.put(None)  # the sending thread ends too
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdout.close()
         with self.lock:
             left, self.owed = list(self.owed), collections.deque()
         for drawing in left:
-            _draw_here(drawing)
+            if self.stopping:
+                drawing.set_exception(ChartFailed("not drawn: the chart helper was stopped"))
+            else:
+                _draw_here(drawing)
+
+    def forget_in_child(self) -> None:
+        """In a forked child: let go of the helper's pipes (pointed at /dev/null), so that the helper still
+        sees its end of input when its own process stops; the child starts its own helper."""
+        with open(os.devnull, "rb+") as devnull:
+            for pipe in (self.process.stdin, self.process.stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(devnull.fileno(), pipe.fileno())
 
 
 class ChartDrawer:
@@ -109,8 +137,15 @@ class ChartDrawer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._helper: _Helper | None = None
-        self._started_by = 0  # the pid that started the helper: a forked child starts its own
+        self._helpers_lost = 0
         self._drawings: collections.OrderedDict[str, Drawing] = collections.OrderedDict()
+        os.register_at_fork(after_in_child=self._forget_in_child)
+
+    def _forget_in_child(self) -> None:
+        self._lock = threading.Lock()
+        if self._helper is not None:
+            self._helper.forget_in_child()
+        self._helper, self._helpers_lost, self._drawings = None, 0, collections.OrderedDict()
 
     def start(self) -> None:
         """Start the helper (once per process; again after it stopped)."""
@@ -118,19 +153,16 @@ class ChartDrawer:
             self._running_helper()
 
     def _running_helper(self) -> _Helper | None:
-        if self._started_by != os.getpid():
-            self._helper, self._drawings, self._started_by = None, collections.OrderedDict(), os.getpid()
-        if self._helper is None or not self._helper.alive():
-            try:
+        if self._helper is not None and not self._helper.alive():
+            self._helper, self._helpers_lost = None, self._helpers_lost + 1
+        if self._helper is None and self._helpers_lost < HELPERS_LOST_AT_MOST:
+            with contextlib.suppress(OSError):
                 self._helper = _Helper(self._lock)
-            except OSError:
-                self._helper = None
         return self._helper
 
     def draw_soon(self, spec: str) -> Drawing:
         """The drawing of a Vega-Lite spec (JSON text): sent to the helper now, unless drawn or sent already."""
         with self._lock:
-            helper = self._running_helper()
             drawing = self._drawings.get(spec)
             if drawing is not None:
                 self._drawings.move_to_end(spec)
@@ -138,6 +170,7 @@ class ChartDrawer:
             drawing = self._drawings[spec] = Drawing(spec)
             while len(self._drawings) > KEPT_DRAWINGS:
                 self._drawings.popitem(last=False)
+            helper = self._running_helper()
             if helper is not None:
                 helper.draw(drawing)  # drawn by the helper, or here if it stops first
                 return drawing
@@ -151,16 +184,14 @@ class ChartDrawer:
     def stop(self) -> None:
         with self._lock:
             helper, self._helper = self._helper, None
-        if helper is not None and self._started_by == os.getpid():
+        if helper is not None:
             helper.stop()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                helper.process.wait(timeout=10)
 
 
 def _draw_here(drawing: Drawing) -> None:
     try:
         drawing.set_result(_vegalite_to_svg(drawing.spec))
-    except ChartFailed as error:
+    except Exception as error:  # noqa: BLE001 - whatever vl-convert raised is the caller's to see
         drawing.set_exception(error)
 
 

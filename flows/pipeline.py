@@ -365,7 +365,10 @@ def _publish_checked(
             withheld.append({"file": file_name, "table": table, "reasons": reasons})
         return not reasons
 
-    with contextlib.suppress(duckdb.Error):  # only a head start: the dashboard reads them again, and says why not
+    # A head start for the dashboard's SPC charts, drawn while the files are checked and written. It reads the
+    # same views the dashboard reads again, so a failure here is the dashboard's to report (or not, if its
+    # checks fail first), not a reason to publish nothing.
+    with contextlib.suppress(Exception):
         draw_spc_charts_soon(con)
     stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 
 import pytest
@@ -104,3 +105,61 @@ def test_the_spc_charts_sent_early_are_those_the_dashboard_draws(demo_run, tmp_p
     assert all(chart["svg"] == drawer.svg(spec).replace("<svg ", f'<svg role="img" aria-label="{chart["label"]}" ', 1)
                for chart, spec in zip(charts, sent_early, strict=True))  # fmt: skip
     assert all('"2017-11-23"' in spec for spec in sent_early)  # the demo's latest week, on every chart
+
+
+FAKE_HELPERS = {
+    "answers an empty object": "import sys; sys.stdin.readline(); print('{}', flush=True)",
+    "answers a number and stays": "import sys, time; sys.stdin.readline(); print(5, flush=True); time.sleep(60)",
+    "stops at once": "raise SystemExit(1)",
+}
+
+
+@pytest.mark.parametrize("helper", FAKE_HELPERS)
+def test_a_helper_that_answers_no_drawing_is_stopped_and_its_charts_are_drawn_here(helper, monkeypatch):
+    import flows.charts as charts
+
+    started = []
+    monkeypatch.setattr(
+        charts, "helper_command", lambda: started.append(helper) or [sys.executable, "-c", FAKE_HELPERS[helper]]
+    )
+    drawer = ChartDrawer()
+    try:
+        specs = [year_of_weeks(seed, "bar") for seed in range(6)]
+        drawings = [drawer.draw_soon(spec) for spec in specs]
+        assert [drawing.result(timeout=60) for drawing in drawings] == [vl_convert.vegalite_to_svg(s) for s in specs]
+        for seed in range(6, 6 + charts.HELPERS_LOST_AT_MOST + 2):
+            spec = year_of_weeks(seed, "bar")
+            assert drawer.draw_soon(spec).result(timeout=60) == vl_convert.vegalite_to_svg(spec)
+            if drawer._helper is not None:
+                drawer._helper.process.wait(timeout=60)  # it answers no drawing, or stops at once
+    finally:
+        drawer.stop()
+    assert len(started) == charts.HELPERS_LOST_AT_MOST  # then this process draws its charts itself
+
+
+def test_publish_sends_the_spc_charts_before_it_checks_the_tables(tmp_path, monkeypatch):
+    import flows.dashboard as dashboard
+    from flows.demo import DEMO_AS_OF, write_sample
+    from flows.output_checks import OutputChecks
+    from flows.weekly import run_weekly
+    from flows.workspace import open_workspace
+
+    ws = open_workspace(tmp_path / "work")
+    write_sample(ws.inbox_weekly)
+    drawer = RecordingDrawer()
+    monkeypatch.setattr(dashboard, "CHARTS", drawer)
+    check = OutputChecks._check
+    monkeypatch.setattr(
+        OutputChecks, "_check", lambda checks, table: drawer.sent.append(f"check {table}") or check(checks, table)
+    )
+    try:
+        run_weekly(ws.root, DEMO_AS_OF)
+    finally:
+        drawer.stop()
+    first_check = next(n for n, sent in enumerate(drawer.sent) if sent.startswith("check "))
+    spc = [
+        sent for sent in drawer.sent if '"weekly total delayed days"' in sent or ": weekly total delayed days" in sent
+    ]
+    assert len(spc) >= 10 and all(spc.count(spec) == 2 for spec in spc)  # sent early, then drawn for the page
+    assert drawer.sent.index(spc[0]) < first_check and len(set(spc)) == len(spc) // 2
+    assert all(drawer.sent.index(spec) < first_check for spec in set(spc))
