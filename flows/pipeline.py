@@ -329,6 +329,17 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
     return {"raised": [a["text"] for a in raised], **outcome, "quiet": False}
 
 
+def draw_charts_soon(con: duckdb.DuckDBPyConnection) -> None:
+    """Send the dashboard's SPC charts to be drawn as soon as their figures are known (flows/charts.py), so
+    that they are drawn while the run goes on.
+
+    Only a head start: the dashboard reads the same views again when it is laid out, so a failure here is
+    the dashboard's to report (or not, if its checks fail first), never a reason to stop the run.
+    """
+    with contextlib.suppress(Exception):
+        draw_spc_charts_soon(con)
+
+
 @task(cache_policy=NO_CACHE)
 def publish(
     con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date, outcome: RunOutcome
@@ -365,11 +376,7 @@ def _publish_checked(
             withheld.append({"file": file_name, "table": table, "reasons": reasons})
         return not reasons
 
-    # A head start for the dashboard's SPC charts, drawn while the files are checked and written. It reads the
-    # same views the dashboard reads again, so a failure here is the dashboard's to report (or not, if its
-    # checks fail first), not a reason to publish nothing.
-    with contextlib.suppress(Exception):
-        draw_spc_charts_soon(con)
+    draw_charts_soon(con)  # drawn while the files are checked and written (sent earlier by the weekly flow)
     stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
 
     # A file is up to date when what it shows is unchanged AND its bytes are those this pipeline wrote:

@@ -19,6 +19,7 @@ from flows.pipeline import (
     defer_later_weeks,
     discover_new_files,
     document_validations,
+    draw_charts_soon,
     inbox_folder_warnings,
     keep_trajectory_snapshot,
     load_submissions,
@@ -136,6 +137,7 @@ def weekly_dtoc(
         loaded = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
+        draw_charts_soon(con)
         summary.resubmitted_keys = resubmissions(con, loaded)
         keep_trajectory_snapshot(con, as_of)
         summary.alerts = raise_alerts(con, settings, as_of, alerts)

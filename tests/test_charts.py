@@ -137,7 +137,7 @@ def test_a_helper_that_answers_no_drawing_is_stopped_and_its_charts_are_drawn_he
     assert len(started) == charts.HELPERS_LOST_AT_MOST  # then this process draws its charts itself
 
 
-def test_publish_sends_the_spc_charts_before_it_checks_the_tables(tmp_path, monkeypatch):
+def test_the_weekly_run_sends_the_spc_charts_before_it_checks_the_tables(tmp_path, monkeypatch):
     import flows.dashboard as dashboard
     from flows.demo import DEMO_AS_OF, write_sample
     from flows.output_checks import OutputChecks
@@ -157,9 +157,8 @@ def test_publish_sends_the_spc_charts_before_it_checks_the_tables(tmp_path, monk
     finally:
         drawer.stop()
     first_check = next(n for n, sent in enumerate(drawer.sent) if sent.startswith("check "))
-    spc = [
-        sent for sent in drawer.sent if '"weekly total delayed days"' in sent or ": weekly total delayed days" in sent
-    ]
-    assert len(spc) >= 10 and all(spc.count(spec) == 2 for spec in spc)  # sent early, then drawn for the page
-    assert drawer.sent.index(spc[0]) < first_check and len(set(spc)) == len(spc) // 2
-    assert all(drawer.sent.index(spec) < first_check for spec in set(spc))
+    spc = {sent for sent in drawer.sent if ": weekly total delayed days" in sent}
+    assert len(spc) >= 5
+    for spec in spc:  # sent once the figures are known, and asked for again when the page is laid out
+        sent_at = [n for n, sent in enumerate(drawer.sent) if sent == spec]
+        assert sent_at[0] < first_check < sent_at[-1]
