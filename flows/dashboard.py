@@ -14,6 +14,7 @@ or arrows, tables scroll inside their own box on a phone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date
 from pathlib import Path
@@ -560,7 +561,6 @@ def _spc(con) -> list[dict]:
     ).fetchone()
     if not sites_with_points:
         return [_para("No weekly returns loaded yet.")]
-    charts = _rows(con, "select * from spc_chart_sites where charted order by chart_order")
     blocks = [
         {
             "kind": "spc_key",
@@ -581,7 +581,7 @@ def _spc(con) -> list[dict]:
                 "spc_signals.csv",
             )
         )
-    for chart, spec, label, signals in _spc_charts(con, charts):
+    for chart, spec, label, signals in _spc_charts(con):
         site = chart["site_code"]
         blocks.append(_chart(spec, label))
         if signals:
@@ -602,10 +602,9 @@ def _spc(con) -> list[dict]:
     return blocks
 
 
-def _spc_charts(con, charts: list[dict] | None = None) -> list[tuple[dict, dict, str, list[dict]]]:
+def _spc_charts(con) -> list[tuple[dict, dict, str, list[dict]]]:
     """Each charted site's row of spc_chart_sites, its XmR chart's spec and label, and its points with a signal."""
-    if charts is None:
-        charts = _rows(con, "select * from spc_chart_sites where charted order by chart_order")
+    charts = _rows(con, "select * from spc_chart_sites where charted order by chart_order")
     points = _rows(
         con,
         """
@@ -686,9 +685,15 @@ def _spc_charts(con, charts: list[dict] | None = None) -> list[tuple[dict, dict,
 
 
 def draw_spc_charts_soon(con) -> None:
-    """Send the SPC charts to be drawn (flows/charts.py) while the run checks and writes its files."""
-    for _, spec, _, _ in _spc_charts(con):
-        CHARTS.draw_soon(_vega_lite(spec))
+    """Send the SPC charts to be drawn (flows/charts.py) as soon as their figures are known, so that they are
+    drawn while the run goes on.
+
+    Only a head start: the dashboard reads the same views again when it is laid out, so a failure here is
+    the dashboard's to report (or not, if its checks fail first), never a reason to stop the run.
+    """
+    with contextlib.suppress(Exception):
+        for _, spec, _, _ in _spc_charts(con):
+            CHARTS.draw_soon(_vega_lite(spec))
 
 
 def _quality(con) -> list[dict]:

@@ -28,7 +28,7 @@ from flows import warehouse as warehouse_module
 from flows.alerts import deliver_pending, emit_events, should_alert, store_new_alerts
 from flows.charts import start_drawing
 from flows.commentary import commentary_months, write_commentary
-from flows.dashboard import build_dashboard, draw_spc_charts_soon
+from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
 from flows.output_checks import OutputChecks, summary_rows
@@ -330,17 +330,6 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
     return {"raised": [a["text"] for a in raised], **outcome, "quiet": False}
 
 
-def draw_charts_soon(con: duckdb.DuckDBPyConnection) -> None:
-    """Send the dashboard's SPC charts to be drawn as soon as their figures are known (flows/charts.py), so
-    that they are drawn while the run goes on.
-
-    Only a head start: the dashboard reads the same views again when it is laid out, so a failure here is
-    the dashboard's to report (or not, if its checks fail first), never a reason to stop the run.
-    """
-    with contextlib.suppress(Exception):
-        draw_spc_charts_soon(con)
-
-
 @task(cache_policy=NO_CACHE)
 def publish(
     con: duckdb.DuckDBPyConnection, ws: Workspace, as_of: date, outcome: RunOutcome
@@ -377,7 +366,6 @@ def _publish_checked(
             withheld.append({"file": file_name, "table": table, "reasons": reasons})
         return not reasons
 
-    draw_charts_soon(con)  # drawn while the files are checked and written (sent earlier by the weekly flow)
     stored = dict(con.execute("select output, fingerprint from published_fingerprints").fetchall())
 
     # A file is up to date when what it shows is unchanged AND its bytes are those this pipeline wrote:
