@@ -20,15 +20,13 @@ import polars as pl
 
 from flows.suite_in_sql import suite_document
 from flows.validate import (
-    _GX_LOCK,
     Problem,
     certainly_passes_in_duckdb,
     failed_expectations,
-    frame_batch,
-    gx_suite,
     problems_at_rows,
     run_suite,
     suite_path,
+    validate_frame,
 )
 
 VALUE_RULES = {
@@ -129,10 +127,7 @@ def validate_distinct(
     repeated = [positioned.filter(pl.len().over(key) > 1).select(values.columns) for key in keys]
     frame = pl.concat([values, *repeated], how="vertical_relaxed")
 
-    with _GX_LOCK:
-        results = frame_batch(frame.drop(POSITION).to_pandas()).validate(
-            gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
-        )
+    results = validate_frame(frame.drop(POSITION).to_pandas(), suite_name, parameters)
     if journal is not None:
         journal.append((suite_name, sorted(set(cells["file"].to_list())), results))
     problems: list[Problem] = []
@@ -212,10 +207,7 @@ def files_with_failures(
     values, length = _value_block(expectations, distinct, schema)
     if journal is None and certainly_passes_in_duckdb(suite_name, values.drop(POSITION), parameters):
         return suspects
-    with _GX_LOCK:
-        results = frame_batch(values.drop(POSITION).to_pandas()).validate(
-            gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
-        )
+    results = validate_frame(values.drop(POSITION).to_pandas(), suite_name, parameters)
     if journal is not None:
         journal.append((suite_name, sorted(file for s in summaries for file in s.files), results))
     for outcome in failed_expectations(suite_name, results):

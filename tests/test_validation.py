@@ -302,3 +302,66 @@ def test_many_files_are_validated_together_and_problems_stay_with_their_file(wor
         ("detail.csv", True),
     ]
     assert [(p.file, p.row) for p in results[1].problems] == [("bad.csv", 3)]
+
+
+def test_gx_results_are_complete_for_failed_rules_and_the_data_docs_pages_those_of_a_complete_validation(
+    workspace, tmp_path
+):
+    """Passed rules are validated in BASIC, failed ones again in COMPLETE (validate_frame): the problems, every
+    failed rule's result and the Data Docs pages are those of one COMPLETE validation of the whole suite."""
+    import re
+
+    import flows.validate as validate
+    from flows.data_docs import document_validations
+
+    def complete(frame, suite_name, parameters):
+        with validate._GX_LOCK:
+            return validate.frame_batch(frame).validate(
+                validate.gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
+            )
+
+    summary = workspace.inbox_weekly / "summary.csv"
+    summary.write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\nXYZ,2017-09-14,-1,0.5,0\nDVH,2017-09-14,2,0,0\n")
+    detail = workspace.inbox_weekly / "detail.csv"
+    detail.write_text(f"{DETAIL_HEADER}\n{GOOD_DETAIL}\nDVH,2017-09-07,E10000016,acute,Council,C,10\n")
+    reference, settings = Reference.load(workspace.reference), load_settings(workspace.settings_file)
+    outcomes = {}
+    for name, validator in (("basic first", validate.validate_frame), ("complete", complete)):
+        journal: list = []
+        original = validate.validate_frame
+        validate.validate_frame = validator
+        try:
+            results = check_submissions([summary, detail], reference, settings, AS_OF, journal)
+        finally:
+            validate.validate_frame = original
+        docs = tmp_path / name.replace(" ", "_")
+        document_validations(workspace.root, docs, journal, "weekly", AS_OF)
+        volatile = (
+            r"\d{8}T\d{6}\.\d{6}Z|\d{4}-\d{2}-\d{2}[T ][\d:.]+|[0-9a-f]{8}-[0-9a-f-]{27}|'_run_time_sort': [\d.]+"
+        )
+        outcomes[name] = (
+            [[p.as_dict() for p in result.problems] for result in results],
+            [[outcome.to_json_dict() for outcome in result.results] for _, _, result in journal],
+            [re.sub(volatile, "~", page.read_text(encoding="utf-8")) for page in sorted(docs.rglob("*.html"))],
+        )
+    (problems_basic, results_basic, pages_basic), (problems_complete, results_complete, pages_complete) = (
+        outcomes["basic first"],
+        outcomes["complete"],
+    )
+    assert problems_basic == problems_complete and len(problems_basic[0]) >= 3 and len(problems_basic[1]) == 1
+    failed = 0
+    for basic, whole in zip(sum(results_basic, []), sum(results_complete, []), strict=True):
+        if not whole["success"]:
+            failed += 1
+            assert basic == whole  # every failing row's index and value, as COMPLETE gives them
+        else:  # a passed rule: the same figures, without COMPLETE's empty lists of failing rows
+            assert basic["success"] and basic["result"] == {
+                k: v for k, v in whole["result"].items() if k in basic["result"]
+            }
+            assert all(
+                value in ([], "df.filter(items=[], axis=0)")
+                for k, value in whole["result"].items()
+                if k not in basic["result"]
+            )
+    assert failed >= 4
+    assert len(pages_basic) == 3 and pages_basic == pages_complete  # two validation pages and the index
