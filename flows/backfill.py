@@ -313,7 +313,7 @@ def run_backfill(
     chosen = backfill_dtoc if task_runner is None else backfill_dtoc.with_options(task_runner=task_runner)
     # national extracts and reference files that certainly pass are judged in DuckDB without Great Expectations
     # (no Data Docs in a backfill); weekly returns need it (their suites have rules DuckDB does not answer)
-    with prepared_run(great_expectations="weekly" in (sources or SOURCES)):
+    with prepared_run(great_expectations="weekly" in (sources or SOURCES), data_docs=False):
         return chosen(
             date_from=date_from,
             date_to=date_to,

@@ -28,6 +28,7 @@ from flows import warehouse as warehouse_module
 from flows.alerts import deliver_pending, emit_events, should_alert, store_new_alerts
 from flows.charts import start_drawing
 from flows.commentary import commentary_months, write_commentary
+from flows.dashboard import TEMPLATES as DASHBOARD_TEMPLATES
 from flows.dashboard import build_dashboard
 from flows.data_docs import document_validations as build_data_docs
 from flows.ingest import content_hash
@@ -134,11 +135,12 @@ def week_limit(as_of: date) -> date:
 
 
 @contextlib.contextmanager
-def prepared_run(great_expectations: bool = True):
-    """Around a `run_*` call of a flow: import Great Expectations (about 2 s; not when the run may well not
-    need it) and start the chart renderer in the background while Prefect starts, wait for the Prefect API
-    server a `dtoc` command started early, then run the flow in that server's settings (see
-    flows.prefect_server)."""
+def prepared_run(great_expectations: bool = True, data_docs: bool = True):
+    """Around a `run_*` call of a flow: while Prefect starts, in the background, start the chart renderer,
+    import Great Expectations (about 2 s; not when the run may well not need it) and compile the templates
+    of the dashboard and (when the run builds them) the Data Docs; wait for the Prefect API server a `dtoc`
+    command started early, then run the flow in that server's settings (see flows.prefect_server).
+    Nothing done in the background can stop a run: what failed there is done again when the run needs it."""
 
     def load() -> None:
         with contextlib.suppress(Exception):  # a chart the helper cannot draw is drawn in the run's process
@@ -146,6 +148,11 @@ def prepared_run(great_expectations: bool = True):
         with contextlib.suppress(Exception):
             if great_expectations:
                 importlib.import_module("great_expectations")
+        with contextlib.suppress(Exception):
+            DASHBOARD_TEMPLATES.get_template("dashboard.html")
+        with contextlib.suppress(Exception):
+            if great_expectations and data_docs:
+                importlib.import_module("flows.data_docs_views").compile_templates()
 
     threading.Thread(target=load, name="dtoc-warm-up", daemon=True).start()
     wait_for_api_server()
