@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
-from flows.validate import gx_suite
+from flows.suite_in_sql import suite_document
+from flows.validate import gx_suite, suite_path
 
 SITE = "dtoc"
 CHECKED_INPUTS = "dtoc_checked_inputs"  # a result's meta key: the digest of what was checked (flows/trajectory.py)
@@ -114,6 +115,8 @@ def _render_pages(
     context = _workspace_context(root, docs_dir)
     run_id = RunIdentifier(run_name=f"{run_name} as of {as_of.isoformat()}", run_time=datetime.now(UTC))
     for suite_name in sorted({name for name, _, _ in journal}):
+        if _stored_rules(context, suite_name) == _rules(suite_document(suite_path(suite_name))):
+            continue  # the workspace's copy is the repository's suite already (writing it again took 50 ms)
         source = gx_suite(suite_name).to_json_dict()  # the repository's rules, as they are today
         context.suites.add_or_update(
             gx.ExpectationSuite(**{k: source[k] for k in ("name", "expectations", "meta", "notes") if k in source})
@@ -145,6 +148,23 @@ def _render_pages(
         }
         for suite, files, success, key, checked in keys
     ]
+
+
+def _rules(suite: dict) -> dict:
+    """A suite as stored (JSON), without the ids GX gives each context's copy of it and of its expectations."""
+    return {
+        **{key: value for key, value in suite.items() if key != "id"},
+        "expectations": [{k: v for k, v in e.items() if k != "id"} for e in suite.get("expectations", [])],
+    }
+
+
+def _stored_rules(context, suite_name: str) -> dict | None:
+    """The workspace context's copy of a suite, as `_rules` (None when it has none or it cannot be read)."""
+    try:
+        stored = json.loads((Path(context.root_directory) / "expectations" / f"{suite_name}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return _rules(stored) if isinstance(stored, dict) else None
 
 
 def _relative_page(urls: list[dict], docs_dir: Path) -> str:

@@ -335,3 +335,43 @@ def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path,
     assert [page.replace("STYLE-A", "STYLE-B") for page in drawn["a"]] == drawn["b"]
     settings = (tmp_path / "a" / "validation" / "gx" / "great_expectations.yml").read_text(encoding="utf-8")
     assert "flows" not in settings and "../../publish/data_docs/" in settings
+
+
+def test_data_docs_keep_the_workspaces_copy_of_a_suite_until_it_differs_from_the_repositorys(tmp_path):
+    """Each Data Docs build stores the suites its validations used in the workspace's GX context (its index
+    lists them): a copy equal to the repository's rules (ids aside) is left as it is; one that differs (an
+    older release's rules, a hand edit) is replaced with the repository's."""
+    import json
+
+    import pandas as pd
+
+    import flows.data_docs as data_docs
+    from flows.validate import _GX_LOCK, frame_batch, gx_suite, suite_path
+
+    with _GX_LOCK:
+        frame = pd.DataFrame({"site_code": ["DVH"], "site_name": ["a"], "provider_code": ["P1"], "beds": ["12"]})
+        frame = frame.assign(provider_name="p", care_type="Acute", closed_from_date="")
+        result = frame_batch(frame).validate(gx_suite("reference_sites"), result_format="BASIC")
+    root, docs = tmp_path / "w", tmp_path / "w" / "publish" / "data_docs"
+    stored = root / "validation" / "gx" / "expectations" / "reference_sites.json"
+    repository = json.loads(suite_path("reference_sites").read_text(encoding="utf-8"))
+
+    def build(week: int) -> None:
+        journal = [("reference_sites", [f"week{week}.csv"], result)]
+        data_docs.document_validations(root, docs, journal, "weekly", date(2017, 9, 8 + 7 * week))
+
+    def rules(suite: dict) -> list:
+        return [(e["type"], e["kwargs"], e.get("meta")) for e in suite["expectations"]]
+
+    build(0)
+    assert rules(json.loads(stored.read_text(encoding="utf-8"))) == rules(repository)
+    written = stored.stat().st_mtime_ns
+    build(1)
+    assert stored.stat().st_mtime_ns == written  # the same rules: not written again
+    edited = json.loads(stored.read_text(encoding="utf-8"))
+    edited["expectations"] = edited["expectations"][1:]
+    edited["expectations"][0]["kwargs"]["column"] = "renamed_by_hand"
+    stored.write_text(json.dumps(edited), encoding="utf-8")
+    build(2)
+    assert rules(json.loads(stored.read_text(encoding="utf-8"))) == rules(repository)
+    assert "reference_sites" in (docs / "index.html").read_text(encoding="utf-8")
