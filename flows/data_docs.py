@@ -164,7 +164,10 @@ def _stored_rules(context, suite_name: str) -> dict | None:
         stored = json.loads((Path(context.root_directory) / "expectations" / f"{suite_name}.json").read_bytes())
     except (OSError, ValueError):
         return None
-    return _rules(stored) if isinstance(stored, dict) else None
+    try:
+        return _rules(stored)
+    except (AttributeError, TypeError):  # not a suite: GX is asked to store the repository's (and says why it cannot)
+        return None
 
 
 def _relative_page(urls: list[dict], docs_dir: Path) -> str:

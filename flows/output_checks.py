@@ -37,7 +37,7 @@ import duckdb
 
 from flows.models import shared_views
 from flows.suite_in_sql import certainly_passes, suite_expectations
-from flows.validate import _GX_LOCK, _Blank, frame_batch, gx_suite, suite_path
+from flows.validate import _GX_LOCK, _Blank, exception_message, frame_batch, gx_suite, suite_path
 from flows.warehouse import SQL_ROOT
 
 SUITE_PREFIX = "published_"
@@ -267,13 +267,9 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) 
 def _failure(outcome, frame) -> Failure:
     config = outcome.expectation_config
     meta = config.meta or {}
-    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-        return Failure(
-            f"the check {config.type} on {meta.get('column', '')} could not run: "
-            f"{outcome.exception_info.get('exception_message')}",
-            0,
-            None,
-        )
+    message = exception_message(outcome)
+    if message is not None:
+        return Failure(f"the check {config.type} on {meta.get('column', '')} could not run: {message}", 0, None)
     indexes = list(outcome.result.get("unexpected_index_list") or [])
     template = meta.get("problem", config.type)
     if not indexes:

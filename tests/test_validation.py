@@ -365,3 +365,68 @@ def test_gx_results_are_complete_for_failed_rules_and_the_data_docs_pages_those_
             )
     assert failed >= 4
     assert len(pages_basic) == 3 and pages_basic == pages_complete  # two validation pages and the index
+
+
+def test_a_rule_passed_by_mostly_and_many_failed_rules_get_the_results_of_a_complete_validation(monkeypatch):
+    """validate_frame validates again in COMPLETE every rule that found failing rows: one passed by `mostly` too
+    (its failing rows listed as a COMPLETE validation lists them), and the whole suite at once when many fail."""
+    import json
+
+    import great_expectations as gx
+    import pandas as pd
+
+    import flows.validate as validate
+
+    document = json.loads(validate.suite_path("reference_sites").read_text(encoding="utf-8"))
+    for rule in document["expectations"]:
+        if rule["type"] == "expect_column_values_to_match_regex" and rule["kwargs"]["column"] == "beds":
+            rule["kwargs"]["mostly"] = 0.5
+    suite = gx.ExpectationSuite(**{k: document[k] for k in ("name", "expectations", "meta", "notes") if k in document})
+    monkeypatch.setattr(validate, "gx_suite", lambda name: suite)
+
+    def complete(frame):
+        with validate._GX_LOCK:
+            return validate.frame_batch(frame).validate(suite, result_format="COMPLETE").to_json_dict()["results"]
+
+    sites = pd.DataFrame(
+        {"site_code": [f"S{i}" for i in range(40)], "beds": [f"x{i}" if i % 4 == 0 else "9" for i in range(40)]}
+    )
+    sites = sites.assign(site_name="a", provider_code="P1", provider_name="p", care_type="acute", closed_from_date="")
+    results = validate.validate_frame(sites, "reference_sites", {}).to_json_dict()["results"]
+    [tolerant] = [
+        (ours, theirs)
+        for ours, theirs in zip(results, complete(sites))
+        if "mostly" in theirs["expectation_config"]["kwargs"]
+    ]
+    assert tolerant[1]["success"] and len(tolerant[1]["result"]["unexpected_index_list"]) == 10
+    assert tolerant[0] == tolerant[1]
+
+    broken = sites.assign(site_code=None, site_name=None, care_type="nonsense", beds="x", provider_code=None)
+    broken = broken.assign(closed_from_date=None)
+    results = validate.validate_frame(broken, "reference_sites", {}).to_json_dict()["results"]
+    assert sum(not r["success"] for r in results) > validate.RULES_VALIDATED_AGAIN_ALONE
+    assert results == complete(broken)
+
+
+def test_a_rule_whose_metric_raises_stops_the_validation_with_its_reason():
+    """GX reports an exception a rule's metric raised under the metric's id: it is an error, never a failure
+    without rows (which would report no problem)."""
+    import pandas as pd
+
+    import flows.validate as validate
+
+    frame = pd.DataFrame({"week_ending_date": [pd.Timestamp("2017-09-07"), "2017-09-07"]})
+    with validate._GX_LOCK:
+        suite = validate.gx_suite("weekly_detail")
+        rule = next(e for e in suite.expectations if e.expectation_type == "expect_column_values_to_be_between")
+        outcome = validate.frame_batch(frame).validate(
+            rule, expectation_parameters={"as_of": pd.Timestamp(AS_OF)}, result_format="BASIC"
+        )
+    assert not outcome.success and not outcome.exception_info.get("raised_exception")  # GX's shape: keyed by metric
+    assert validate.exception_message(outcome)
+
+    class Results:
+        results = [outcome]
+
+    with pytest.raises(RuntimeError, match="expect_column_values_to_be_between in weekly_detail could not run"):
+        validate.failed_expectations("weekly_detail", Results)
