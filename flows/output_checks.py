@@ -37,7 +37,7 @@ import duckdb
 
 from flows.models import shared_views
 from flows.suite_in_sql import certainly_passes, suite_expectations
-from flows.validate import _GX_LOCK, _Blank, exception_message, frame_batch, gx_suite, suite_path
+from flows.validate import _Blank, exception_message, suite_path, validate_frame
 from flows.warehouse import SQL_ROOT
 
 SUITE_PREFIX = "published_"
@@ -247,18 +247,10 @@ def check_table(con: duckdb.DuckDBPyConnection, table: str, keep: bool = False) 
             time.perf_counter() - started,
             [Failure(f"its checks could not be computed (sql/checks/{table}.sql): {exc}", 0, None)],
         )
-    with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
-        expectations = gx_suite(suite)
-        batch = frame_batch(frame)
-        # pass or fail only (about half the cost); the rare failure is run again for its rows
-        results = batch.validate(expectations, result_format="BOOLEAN_ONLY")
-        by_id = {expectation.id: expectation for expectation in expectations.expectations}
-        failed = [
-            batch.validate(by_id[outcome.expectation_config.id], result_format="COMPLETE")
-            for outcome in results.results
-            if not outcome.success
-        ]
-    check = TableCheck(table, suite, len(expectations.expectations), len(frame), 0.0)
+    # pass or fail only (about half the cost); the rare failure is run again for its rows
+    results = validate_frame(frame, suite, None, first_pass="BOOLEAN_ONLY")
+    failed = [outcome for outcome in results.results if not outcome.success]
+    check = TableCheck(table, suite, len(results.results), len(frame), 0.0)
     check.failures = [_failure(outcome, frame) for outcome in failed]
     check.seconds = time.perf_counter() - started
     return check

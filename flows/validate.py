@@ -398,17 +398,18 @@ def run_suite(
 RULES_VALIDATED_AGAIN_ALONE = 4
 
 
-def validate_frame(frame, suite_name: str, parameters: dict):
+def validate_frame(frame, suite_name: str, parameters: dict | None, first_pass: str = "BASIC"):
     """Great Expectations' result for a pandas frame, as one COMPLETE validation gives it (every failing row's
-    index and value) for each rule that found a failing row; in BASIC (counts) for the others.
+    index and value) for each rule that found a failing row; in `first_pass` format for the others.
 
-    Every expectation is validated in BASIC first, then those that found failing rows (failed, or passed by
-    `mostly`) again in COMPLETE: on their own when they are few, else the whole suite. COMPLETE for every rule
+    Every expectation is validated in `first_pass` first (BASIC: the counts Data Docs show; BOOLEAN_ONLY, pass or
+    fail, is cheaper still), then those that found failing rows (failed, or passed by `mostly` when the first pass
+    counts rows) again in COMPLETE: on their own when they are few, else the whole suite. COMPLETE for every rule
     costs about half as much again, for lists of rows almost always empty.
     """
     with _GX_LOCK:  # one validation at a time per process: the context is shared by the task runner's threads
         batch = frame_batch(frame)
-        results = batch.validate(gx_suite(suite_name), expectation_parameters=parameters, result_format="BASIC")
+        results = batch.validate(gx_suite(suite_name), expectation_parameters=parameters, result_format=first_pass)
         again = [
             position
             for position, outcome in enumerate(results.results)

@@ -304,6 +304,16 @@ def test_many_files_are_validated_together_and_problems_stay_with_their_file(wor
     assert [(p.file, p.row) for p in results[1].problems] == [("bad.csv", 3)]
 
 
+def one_complete_validation(frame, suite_name: str, parameters: dict | None = None):
+    """The suite's result for the frame from one COMPLETE validation, what validate_frame must equal."""
+    import flows.validate as validate
+
+    with validate._GX_LOCK:
+        return validate.frame_batch(frame).validate(
+            validate.gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
+        )
+
+
 def test_gx_results_are_complete_for_failed_rules_and_the_data_docs_pages_those_of_a_complete_validation(
     workspace, tmp_path
 ):
@@ -314,19 +324,13 @@ def test_gx_results_are_complete_for_failed_rules_and_the_data_docs_pages_those_
     import flows.validate as validate
     from flows.data_docs import document_validations
 
-    def complete(frame, suite_name, parameters):
-        with validate._GX_LOCK:
-            return validate.frame_batch(frame).validate(
-                validate.gx_suite(suite_name), expectation_parameters=parameters, result_format="COMPLETE"
-            )
-
     summary = workspace.inbox_weekly / "summary.csv"
     summary.write_text(f"{SUMMARY_HEADER}\nDVH,2017-09-07,1,0,0\nXYZ,2017-09-14,-1,0.5,0\nDVH,2017-09-14,2,0,0\n")
     detail = workspace.inbox_weekly / "detail.csv"
     detail.write_text(f"{DETAIL_HEADER}\n{GOOD_DETAIL}\nDVH,2017-09-07,E10000016,acute,Council,C,10\n")
     reference, settings = Reference.load(workspace.reference), load_settings(workspace.settings_file)
     outcomes = {}
-    for name, validator in (("basic first", validate.validate_frame), ("complete", complete)):
+    for name, validator in (("basic first", validate.validate_frame), ("complete", one_complete_validation)):
         journal: list = []
         original = validate.validate_frame
         validate.validate_frame = validator
@@ -385,8 +389,7 @@ def test_a_rule_passed_by_mostly_and_many_failed_rules_get_the_results_of_a_comp
     monkeypatch.setattr(validate, "gx_suite", lambda name: suite)
 
     def complete(frame):
-        with validate._GX_LOCK:
-            return validate.frame_batch(frame).validate(suite, result_format="COMPLETE").to_json_dict()["results"]
+        return one_complete_validation(frame, "reference_sites").to_json_dict()["results"]
 
     sites = pd.DataFrame(
         {"site_code": [f"S{i}" for i in range(40)], "beds": [f"x{i}" if i % 4 == 0 else "9" for i in range(40)]}
