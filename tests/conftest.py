@@ -1,9 +1,14 @@
-"""Shared fixtures. Flows run on Prefect's real ephemeral server, isolated in a temporary PREFECT_HOME."""
+"""Shared fixtures. Flows run on Prefect's real temporary API server, isolated in a temporary PREFECT_HOME:
+one server per process that runs tests, started as `dtoc` commands start theirs (`pytest_configure`)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -28,11 +33,62 @@ import polars as pl  # noqa: E402
 import pytest  # noqa: E402
 
 from flows.demo import DEMO_AS_OF, write_national_sample, write_sample  # noqa: E402
-from flows.prefect_server import without_heartbeats  # noqa: E402
+from flows.prefect_server import start_api_server_early, without_heartbeats  # noqa: E402
 from flows.validate import CheckedSubmission, Reference, check_submissions  # noqa: E402
 from flows.workspace import Workspace, load_settings, open_workspace  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
+
+# Run in a subprocess, with PREFECT_API_DATABASE_CONNECTION_URL naming the database to build.
+BUILD_PREFECT_DATABASE = """
+import asyncio
+from prefect.server.database import provide_database_interface
+from prefect.server.models.block_registration import run_block_auto_registration
+
+async def build():
+    database = provide_database_interface()
+    await database.create_db()
+    async with await database.session() as session:
+        await run_block_auto_registration(session=session)
+
+asyncio.run(build())
+"""
+
+
+def prefect_database_template() -> Path:
+    """A Prefect database with Prefect's migrations run and its block types registered, built once for this
+    environment and Prefect version (the first process to need it builds it; the others wait on a lock). Each
+    test server's database starts as a copy: migrating a fresh database costs a server about 5 s of CPU, and a
+    test session starts about a dozen servers."""
+    from importlib.metadata import version
+
+    key = hashlib.sha256(f"{sys.prefix} prefect {version('prefect')}".encode()).hexdigest()[:16]
+    template = Path(tempfile.gettempdir()) / f"dtoc-tests-prefect-{key}.db"
+    with open(template.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            building = template.with_suffix(".building")
+            for leftover in building.parent.glob(building.name + "*"):
+                leftover.unlink()
+            env = {**os.environ, "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{building}"}
+            done = subprocess.run(
+                [sys.executable, "-c", BUILD_PREFECT_DATABASE], env=env, capture_output=True, text=True
+            )
+            if done.returncode != 0 or list(building.parent.glob(building.name + "-*")):
+                raise RuntimeError(f"could not build the tests' Prefect database: {done.stderr[-2000:]}")
+            os.replace(building, template)
+    return template
+
+
+def pytest_configure(config):
+    """A process that runs tests starts its Prefect server now, as `dtoc` commands do: it comes up while the
+    test modules import their libraries, and PREFECT_API_URL names it, so the tests' flows, the `dtoc` commands
+    they call and those they start in subprocesses all report to it rather than each starting a server of its
+    own. Tests of starting a server unset PREFECT_API_URL. xdist's controller runs no test and starts none."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    shutil.copyfile(prefect_database_template(), Path(os.environ["PREFECT_HOME"]) / "prefect.db")
+    start_api_server_early()
 
 
 def pytest_collection_modifyitems(items):
@@ -71,6 +127,7 @@ def prefect_server_with_every_service(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     every_service = {getattr(prefect.settings, f"PREFECT_SERVER_SERVICES_{s}_ENABLED"): True for s in SERVICES_OFF}
+    shutil.copyfile(prefect_database_template(), tmp_path / "prefect.db")
     database = {prefect.settings.PREFECT_API_DATABASE_CONNECTION_URL: f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}"}
     with prefect.settings.temporary_settings(updates=every_service | database):
         server = SubprocessASGIServer(port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -137,17 +138,14 @@ def test_backfill_equals_loading_week_by_week(synthetic_inbox, tmp_path):
 
 @pytest.mark.long(100)
 @pytest.mark.xdist_group("backfilled_in_chunks")
-def test_backfill_on_a_dask_cluster_gives_identical_output(
-    backfilled_in_chunks, synthetic_inbox, tmp_path, monkeypatch
-):
+def test_backfill_on_a_dask_cluster_gives_identical_output(backfilled_in_chunks, synthetic_inbox, tmp_path):
     from distributed import LocalCluster
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect_dask import DaskTaskRunner
 
     _, _, on_threads = backfilled_in_chunks
-    # The cluster's processes report their task runs to this process's server (the threads backfill started
-    # it), as a deployed cluster reports to the configured PREFECT_API_URL; unset, each would start its own.
-    monkeypatch.setenv("PREFECT_API_URL", SubprocessASGIServer().api_url)
+    # The cluster's processes report their task runs to this process's server, named by PREFECT_API_URL
+    # (tests/conftest.py), as a deployed cluster reports to the configured one; unset, each would start its own.
+    assert os.environ["PREFECT_API_URL"]
     dask_ws = workspace_from(synthetic_inbox, tmp_path / "dask")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         summary = run_backfill(

@@ -65,7 +65,8 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path):
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "DTOC_"))}
+    # as on a newcomer's machine: no PYTHONPATH, no settings, and no Prefect server yet (the demo starts one)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "DTOC_", "PREFECT_API_URL"))}
     where = subprocess.run(
         [
             fresh / "bin" / "python",
