@@ -3,10 +3,12 @@ one server per process that runs tests, started as `dtoc` commands start theirs 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,12 +59,15 @@ asyncio.run(build())
 
 def prefect_database_template() -> Path:
     """A Prefect database with Prefect's migrations run and its block types registered, built once for this
-    environment and Prefect version (the first process to need it builds it; the others wait on a lock). Each
+    environment, Prefect version and build script (the first process to need it builds it; the others wait on a
+    lock). Each
     test server's database starts as a copy: migrating a fresh database costs a server about 5 s of CPU, and a
     test session starts about a dozen servers."""
     from importlib.metadata import version
 
-    key = hashlib.sha256(f"{sys.prefix} prefect {version('prefect')}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{sys.prefix} prefect {version('prefect')} {BUILD_PREFECT_DATABASE}".encode()).hexdigest()[
+        :16
+    ]
     template = Path(tempfile.gettempdir()) / f"dtoc-tests-prefect-{key}.db"
     with open(template.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -74,8 +79,10 @@ def prefect_database_template() -> Path:
             done = subprocess.run(
                 [sys.executable, "-c", BUILD_PREFECT_DATABASE], env=env, capture_output=True, text=True
             )
-            if done.returncode != 0 or list(building.parent.glob(building.name + "-*")):
+            if done.returncode != 0:
                 raise RuntimeError(f"could not build the tests' Prefect database: {done.stderr[-2000:]}")
+            with contextlib.closing(sqlite3.connect(building)) as database:  # one file: no write-ahead log beside it
+                database.execute("pragma journal_mode = delete")
             os.replace(building, template)
     return template
 
