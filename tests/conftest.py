@@ -58,20 +58,17 @@ asyncio.run(build())
 
 
 def prefect_database_template() -> Path:
-    """A Prefect database with Prefect's migrations run and its block types registered, built once for this
-    environment, Prefect version and build script (the first process to need it builds it; the others wait on a
-    lock). Each
-    test server's database starts as a copy: migrating a fresh database costs a server about 5 s of CPU, and a
-    test session starts about a dozen servers."""
+    """A Prefect database with Prefect's migrations run and its block types registered, built once per temp folder
+    for this environment, Prefect version and build script (the first process to need it builds it, the others
+    wait on a lock; one that is not such a database is built again). Each test server's database starts as a
+    copy: migrating a fresh database costs a server about 5 s of CPU."""
     from importlib.metadata import version
 
-    key = hashlib.sha256(f"{sys.prefix} prefect {version('prefect')} {BUILD_PREFECT_DATABASE}".encode()).hexdigest()[
-        :16
-    ]
-    template = Path(tempfile.gettempdir()) / f"dtoc-tests-prefect-{key}.db"
+    key = f"{sys.prefix} prefect {version('prefect')} {BUILD_PREFECT_DATABASE}"
+    template = Path(tempfile.gettempdir()) / f"dtoc-tests-prefect-{hashlib.sha256(key.encode()).hexdigest()[:16]}.db"
     with open(template.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not template.exists():
+        if not _is_prefect_database(template):
             building = template.with_suffix(".building")
             for leftover in building.parent.glob(building.name + "*"):
                 leftover.unlink()
@@ -80,19 +77,39 @@ def prefect_database_template() -> Path:
                 [sys.executable, "-c", BUILD_PREFECT_DATABASE], env=env, capture_output=True, text=True
             )
             if done.returncode != 0:
-                raise RuntimeError(f"could not build the tests' Prefect database: {done.stderr[-2000:]}")
+                said = (done.stderr or done.stdout)[-2000:] or "nothing"
+                raise pytest.UsageError(
+                    f"could not build the tests' Prefect database {building}: the build exited with status "
+                    f"{done.returncode} and said {said}"
+                )
             with contextlib.closing(sqlite3.connect(building)) as database:  # one file: no write-ahead log beside it
                 database.execute("pragma journal_mode = delete")
             os.replace(building, template)
     return template
 
 
+def _is_prefect_database(path: Path) -> bool:
+    """A SQLite file with Prefect's schema at some revision and its block types registered."""
+    if not path.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
+            revision = database.execute("select version_num from alembic_version").fetchone()
+            block_types = database.execute("select count(*) from block_type").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return revision is not None and block_types > 0
+
+
 def pytest_configure(config):
     """A process that runs tests starts its Prefect server now, as `dtoc` commands do: it comes up while the
     test modules import their libraries, and PREFECT_API_URL names it, so the tests' flows, the `dtoc` commands
-    they call and those they start in subprocesses all report to it rather than each starting a server of its
-    own. Tests of starting a server unset PREFECT_API_URL. xdist's controller runs no test and starts none."""
+    they call in-process and the flows' subprocesses (a run killed mid-load, Dask's workers) report to it rather
+    than each starting a server of its own. Tests of starting a server unset PREFECT_API_URL and use a Prefect
+    home of their own. xdist's controller runs no test and starts none, nor does a run that only collects."""
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    if config.option.collectonly:
         return
     shutil.copyfile(prefect_database_template(), Path(os.environ["PREFECT_HOME"]) / "prefect.db")
     start_api_server_early()

@@ -125,7 +125,19 @@ def test_a_past_dated_backfill_leaves_later_returns_in_the_inbox(workspace):
 # ---- an as-of after today is refused ----------------------------------------------------------
 
 
-def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, capsys):
+def no_flow_may_start(monkeypatch) -> None:
+    """A command refused before any flow starts: a flow started would fail the test."""
+
+    def started(*args, **kwargs):
+        raise AssertionError("a flow was started")
+
+    for flow in ("weekly.run_weekly", "national.run_national", "backfill.run_backfill"):
+        module, name = flow.split(".")
+        monkeypatch.setattr(f"flows.{module}.{name}", started)
+
+
+def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, capsys, monkeypatch):
+    no_flow_may_start(monkeypatch)
     for args in (
         ["run", "--as-of", "2029-12-07"],
         ["national", "--as-of", "2029-12-07"],
@@ -134,6 +146,7 @@ def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, ca
         assert main([*args, "--workdir", str(workspace.root)]) == 2
         said = capsys.readouterr().err
         assert "2029-12-07 is after today" in said and "--allow-future-as-of" in said
+    monkeypatch.undo()
     with pytest.raises(AsOfInFuture):
         run_weekly(workspace.root, date(2029, 12, 7))
     assert not workspace.warehouse.exists()  # refused before anything was opened or changed
@@ -259,7 +272,7 @@ def test_backfill_twice_with_alerts_raises_nothing_new_then_weekly_runs_go_on(tr
 # ---- sites that close --------------------------------------------------------------------------
 
 
-def test_a_closed_site_keeps_its_figures_and_is_not_chased(trusts, hook, capsys):
+def test_a_closed_site_keeps_its_figures_and_is_not_chased(trusts, hook, capsys, monkeypatch):
     send_weeks(trusts, ("2017-09-07", 10, 40))
     drop_file(trusts, "dvh_14.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-14,10,0,0\n")
     (trusts.reference / "sites.csv").write_text(
@@ -282,6 +295,7 @@ def test_a_closed_site_keeps_its_figures_and_is_not_chased(trusts, hook, capsys)
     )  # MED's row removed
     with pytest.raises(SitesRemoved, match=r"MED \(1 week\(s\) loaded, the last ending 2017-09-07\).*closed_from"):
         run_weekly(trusts.root, date(2017, 9, 19))
+    no_flow_may_start(monkeypatch)
     assert main(["run", "--as-of", "2017-09-19", "--workdir", str(trusts.root)]) == 2
     assert "give it a closed_from date" in capsys.readouterr().err
     assert digests(trusts) == before

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 def test_dtoc_run_uses_the_server_it_started_first(tmp_path):
     work = tmp_path / "work"
     write_sample(work / "inbox" / "weekly")
-    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "DEBUG"}
+    # no server yet and a Prefect home of its own (a fresh database, migrated by the server it starts)
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "DEBUG", "PREFECT_HOME": str(tmp_path / "prefect-home")}
     env.pop("PREFECT_API_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "flows.cli", "run", "--workdir", str(work), "--as-of", "2017-11-24"],

@@ -65,8 +65,10 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path):
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    # as on a newcomer's machine: no PYTHONPATH, no settings, and no Prefect server yet (the demo starts one)
+    # as on a newcomer's machine: no PYTHONPATH, no settings, no Prefect server yet and an empty Prefect home (the
+    # demo starts a server, which migrates a fresh database)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "DTOC_", "PREFECT_API_URL"))}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     where = subprocess.run(
         [
             fresh / "bin" / "python",
