@@ -131,9 +131,8 @@ def no_flow_may_start(monkeypatch) -> None:
     def started(*args, **kwargs):
         raise AssertionError("a flow was started")
 
-    for flow in ("weekly.run_weekly", "national.run_national", "backfill.run_backfill"):
-        module, name = flow.split(".")
-        monkeypatch.setattr(f"flows.{module}.{name}", started)
+    for flow in ("flows.weekly.run_weekly", "flows.national.run_national", "flows.backfill.run_backfill"):
+        monkeypatch.setattr(flow, started)
 
 
 def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, capsys, monkeypatch):
