@@ -136,16 +136,16 @@ def no_flow_may_start(monkeypatch) -> None:
 
 
 def test_an_as_of_after_today_is_refused_and_cannot_silence_alerts(workspace, capsys, monkeypatch):
-    no_flow_may_start(monkeypatch)
-    for args in (
-        ["run", "--as-of", "2029-12-07"],
-        ["national", "--as-of", "2029-12-07"],
-        ["backfill", "--from", "2017-09-01", "--to", "2029-12-07"],
-    ):
-        assert main([*args, "--workdir", str(workspace.root)]) == 2
-        said = capsys.readouterr().err
-        assert "2029-12-07 is after today" in said and "--allow-future-as-of" in said
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        no_flow_may_start(patched)
+        for args in (
+            ["run", "--as-of", "2029-12-07"],
+            ["national", "--as-of", "2029-12-07"],
+            ["backfill", "--from", "2017-09-01", "--to", "2029-12-07"],
+        ):
+            assert main([*args, "--workdir", str(workspace.root)]) == 2
+            said = capsys.readouterr().err
+            assert "2029-12-07 is after today" in said and "--allow-future-as-of" in said
     with pytest.raises(AsOfInFuture):
         run_weekly(workspace.root, date(2029, 12, 7))
     assert not workspace.warehouse.exists()  # refused before anything was opened or changed

@@ -315,7 +315,7 @@ def one_complete_validation(frame, suite_name: str, parameters: dict | None = No
 
 
 def test_gx_results_are_complete_for_failed_rules_and_the_data_docs_pages_those_of_a_complete_validation(
-    workspace, tmp_path
+    workspace, tmp_path, monkeypatch
 ):
     """Passed rules are validated in BASIC, failed ones again in COMPLETE (validate_frame): the problems, every
     failed rule's result and the Data Docs pages are those of one COMPLETE validation of the whole suite."""
@@ -332,12 +332,9 @@ def test_gx_results_are_complete_for_failed_rules_and_the_data_docs_pages_those_
     outcomes = {}
     for name, validator in (("basic first", validate.validate_frame), ("complete", one_complete_validation)):
         journal: list = []
-        original = validate.validate_frame
-        validate.validate_frame = validator
-        try:
+        with monkeypatch.context() as patched:
+            patched.setattr(validate, "validate_frame", validator)
             results = check_submissions([summary, detail], reference, settings, AS_OF, journal)
-        finally:
-            validate.validate_frame = original
         docs = tmp_path / name.replace(" ", "_")
         document_validations(workspace.root, docs, journal, "weekly", AS_OF)
         volatile = (
