@@ -22,6 +22,7 @@ CHECKED_INPUTS = "dtoc_checked_inputs"  # a result's meta key: the digest of wha
 MAX_BATCH_LABEL = 180
 # GX's page views with their templates compiled once per process (flows/data_docs_views.py)
 VIEWS = {name: {"module_name": "flows.data_docs_views", "class_name": name} for name in ("PageView", "IndexPageView")}
+INDEX_BUILDER = {"module_name": "flows.data_docs_views", "class_name": "SiteIndexBuilder"}  # reads each result once
 
 
 def _workspace_context(root: Path, docs_dir: Path):
@@ -30,7 +31,8 @@ def _workspace_context(root: Path, docs_dir: Path):
     Nothing in the workspace's GX configuration names an absolute path, so a workspace that is
     moved, renamed, copied or restored elsewhere writes its Data Docs into its own folder. A
     configuration written by an earlier version (an absolute path) is corrected on first use. The site
-    draws its pages with the views of flows/data_docs_views.py (templates compiled once per process).
+    draws its pages with the views of flows/data_docs_views.py (templates compiled once per process) and
+    its index with the builder there (each stored result read once, not at every build).
     """
     import great_expectations as gx
 
@@ -49,7 +51,7 @@ def _workspace_context(root: Path, docs_dir: Path):
         context.update_data_docs_site(SITE, site)
     # The views are named in memory only: the file stays plain GX, which any GX (or an earlier release) opens.
     in_memory = context.config.data_docs_sites[SITE]
-    in_memory["site_index_builder"]["view"] = VIEWS["IndexPageView"]
+    in_memory["site_index_builder"].update(INDEX_BUILDER, view=VIEWS["IndexPageView"])
     in_memory["site_section_builders"] = {"validations": {"view": VIEWS["PageView"]}}
     return context
 

@@ -1,19 +1,37 @@
-"""Great Expectations' Data Docs page views, with their Jinja templates compiled once per process.
+"""Great Expectations' Data Docs page views, with their Jinja templates compiled once per process, and
+its site index, drawn without reading every validation result again.
 
 GX builds a new view, and so a new Jinja environment, for every Data Docs build, and compiles each
 of the templates a page uses (about 35) again: most of the time a build takes. These views are
 GX's own, named in the workspace's Data Docs site configuration (`flows/data_docs.py`); their
 environments share compiled templates through a cache kept for the process. Jinja checks each
 template's source against the code it kept, so a changed template is compiled again.
+
+GX's index page lists every validation the workspace stored, with its outcome, and its builder
+reads each stored result again to find that outcome: a run after three years of weekly runs read
+hundreds of results (about 5 ms each) to list them. `SiteIndexBuilder` keeps, beside the results,
+what the index shows of each (`INDEX_SUMMARIES`) and reads only the results it has not listed before.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
+from pathlib import Path
 
+from great_expectations.render.renderer.site_builder import (
+    FALSEY_YAML_STRINGS,
+    DefaultSiteIndexBuilder,
+    _resolve_asset_name,
+)
+from great_expectations.render.util import resource_key_passes_run_name_filter
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
+
+INDEX_SUMMARIES = Path("uncommitted") / "data_docs_index.json"  # in the workspace's GX context
 
 
 class CompiledTemplates(BytecodeCache):
@@ -60,3 +78,80 @@ def compile_templates() -> None:
     env = PageView().env
     for name in env.list_templates():
         env.get_template(name)
+
+
+class SiteIndexBuilder(DefaultSiteIndexBuilder):
+    """GX's index builder, reading what it lists of each stored validation from `INDEX_SUMMARIES` when it is there.
+
+    A stored result is never rewritten (its key names the run's time to the microsecond), so what the index
+    shows of it (outcome, asset name, batch kwargs and spec) is read from it once, then from the summaries.
+    The summaries are built again from the results when they are missing or unreadable.
+    """
+
+    def _add_validations_to_index_links(self, index_links_dict, validation_and_profiling_result_site_keys) -> None:
+        validations = self.site_section_builders_config.get("validations", "None")
+        if not validations or validations in FALSEY_YAML_STRINGS:
+            return
+        run_name_filter = self.site_section_builders_config["validations"]["run_name_filter"]
+        keys = sorted(
+            (
+                key
+                for key in validation_and_profiling_result_site_keys
+                if resource_key_passes_run_name_filter(key, run_name_filter)
+            ),
+            key=lambda key: key.run_id.run_time,
+            reverse=True,
+        )[: self.validation_results_limit or None]
+        path = Path(self.data_context.root_directory) / INDEX_SUMMARIES
+        try:
+            summaries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summaries = {}
+        listed = {}
+        for key in keys:
+            name = json.dumps(key.to_tuple())
+            summary = summaries.get(name) or self._summary(key)
+            if summary is None:
+                continue
+            listed[name] = summary
+            success, asset_name, batch_kwargs, batch_spec = summary
+            self.add_resource_info_to_index_links_dict(
+                index_links_dict=index_links_dict,
+                expectation_suite_name=key.expectation_suite_identifier.name,
+                section_name="validations",
+                batch_identifier=key.batch_identifier,
+                run_id=key.run_id,
+                validation_success=success,
+                run_time=key.run_id.run_time,
+                run_name=key.run_id.run_name,
+                asset_name=asset_name,
+                batch_kwargs=batch_kwargs,
+                batch_spec=batch_spec,
+            )
+        if listed != summaries:
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(json.dumps(listed), encoding="utf-8")
+            os.replace(partial, path)
+
+    def _summary(self, key) -> list | None:
+        """What the index shows of one stored result, read from it as GX's builder reads it (None: not found)."""
+        from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+
+        try:
+            validation = self.data_context.get_validation_result(
+                batch_identifier=key.batch_identifier,
+                expectation_suite_name=key.expectation_suite_identifier.name,
+                run_id=key.run_id,
+                validation_results_store_name=self.source_stores.get("validations"),
+            )
+        except Exception:  # as GX's builder does: a result it cannot read is left out of the index, with a warning
+            validation = None
+        if not isinstance(validation, ExpectationSuiteValidationResult):
+            logging.getLogger(__name__).warning("Validation result not found: %s - skipping", key.to_tuple())
+            return None
+        return [
+            validation.success,
+            _resolve_asset_name(validation),
+            json.loads(json.dumps(validation.meta.get("batch_kwargs", {}))),
+            json.loads(json.dumps(validation.meta.get("batch_spec", {}))),
+        ]

@@ -272,6 +272,75 @@ def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(
     assert [page["files"] for page in json.loads((docs / "last_run.json").read_text())] == [["second.csv"]]
 
 
+def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_builds(tmp_path, monkeypatch):
+    """GX's index builder read every stored validation result again at every build to list its outcome: after
+    three years of weekly runs, hundreds a run. The workspace's builder reads a result once, keeps what the
+    index shows of it, and draws the same index as GX's (also when its summaries are lost or damaged)."""
+    import re
+
+    import pandas as pd
+    from great_expectations.data_context.data_context.abstract_data_context import AbstractDataContext
+
+    import flows.data_docs as data_docs
+    from flows.data_docs_views import INDEX_SUMMARIES
+    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
+
+    with _GX_LOCK:
+        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
+        passed = frame_batch(pd.DataFrame({"site_code": ["DVH"]})).validate(suite)
+        failed = frame_batch(pd.DataFrame({"site_code": ["DVH", None]})).validate(suite)
+    read = []
+    original_read = AbstractDataContext.get_validation_result
+
+    def read_counted(context, *args, **kwargs):
+        read.append(kwargs["batch_identifier"])
+        return original_read(context, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractDataContext, "get_validation_result", read_counted)
+    docs = tmp_path / "publish" / "data_docs"
+    for week in range(4):
+        journal = [("reference_sites", [f"week{week}.csv"], passed)]
+        journal += [("reference_sites", [f"week{week}_bad.csv"], failed)] if week % 2 else []
+        read.clear()
+        data_docs.document_validations(tmp_path, docs, journal, "weekly", date(2017, 9, 8 + 7 * week))
+        assert sorted(read) == sorted(f"1 file(s): {files[0]}" for _, files, _ in journal)  # this run's only
+
+    def index() -> bytes:  # but for the time of the build, which GX writes into its logo's address
+        return re.sub(
+            rb"logo-long.png\?d=\d{8}T\d{6}\.\d{6}Z", b"logo-long.png?d=~", (docs / "index.html").read_bytes()
+        )
+
+    ours = index()
+    assert ours.count(b"week") >= 6 and b"week3_bad.csv" in ours
+
+    def index_drawn_by(builder: dict) -> bytes:
+        with monkeypatch.context() as patched:
+            patched.setattr(data_docs, "INDEX_BUILDER", builder)
+            context = data_docs._workspace_context(tmp_path, docs)
+            [*_, latest] = sorted(context.validation_results_store.list_keys(), key=lambda key: key.run_id.run_time)
+            context.build_data_docs(site_names=[data_docs.SITE], resource_identifiers=[latest])  # as a run does
+        return index()
+
+    gx_builder = {
+        "module_name": "great_expectations.render.renderer.site_builder",
+        "class_name": "DefaultSiteIndexBuilder",
+    }
+    read.clear()
+    assert index_drawn_by(gx_builder) == ours and len(read) == 6  # GX's builder reads all six results
+    summaries = tmp_path / "validation" / "gx" / INDEX_SUMMARIES
+    for damage in ("not json", "{}"):
+        summaries.write_text(damage, encoding="utf-8")
+        read.clear()
+        assert index_drawn_by(data_docs.INDEX_BUILDER) == ours and len(read) == 6
+        read.clear()
+        assert index_drawn_by(data_docs.INDEX_BUILDER) == ours and read == []
+    [gone] = (tmp_path / "validation" / "gx" / "uncommitted" / "validations").rglob("*week0.csv.json")
+    gone.unlink()  # a result removed from the store: GX leaves it out of the index, and so do we
+    without = index_drawn_by(data_docs.INDEX_BUILDER)
+    assert b"week0.csv" not in without and b"week1.csv" in without
+    assert index_drawn_by(gx_builder) == without
+
+
 def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path, monkeypatch):
     """GX compiled each page's Jinja templates again for every Data Docs build (most of a build's time): the
     workspace's site draws with views that keep them compiled for the process. The pages are GX's (but for
