@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="dtoc-prefect-home-")
-os.environ.pop("PREFECT_API_URL", None)
+if "PYTEST_XDIST_WORKER" not in os.environ:  # an xdist worker keeps the server its controller started
+    os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
@@ -102,14 +103,14 @@ def _is_prefect_database(path: Path) -> bool:
 
 
 def pytest_configure(config):
-    """A process that runs tests starts its Prefect server now, as `dtoc` commands do: it comes up while the
-    test modules import their libraries, and PREFECT_API_URL names it, so the tests' flows, the `dtoc` commands
-    they call in-process and the flows' subprocesses (a run killed mid-load, Dask's workers) report to it rather
-    than each starting a server of its own. Tests of starting a server unset PREFECT_API_URL and use a Prefect
-    home of their own. xdist's controller runs no test and starts none, nor does a run that only collects."""
-    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        return
-    if config.option.collectonly:
+    """One Prefect server for the whole run, started now as `dtoc` commands start theirs: by xdist's controller
+    before it starts its workers (they inherit PREFECT_API_URL, which names it), or by a plain pytest process.
+    It comes up while the test modules import their libraries; the tests' flows, the `dtoc` commands they call
+    in-process and the flows' subprocesses (a run killed mid-load, Dask's workers) report to it rather than each
+    starting a server of its own (each costs about 5 s of CPU to start and some every minute it runs). Tests of
+    starting a server unset PREFECT_API_URL and use a Prefect home of their own. A run that only collects
+    starts none."""
+    if hasattr(config, "workerinput") or config.option.collectonly:
         return
     shutil.copyfile(prefect_database_template(), Path(os.environ["PREFECT_HOME"]) / "prefect.db")
     start_api_server_early()
