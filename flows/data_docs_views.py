@@ -10,11 +10,12 @@ template's source against the code it kept, so a changed template is compiled ag
 GX's index page lists every validation the workspace stored, with its outcome, and its builder
 reads each stored result again to find that outcome: a run after three years of weekly runs read
 hundreds of results (about 5 ms each) to list them. `SiteIndexBuilder` keeps, beside the results,
-what the index shows of each (`INDEX_SUMMARIES`) and reads only the results it has not listed before.
+what the index shows of each (`INDEX_SUMMARIES`) and reads only the results it has not read before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -32,6 +33,8 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
 INDEX_SUMMARIES = Path("uncommitted") / "data_docs_index.json"  # in the workspace's GX context
+SUMMARY_FIELDS = {"file", "success", "asset_name", "batch_kwargs", "batch_spec"}
+logger = logging.getLogger(__name__)
 
 
 class CompiledTemplates(BytecodeCache):
@@ -81,11 +84,13 @@ def compile_templates() -> None:
 
 
 class SiteIndexBuilder(DefaultSiteIndexBuilder):
-    """GX's index builder, reading what it lists of each stored validation from `INDEX_SUMMARIES` when it is there.
+    """GX's index builder, reading what it lists of each stored validation from `INDEX_SUMMARIES` when it can.
 
-    A stored result is never rewritten (its key names the run's time to the microsecond), so what the index
-    shows of it (outcome, asset name, batch kwargs and spec) is read from it once, then from the summaries.
-    The summaries are built again from the results when they are missing or unreadable.
+    What the index shows of a stored result (outcome, asset name, batch kwargs and spec) is read from the
+    result once and kept with the size and modification time of the result's file; it is read from the
+    result again when the file differs, or the summary is missing or not one this builder wrote. A result
+    that cannot be read is left out of the index with a warning, as GX's builder does. Keeping the summaries
+    is best effort: when they cannot be written the index is still built, and the next build reads again.
     """
 
     def _add_validations_to_index_links(self, index_links_dict, validation_and_profiling_result_site_keys) -> None:
@@ -104,54 +109,79 @@ class SiteIndexBuilder(DefaultSiteIndexBuilder):
         )[: self.validation_results_limit or None]
         path = Path(self.data_context.root_directory) / INDEX_SUMMARIES
         try:
-            summaries = json.loads(path.read_text(encoding="utf-8"))
+            kept = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            summaries = {}
+            kept = {}
+        kept = kept if isinstance(kept, dict) else {}
         listed = {}
         for key in keys:
             name = json.dumps(key.to_tuple())
-            summary = summaries.get(name) or self._summary(key)
-            if summary is None:
+            try:
+                stamp = self._result_file_stamp(key)
+                summary = kept.get(name)
+                if not (
+                    stamp and isinstance(summary, dict) and set(summary) == SUMMARY_FIELDS and summary["file"] == stamp
+                ):
+                    summary = self._summary(key, stamp)
+                self.add_resource_info_to_index_links_dict(
+                    index_links_dict=index_links_dict,
+                    expectation_suite_name=key.expectation_suite_identifier.name,
+                    section_name="validations",
+                    batch_identifier=key.batch_identifier,
+                    run_id=key.run_id,
+                    validation_success=summary["success"],
+                    run_time=key.run_id.run_time,
+                    run_name=key.run_id.run_name,
+                    asset_name=summary["asset_name"],
+                    batch_kwargs=summary["batch_kwargs"],
+                    batch_spec=summary["batch_spec"],
+                )
+            except Exception:  # as GX's builder: left out of the index, with a warning
+                logger.warning("Validation result not found: %s - skipping", key.to_tuple())
                 continue
             listed[name] = summary
-            success, asset_name, batch_kwargs, batch_spec = summary
-            self.add_resource_info_to_index_links_dict(
-                index_links_dict=index_links_dict,
-                expectation_suite_name=key.expectation_suite_identifier.name,
-                section_name="validations",
-                batch_identifier=key.batch_identifier,
-                run_id=key.run_id,
-                validation_success=success,
-                run_time=key.run_id.run_time,
-                run_name=key.run_id.run_name,
-                asset_name=asset_name,
-                batch_kwargs=batch_kwargs,
-                batch_spec=batch_spec,
-            )
-        if listed != summaries:
+        if listed != kept:
             partial = path.with_name(path.name + ".partial")
-            partial.write_text(json.dumps(listed), encoding="utf-8")
-            os.replace(partial, path)
+            try:
+                partial.write_text(json.dumps(listed), encoding="utf-8")
+                os.replace(partial, path)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
+                logger.warning(
+                    "Data Docs index summaries not kept in %s (read from the results again next time): %s", path, exc
+                )
 
-    def _summary(self, key) -> list | None:
-        """What the index shows of one stored result, read from it as GX's builder reads it (None: not found)."""
+    def _result_file_stamp(self, key) -> list[int] | None:
+        """The size and modification time of the stored result's file (None: not a file, or not a file store)."""
+        from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+
+        store = self.data_context.stores.get(self.source_stores.get("validations") or "")
+        backend = (store or self.data_context.validation_results_store).store_backend
+        if not isinstance(backend, TupleFilesystemStoreBackend):
+            return None
+        try:
+            found = (Path(backend.full_base_directory) / backend._convert_key_to_filepath(key.to_tuple())).stat()
+        except OSError:
+            return None
+        return [found.st_size, found.st_mtime_ns]
+
+    def _summary(self, key, stamp: list[int] | None) -> dict:
+        """What the index shows of one stored result, read from it as GX's builder reads it (raises when it cannot)."""
         from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
 
-        try:
-            validation = self.data_context.get_validation_result(
-                batch_identifier=key.batch_identifier,
-                expectation_suite_name=key.expectation_suite_identifier.name,
-                run_id=key.run_id,
-                validation_results_store_name=self.source_stores.get("validations"),
-            )
-        except Exception:  # as GX's builder does: a result it cannot read is left out of the index, with a warning
-            validation = None
-        if not isinstance(validation, ExpectationSuiteValidationResult):
-            logging.getLogger(__name__).warning("Validation result not found: %s - skipping", key.to_tuple())
-            return None
-        return [
-            validation.success,
-            _resolve_asset_name(validation),
-            json.loads(json.dumps(validation.meta.get("batch_kwargs", {}))),
-            json.loads(json.dumps(validation.meta.get("batch_spec", {}))),
-        ]
+        validation = self.data_context.get_validation_result(
+            batch_identifier=key.batch_identifier,
+            expectation_suite_name=key.expectation_suite_identifier.name,
+            run_id=key.run_id,
+            validation_results_store_name=self.source_stores.get("validations"),
+        )
+        if not isinstance(validation, ExpectationSuiteValidationResult):  # GX answers {} when there is none
+            raise LookupError(key.to_tuple())
+        return {
+            "file": stamp,
+            "success": validation.success,
+            "asset_name": _resolve_asset_name(validation),
+            "batch_kwargs": json.loads(json.dumps(validation.meta.get("batch_kwargs", {}))),
+            "batch_spec": json.loads(json.dumps(validation.meta.get("batch_spec", {}))),
+        }

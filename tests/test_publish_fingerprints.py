@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from datetime import date
@@ -250,7 +251,6 @@ def test_tables_unchanged_since_they_passed_are_not_checked_or_written_again(wor
 
 def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(tmp_path):
     """Each run used to re-render every earlier validation page: slower with every week the workspace ran."""
-    import json
 
     import pandas as pd
 
@@ -275,7 +275,9 @@ def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(
 def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_builds(tmp_path, monkeypatch):
     """GX's index builder read every stored validation result again at every build to list its outcome: after
     three years of weekly runs, hundreds a run. The workspace's builder reads a result once, keeps what the
-    index shows of it, and draws the same index as GX's (also when its summaries are lost or damaged)."""
+    index shows of it, and draws the same index as GX's: also when its summaries are lost, damaged or of
+    another shape, when a result was changed, damaged or removed after it was summarised, and when the
+    summaries cannot be kept."""
     import re
 
     import pandas as pd
@@ -285,10 +287,13 @@ def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_b
     from flows.data_docs_views import INDEX_SUMMARIES
     from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
 
+    site = pd.DataFrame({"site_code": ["DVH"], "site_name": ["Darent"], "provider_code": ["RN7"]})
+    site = site.assign(provider_name="Dartford", care_type="acute", beds="480", closed_from="2030-01-01")
     with _GX_LOCK:
         suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
-        passed = frame_batch(pd.DataFrame({"site_code": ["DVH"]})).validate(suite)
-        failed = frame_batch(pd.DataFrame({"site_code": ["DVH", None]})).validate(suite)
+        passed = frame_batch(site.assign(closed_from_date=pd.Timestamp("2030-01-01"))).validate(suite)
+        failed = frame_batch(site.assign(closed_from_date=pd.NaT, beds="many")).validate(suite)
+    assert passed.success and not failed.success
     read = []
     original_read = AbstractDataContext.get_validation_result
 
@@ -311,7 +316,7 @@ def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_b
         )
 
     ours = index()
-    assert ours.count(b"week") >= 6 and b"week3_bad.csv" in ours
+    assert ours.count(b"ge-success-icon") == 4 and ours.count(b"ge-failed-icon") == 2
 
     def index_drawn_by(builder: dict) -> bytes:
         with monkeypatch.context() as patched:
@@ -328,17 +333,32 @@ def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_b
     read.clear()
     assert index_drawn_by(gx_builder) == ours and len(read) == 6  # GX's builder reads all six results
     summaries = tmp_path / "validation" / "gx" / INDEX_SUMMARIES
-    for damage in ("not json", "{}"):
+    kept = json.loads(summaries.read_text(encoding="utf-8"))
+    for damage in ("not json", "{}", "[]", "null", json.dumps({name: [True, None, {}, {}] for name in kept})):
         summaries.write_text(damage, encoding="utf-8")
         read.clear()
-        assert index_drawn_by(data_docs.INDEX_BUILDER) == ours and len(read) == 6
+        assert index_drawn_by(data_docs.INDEX_BUILDER) == ours and len(read) == 6, damage
         read.clear()
-        assert index_drawn_by(data_docs.INDEX_BUILDER) == ours and read == []
-    [gone] = (tmp_path / "validation" / "gx" / "uncommitted" / "validations").rglob("*week0.csv.json")
-    gone.unlink()  # a result removed from the store: GX leaves it out of the index, and so do we
+        assert index_drawn_by(data_docs.INDEX_BUILDER) == ours and read == [], damage
+
+    results = tmp_path / "validation" / "gx" / "uncommitted" / "validations"
+    [week2] = results.rglob("*week2.csv.json")
+    stored = json.loads(week2.read_text(encoding="utf-8"))
+    week2.write_text(json.dumps({**stored, "success": False}), encoding="utf-8")  # changed after it was summarised
+    read.clear()
+    changed = index_drawn_by(data_docs.INDEX_BUILDER)
+    assert read == ["1 file(s): week2.csv"] and changed.count(b"ge-failed-icon") == 3
+    assert index_drawn_by(gx_builder) == changed
+    [week1] = results.rglob("*week1.csv.json")
+    week1.write_text("{trunc", encoding="utf-8")  # damaged: GX leaves it out of the index, and so do we
+    [week0] = results.rglob("*week0.csv.json")
+    week0.unlink()  # removed from the store: likewise
     without = index_drawn_by(data_docs.INDEX_BUILDER)
-    assert b"week0.csv" not in without and b"week1.csv" in without
+    assert b"week0.csv" not in without and b"week1.csv" not in without and b"week1_bad.csv" in without
     assert index_drawn_by(gx_builder) == without
+    summaries.unlink()
+    summaries.mkdir()  # the summaries cannot be kept: the index is still drawn, from the results
+    assert index_drawn_by(data_docs.INDEX_BUILDER) == without
 
 
 def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path, monkeypatch):
@@ -410,7 +430,6 @@ def test_data_docs_keep_the_workspaces_copy_of_a_suite_until_it_differs_from_the
     """Each Data Docs build stores the suites its validations used in the workspace's GX context (its index
     lists them): a copy equal to the repository's rules (ids aside) is left as it is; one that differs (an
     older release's rules, a hand edit) is replaced with the repository's."""
-    import json
 
     import pandas as pd
 
