@@ -19,7 +19,7 @@ from flows.validate import gx_suite, suite_path
 
 SITE = "dtoc"
 CHECKED_INPUTS = "dtoc_checked_inputs"  # a result's meta key: the digest of what was checked (flows/trajectory.py)
-MAX_BATCH_LABEL = 180
+MAX_BATCH_LABEL = 180  # bytes of UTF-8: a result's file is named by it, and a file name may have 255 bytes
 # GX's page views with their templates compiled once per process (flows/data_docs_views.py)
 VIEWS = {name: {"module_name": "flows.data_docs_views", "class_name": name} for name in ("PageView", "IndexPageView")}
 INDEX_BUILDER = {"module_name": "flows.data_docs_views", "class_name": "SiteIndexBuilder"}  # reads each result once
@@ -129,7 +129,7 @@ def _render_pages(
         key = ValidationResultIdentifier(
             ExpectationSuiteIdentifier(name=suite_name),
             run_id,
-            label if len(label) <= MAX_BATCH_LABEL else label[: MAX_BATCH_LABEL - 3] + "...",
+            batch_label(label),
         )
         result.meta["run_id"] = run_id
         result.meta.setdefault("batch_markers", {})["files"] = ", ".join(files)
@@ -150,6 +150,13 @@ def _render_pages(
         }
         for suite, files, success, key, checked in keys
     ]
+
+
+def batch_label(label: str) -> str:
+    """The label cut to MAX_BATCH_LABEL bytes of UTF-8, on a whole character, ending "..." when it was cut."""
+    if len(label.encode("utf-8")) <= MAX_BATCH_LABEL:
+        return label
+    return label.encode("utf-8")[: MAX_BATCH_LABEL - 3].decode("utf-8", errors="ignore") + "..."
 
 
 def _rules(suite: dict) -> dict:

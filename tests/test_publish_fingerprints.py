@@ -361,6 +361,27 @@ def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_b
     assert index_drawn_by(data_docs.INDEX_BUILDER) == without
 
 
+def test_data_docs_of_files_with_long_non_ascii_names_are_kept(tmp_path):
+    """A validation's label (its files' names) names its result's file: cut at 180 characters, five names of sixty
+    accented letters made a name of more than 255 bytes, and the run stopped on storing the result."""
+    import pandas as pd
+
+    from flows.data_docs import MAX_BATCH_LABEL, document_validations
+    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
+
+    with _GX_LOCK:
+        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
+        result = frame_batch(pd.DataFrame({"site_code": ["DVH"]})).validate(suite)
+    files = [f"{letter * 60}.csv" for letter in "éèêëà"]
+    docs = tmp_path / "publish" / "data_docs"
+    document_validations(tmp_path, docs, [("reference_sites", files, result)], "weekly", date(2017, 9, 8))
+    [page] = json.loads((docs / "last_run.json").read_text(encoding="utf-8"))
+    assert page["files"] == files and (docs / page["page"]).is_file()
+    [stored] = (tmp_path / "validation" / "gx" / "uncommitted" / "validations").rglob("*.json")
+    assert stored.name.startswith("5 file(s): " + "é" * 60) and stored.name.endswith("....json")
+    assert len(stored.stem.encode("utf-8")) <= MAX_BATCH_LABEL
+
+
 def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path, monkeypatch):
     """GX compiled each page's Jinja templates again for every Data Docs build (most of a build's time): the
     workspace's site draws with views that keep them compiled for the process. The pages are GX's (but for
