@@ -38,6 +38,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/national.py
 	$(BIN)/python bench/national_backfill.py
 	$(BIN)/python bench/weekly_national.py
+	$(BIN)/python bench/data_docs.py
 
 clean:
 	rm -rf $(WORKDIR) .pytest_cache
