@@ -22,6 +22,8 @@ import os
 import threading
 from pathlib import Path
 
+from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
 from great_expectations.render.renderer.site_builder import (
     FALSEY_YAML_STRINGS,
     DefaultSiteIndexBuilder,
@@ -113,11 +115,13 @@ class SiteIndexBuilder(DefaultSiteIndexBuilder):
         except (OSError, ValueError):
             kept = {}
         kept = kept if isinstance(kept, dict) else {}
+        store = self.data_context.stores.get(self.source_stores.get("validations") or "")
+        backend = (store or self.data_context.validation_results_store).store_backend
         listed = {}
         for key in keys:
             name = json.dumps(key.to_tuple())
             try:
-                stamp = self._result_file_stamp(key)
+                stamp = _result_file_stamp(backend, key)
                 summary = kept.get(name)
                 if not (
                     stamp and isinstance(summary, dict) and set(summary) == SUMMARY_FIELDS and summary["file"] == stamp
@@ -152,24 +156,8 @@ class SiteIndexBuilder(DefaultSiteIndexBuilder):
                     "Data Docs index summaries not kept in %s (read from the results again next time): %s", path, exc
                 )
 
-    def _result_file_stamp(self, key) -> list[int] | None:
-        """The size and modification time of the stored result's file (None: not a file, or not a file store)."""
-        from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
-
-        store = self.data_context.stores.get(self.source_stores.get("validations") or "")
-        backend = (store or self.data_context.validation_results_store).store_backend
-        if not isinstance(backend, TupleFilesystemStoreBackend):
-            return None
-        try:
-            found = (Path(backend.full_base_directory) / backend._convert_key_to_filepath(key.to_tuple())).stat()
-        except OSError:
-            return None
-        return [found.st_size, found.st_mtime_ns]
-
     def _summary(self, key, stamp: list[int] | None) -> dict:
         """What the index shows of one stored result, read from it as GX's builder reads it (raises when it cannot)."""
-        from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
-
         validation = self.data_context.get_validation_result(
             batch_identifier=key.batch_identifier,
             expectation_suite_name=key.expectation_suite_identifier.name,
@@ -185,3 +173,14 @@ class SiteIndexBuilder(DefaultSiteIndexBuilder):
             "batch_kwargs": json.loads(json.dumps(validation.meta.get("batch_kwargs", {}))),
             "batch_spec": json.loads(json.dumps(validation.meta.get("batch_spec", {}))),
         }
+
+
+def _result_file_stamp(backend, key) -> list[int] | None:
+    """The size and modification time of the stored result's file (None: not a file, or not a file store)."""
+    if not isinstance(backend, TupleFilesystemStoreBackend):
+        return None
+    try:
+        found = (Path(backend.full_base_directory) / backend._convert_key_to_filepath(key.to_tuple())).stat()
+    except OSError:
+        return None
+    return [found.st_size, found.st_mtime_ns]
