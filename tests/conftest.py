@@ -1,5 +1,6 @@
 """Shared fixtures. Flows run on Prefect's real temporary API server, isolated in a temporary PREFECT_HOME:
-one server per process that runs tests, started as `dtoc` commands start theirs (`pytest_configure`)."""
+one server for the whole run (xdist's workers share their controller's), started as `dtoc` commands start
+theirs (`pytest_configure`)."""
 
 from __future__ import annotations
 

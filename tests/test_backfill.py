@@ -143,7 +143,7 @@ def test_backfill_on_a_dask_cluster_gives_identical_output(backfilled_in_chunks,
     from prefect_dask import DaskTaskRunner
 
     _, _, on_threads = backfilled_in_chunks
-    # The cluster's processes report their task runs to this process's server, named by PREFECT_API_URL
+    # The cluster's processes report their task runs to the run's server, named by PREFECT_API_URL
     # (tests/conftest.py), as a deployed cluster reports to the configured one; unset, each would start its own.
     assert os.environ["PREFECT_API_URL"]
     dask_ws = workspace_from(synthetic_inbox, tmp_path / "dask")

@@ -249,17 +249,23 @@ def test_tables_unchanged_since_they_passed_are_not_checked_or_written_again(wor
     assert sorted(path.name for path in tables if path.stem in checked) == rewritten(tables)
 
 
+def reference_sites_result(frame, **options):
+    """Great Expectations' result for a pandas frame validated against the reference_sites suite (`options`: those
+    of GX's Batch.validate, e.g. result_format)."""
+    from flows.validate import _GX_LOCK, frame_batch, gx_suite
+
+    with _GX_LOCK:
+        return frame_batch(frame).validate(gx_suite("reference_sites"), **options)
+
+
 def test_data_docs_render_only_the_runs_own_pages_and_the_index_lists_every_run(tmp_path):
     """Each run used to re-render every earlier validation page: slower with every week the workspace ran."""
 
     import pandas as pd
 
     from flows.data_docs import document_validations
-    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
 
-    with _GX_LOCK:
-        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
-        result = frame_batch(pd.DataFrame({"site_code": ["DVH"]})).validate(suite)
+    result = reference_sites_result(pd.DataFrame({"site_code": ["DVH"]}))
     docs = tmp_path / "publish" / "data_docs"
     document_validations(tmp_path, docs, [("reference_sites", ["first.csv"], result)], "weekly", date(2017, 9, 8))
     [first_page] = (docs / "validations").rglob("*.html")
@@ -285,14 +291,11 @@ def test_the_data_docs_index_reads_each_stored_result_once_and_is_the_index_gx_b
 
     import flows.data_docs as data_docs
     from flows.data_docs_views import INDEX_SUMMARIES
-    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
 
     site = pd.DataFrame({"site_code": ["DVH"], "site_name": ["Darent"], "provider_code": ["RN7"]})
     site = site.assign(provider_name="Dartford", care_type="acute", beds="480", closed_from="2030-01-01")
-    with _GX_LOCK:
-        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
-        passed = frame_batch(site.assign(closed_from_date=pd.Timestamp("2030-01-01"))).validate(suite)
-        failed = frame_batch(site.assign(closed_from_date=pd.NaT, beds="many")).validate(suite)
+    passed = reference_sites_result(site.assign(closed_from_date=pd.Timestamp("2030-01-01")))
+    failed = reference_sites_result(site.assign(closed_from_date=pd.NaT, beds="many"))
     assert passed.success and not failed.success
     read = []
     original_read = AbstractDataContext.get_validation_result
@@ -367,11 +370,8 @@ def test_data_docs_of_files_with_long_non_ascii_names_are_kept(tmp_path):
     import pandas as pd
 
     from flows.data_docs import MAX_BATCH_LABEL, document_validations
-    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
 
-    with _GX_LOCK:
-        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
-        result = frame_batch(pd.DataFrame({"site_code": ["DVH"]})).validate(suite)
+    result = reference_sites_result(pd.DataFrame({"site_code": ["DVH"]}))
     files = [f"{letter * 60}.csv" for letter in "éèêëà"]
     docs = tmp_path / "publish" / "data_docs"
     document_validations(tmp_path, docs, [("reference_sites", files, result)], "weekly", date(2017, 9, 8))
@@ -393,13 +393,10 @@ def test_data_docs_compile_their_templates_once_and_draw_gxs_own_pages(tmp_path,
     import pandas as pd
 
     import flows.data_docs as data_docs
-    from flows.validate import _GX_LOCK, EXPECTATIONS_ROOT, _gx_context, frame_batch
 
     sites = pd.DataFrame({"site_code": ["DVH", "XX1"], "site_name": ["a", "b"], "provider_code": ["P1", None]})
     sites = sites.assign(provider_name=["p", "q"], care_type=["Acute", "BOGUSCARE"], beds=["12", "twelve"])
-    with _GX_LOCK:
-        suite = _gx_context(EXPECTATIONS_ROOT).suites.get("reference_sites")
-        result = frame_batch(sites.assign(closed_from_date="")).validate(suite, result_format="COMPLETE")
+    result = reference_sites_result(sites.assign(closed_from_date=""), result_format="COMPLETE")
 
     def build(root, week):
         docs = root / "publish" / "data_docs"
@@ -455,12 +452,11 @@ def test_data_docs_keep_the_workspaces_copy_of_a_suite_until_it_differs_from_the
     import pandas as pd
 
     import flows.data_docs as data_docs
-    from flows.validate import _GX_LOCK, frame_batch, gx_suite, suite_path
+    from flows.validate import suite_path
 
-    with _GX_LOCK:
-        frame = pd.DataFrame({"site_code": ["DVH"], "site_name": ["a"], "provider_code": ["P1"], "beds": ["12"]})
-        frame = frame.assign(provider_name="p", care_type="Acute", closed_from_date="")
-        result = frame_batch(frame).validate(gx_suite("reference_sites"), result_format="BASIC")
+    frame = pd.DataFrame({"site_code": ["DVH"], "site_name": ["a"], "provider_code": ["P1"], "beds": ["12"]})
+    frame = frame.assign(provider_name="p", care_type="Acute", closed_from_date="")
+    result = reference_sites_result(frame, result_format="BASIC")
     root, docs = tmp_path / "w", tmp_path / "w" / "publish" / "data_docs"
     stored = root / "validation" / "gx" / "expectations" / "reference_sites.json"
     repository = json.loads(suite_path("reference_sites").read_text(encoding="utf-8"))
