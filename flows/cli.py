@@ -109,11 +109,20 @@ def main(argv: list[str] | None = None) -> int:
         from flows.models import ModelGraphError
         from flows.pipeline import AsOfInFuture
         from flows.reference_checks import ReferenceFilesError
-        from flows.warehouse import SitesRemoved, WarehouseBusy
+        from flows.warehouse import SitesRemoved, WarehouseBusy, WarehousePathUnsupported
         from flows.workspace import SettingsError
 
         if isinstance(
-            exc, (WarehouseBusy, SettingsError, AsOfInFuture, SitesRemoved, ReferenceFilesError, ModelGraphError)
+            exc,
+            (
+                WarehouseBusy,
+                WarehousePathUnsupported,
+                SettingsError,
+                AsOfInFuture,
+                SitesRemoved,
+                ReferenceFilesError,
+                ModelGraphError,
+            ),
         ):
             print(f"dtoc {args.command}: {exc}", file=sys.stderr)
             return EXIT_RUN_FAILED

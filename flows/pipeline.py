@@ -45,6 +45,7 @@ from flows.warehouse import (
     PUBLISH_ORDER,
     PUBLISHED_TABLES,
     build_models,
+    check_warehouse_path,
     known_hashes,
     publish_months,
     publish_order,
@@ -126,6 +127,7 @@ def open_run(
 
     check_as_of(as_of, allow_future_as_of, what)
     ws = open_workspace(workdir or default_workdir())
+    check_warehouse_path(ws.warehouse)
     settings = ws.settings()
     check_reference_files(ws, settings)
     return ws, settings

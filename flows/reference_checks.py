@@ -183,8 +183,10 @@ def run_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def preflight(workdir) -> None:
-    """The command line's check before a flow starts: settings, reference files and home_la."""
+    """The command line's check before a flow starts: the warehouse's path, settings, reference files and home_la."""
+    from flows.warehouse import check_warehouse_path
     from flows.workspace import open_workspace
 
     ws = open_workspace(workdir)
+    check_warehouse_path(ws.warehouse)
     check_reference_files(ws, ws.settings())

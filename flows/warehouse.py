@@ -47,9 +47,28 @@ class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse for longer than this run is willing to wait."""
 
 
+class WarehousePathUnsupported(RuntimeError):
+    """The workspace's path holds a character DuckDB cannot keep a database under."""
+
+
+def check_warehouse_path(path: Path) -> None:
+    """Refuse a warehouse DuckDB could never commit to, before a run reads or writes anything.
+
+    DuckDB names a database's write-ahead log (and, from 2.0.1, its checkpoint's) by inserting ".wal" before the
+    path's first "?": a folder "a?b" gives "a.wal?b/warehouse.duckdb", which does not exist.
+    """
+    if "?" in str(path.resolve()):
+        raise WarehousePathUnsupported(
+            f"the workspace {path.parent} cannot keep its warehouse: DuckDB cannot write a database whose path "
+            "contains '?'. Nothing was changed: rename the folder (or move the workspace) to a path without '?' "
+            "and run again."
+        )
+
+
 @contextlib.contextmanager
 def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
     """Hold the workspace's run lock, then open the warehouse; a second run waits, then stops clearly."""
+    check_warehouse_path(path)
     lock_path = path.with_suffix(".lock")
     with open(lock_path, "a+") as lock:
         deadline = time.monotonic() + wait_seconds
@@ -70,7 +89,7 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
         lock.truncate()
         lock.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         lock.flush()
-        con = duckdb.connect(str(path), config=_connection_config(path))
+        con = duckdb.connect(str(path), config={"memory_limit": environment("DTOC_DUCKDB_MEMORY_LIMIT")})
         try:
             con.execute("set TimeZone = 'UTC'")  # instants are shown and written in UTC whatever the machine's zone
             migrate_timestamps(con)
@@ -83,16 +102,6 @@ def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyC
             lock.seek(0)
             lock.truncate()
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _connection_config(path: Path) -> dict:
-    config = {"memory_limit": environment("DTOC_DUCKDB_MEMORY_LIMIT")}
-    if "?" in str(path.resolve()):
-        # DuckDB names the write-ahead log by inserting ".wal" before the first "?" of the path (a folder
-        # "a?b" gives "a.wal?b/warehouse.duckdb", which does not exist): such a warehouse writes every
-        # commit straight into the database file instead (slower, equally safe), so it needs no log.
-        config.update({"auto_checkpoint_skip_wal_threshold": 0, "wal_autocheckpoint": "0KB"})
-    return config
 
 
 # Columns that an earlier version stored as plain TIMESTAMP, and the zone their values were written in.

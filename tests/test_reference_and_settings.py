@@ -17,7 +17,7 @@ from conftest import drop_file, published
 
 from flows.cli import main
 from flows.reference_checks import ReferenceFilesError, check_reference_files
-from flows.warehouse import open_warehouse
+from flows.warehouse import WarehousePathUnsupported, open_warehouse
 from flows.weekly import run_weekly
 from flows.workspace import Settings, SettingsError, load_settings, open_workspace
 
@@ -266,8 +266,8 @@ def test_duplicated_site_stops_the_run_with_exit_2_and_nothing_is_loaded(workspa
 
 def test_workspace_path_with_glob_characters_reads_its_own_reference_files(tmp_path):
     """Before: read_csv('<workdir>/reference/sites.csv') expanded [kent] and read the sibling's files."""
-    ws = open_workspace(tmp_path / "dtoc[kent] *?")
-    sibling = open_workspace(tmp_path / "dtock xy")  # what the pattern 'dtoc[kent] *?' matches
+    ws = open_workspace(tmp_path / "dtoc[kent] *")
+    sibling = open_workspace(tmp_path / "dtock xy")  # what the pattern 'dtoc[kent] *' matches
     sites = (sibling.reference / "sites.csv").read_text().replace("Darent Valley Hospital", "Sibling Hospital")
     (sibling.reference / "sites.csv").write_text(sites.replace(",RN7,Dartford and Gravesham NHS Trust,", ",ZZZ,Other,"))
     (sibling.reference / "population_18plus.csv").write_text("la_code,year,population\nE10000016,2017,1\n")
@@ -279,6 +279,22 @@ def test_workspace_path_with_glob_characters_reads_its_own_reference_files(tmp_p
     rates = _read_published(ws, "la_rates").filter((pl.col("source") == "local") & (pl.col("measure") == "all"))
     assert rates["population_18plus"].to_list() == [1209000]
     assert not any(sibling.publish.iterdir())
+
+
+def test_a_workspace_whose_path_has_a_question_mark_is_refused_before_anything_is_written(tmp_path, capsys):
+    """DuckDB cannot commit to a database under a path with '?' (it cuts the path there to name its log)."""
+    ws = open_workspace(tmp_path / "dtoc?kent")
+    inbox = drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
+    before = sorted(p.relative_to(ws.root) for p in ws.root.rglob("*"))
+    assert main(["run", "--workdir", str(ws.root), "--as-of", "2017-11-24"]) == 2
+    said = capsys.readouterr().err
+    assert f"dtoc run: the workspace {ws.root} cannot keep its warehouse" in said
+    assert "contains '?'" in said and "rename the folder" in said
+    assert sorted(p.relative_to(ws.root) for p in ws.root.rglob("*")) == before  # no warehouse, no lock, file kept
+    with pytest.raises(WarehousePathUnsupported, match="rename the folder"):  # the flow itself, as a deployment runs it
+        run_weekly(ws.root, date(2017, 11, 24))
+    assert sorted(p.relative_to(ws.root) for p in ws.root.rglob("*")) == before
+    assert inbox.read_text(encoding="utf-8").endswith("DVH,2017-09-07,12,6,2\n")
 
 
 def _read_published(ws, name: str) -> pl.DataFrame:
