@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.dashboard import draw_spc_charts_soon
+from flows.dashboard import draw_charts_soon
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
@@ -263,7 +263,7 @@ def backfill_dtoc(
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, date_to, None)  # no Data Docs
         weeks = week_endings(date_from, date_to, settings.week_ending_weekday)
         summary.weeks_recomputed, summary.alerts_raised = recompute_weeks(con, settings, weeks, alerts, date_to)
-        draw_spc_charts_soon(con)  # drawn while the month files and reports are written
+        draw_charts_soon(con)  # drawn while the month files and reports are written
         summary.published, summary.reconciled_months = publish(con, ws, date_to, summary)
         summary.warnings = (
             run_warnings(con) + inbox_folder_warnings(ws.inbox_weekly) + inbox_folder_warnings(ws.inbox_national)

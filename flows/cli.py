@@ -282,9 +282,11 @@ def cmd_national(args) -> int:
 def cmd_demo(args) -> int:
     from flows.demo import DEMO_AS_OF, write_national_sample, write_sample
     from flows.national import run_national
+    from flows.warehouse import check_workspace_path
     from flows.weekly import run_weekly
-    from flows.workspace import open_workspace
+    from flows.workspace import default_workdir, open_workspace
 
+    check_workspace_path(args.workdir or default_workdir())  # before the sample is written into it
     ws = open_workspace(args.workdir)
     as_of = args.as_of or DEMO_AS_OF
     written = write_sample(ws.inbox_weekly, as_of)

@@ -377,13 +377,17 @@ def _monthly(con) -> list[dict]:
     return blocks
 
 
+def _reconciliation_month(con) -> str | None:
+    """The month the dashboard reconciles: the latest with national data."""
+    return con.execute("select max(month) from reconciliation").fetchone()[0]
+
+
 def _reconciliation(con) -> list[dict]:
-    months = [r["month"] for r in _rows(con, "select distinct month from reconciliation order by month")]
-    if not months:
+    month = _reconciliation_month(con)
+    if month is None:
         return [
             _para("No national data yet: the reconciliation appears when NHS England's extract for a month arrives.")
         ]
-    month = months[-1]
     rows = _rows(
         con, f"select * from reconciliation where month = ? order by {publish_order('reconciliation')}", [month]
     )
@@ -424,48 +428,7 @@ def _reconciliation(con) -> list[dict]:
             body,
         )
     ]
-    # a waterfall: the local count and the national figure stand on zero, each part of the gap on the last
-    gap = _rows(con, f"select * from gap_waterfall where month = ? order by {publish_order('gap_waterfall')}", [month])
-    labels = {
-        "local": "Local count",
-        "national_only": "Residents at other providers",
-        "residual": "Validation and timing",
-        "national": "National figure",
-    }
-    bars = [
-        {
-            "component": labels[g["component"]],
-            "days": float(g["days"]),
-            "start": float(g["bar_start"]),
-            "end": float(g["bar_end"]),
-        }
-        for g in gap
-        if g["days"] is not None
-    ]  # a month without local returns: no local bar
-    blocks.append(
-        _chart(
-            {
-                "title": f"Why the national figure differs from the local count, {month}",
-                "width": 520,
-                "height": 240,
-                "data": {"values": bars},
-                "mark": {"type": "bar", "tooltip": True},
-                "encoding": {
-                    "x": {
-                        "field": "component",
-                        "type": "nominal",
-                        "sort": None,
-                        "title": None,
-                        "axis": {"labelAngle": 0},
-                    },
-                    "y": {"field": "start", "type": "quantitative", "title": "delayed days"},
-                    "y2": {"field": "end"},
-                    "color": {"field": "component", "type": "nominal", "legend": None},
-                },
-            },
-            "Waterfall: " + "; ".join(f"{labels[g['component']]} {fmt(g['days'])}" for g in gap),
-        )
-    )
+    blocks.append(_chart(*_waterfall_chart(con, month)))
     rates = _rows(
         con,
         "select measure, source, rate_per_100k_per_day, national_target_per_100k_per_day from la_rates "
@@ -497,8 +460,57 @@ def _reconciliation(con) -> list[dict]:
     return blocks
 
 
+def _waterfall_chart(con, month: str) -> tuple[dict, str]:
+    """The waterfall of a month's gap: the local count and the national figure stand on zero, each part of the
+    gap on the last; its spec and label."""
+    gap = _rows(con, f"select * from gap_waterfall where month = ? order by {publish_order('gap_waterfall')}", [month])
+    labels = {
+        "local": "Local count",
+        "national_only": "Residents at other providers",
+        "residual": "Validation and timing",
+        "national": "National figure",
+    }
+    bars = [
+        {
+            "component": labels[g["component"]],
+            "days": float(g["days"]),
+            "start": float(g["bar_start"]),
+            "end": float(g["bar_end"]),
+        }
+        for g in gap
+        if g["days"] is not None
+    ]  # a month without local returns: no local bar
+    return (
+        {
+            "title": f"Why the national figure differs from the local count, {month}",
+            "width": 520,
+            "height": 240,
+            "data": {"values": bars},
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {
+                "x": {
+                    "field": "component",
+                    "type": "nominal",
+                    "sort": None,
+                    "title": None,
+                    "axis": {"labelAngle": 0},
+                },
+                "y": {"field": "start", "type": "quantitative", "title": "delayed days"},
+                "y2": {"field": "end"},
+                "color": {"field": "component", "type": "nominal", "legend": None},
+            },
+        },
+        "Waterfall: " + "; ".join(f"{labels[g['component']]} {fmt(g['days'])}" for g in gap),
+    )
+
+
+def _trajectory_month(con) -> str | None:
+    """The month the dashboard follows against the BCF trajectory: the latest with a status."""
+    return con.execute("select max(month) from trajectory_status").fetchone()[0]
+
+
 def _trajectories(con) -> list[dict]:
-    month = con.execute("select max(month) from trajectory_status").fetchone()[0]
+    month = _trajectory_month(con)
     if month is None:
         return [_para("No BCF trajectory for these months.")]
     rows = _rows(con, "select * from trajectory_status where month = ? order by provider_code", [month])
@@ -522,36 +534,42 @@ def _trajectories(con) -> list[dict]:
             body,
         )
     ]
-    burn = _rows(con, "select * from trajectory_burnup where month = ? order by provider_code, week_ending", [month])
-    if burn:
-        values = [
-            {"trust": b["provider_code"], "week": str(b["week_ending"]), "series": series, "days": float(b[column])}
-            for b in burn
-            for series, column in (("delayed days to date", "cumulative_days"), ("plan to date", "planned_to_date"))
-        ]
-        blocks.append(
-            _chart(
-                {
-                    "title": f"Burn-up by trust, {month}: delayed days to date against the pro-rata plan",
-                    "data": {"values": values},
-                    "facet": {"field": "trust", "type": "nominal", "title": None},
-                    "columns": 4,
-                    "spec": {
-                        "width": 220,
-                        "height": 140,
-                        "mark": {"type": "line", "point": True},
-                        "encoding": {
-                            "x": {"field": "week", "type": "ordinal", "title": "week ending"},
-                            "y": {"field": "days", "type": "quantitative", "title": "days"},
-                            "color": {"field": "series", "type": "nominal", "title": None},
-                            "strokeDash": {"field": "series", "type": "nominal", "title": None},
-                        },
-                    },
-                },
-                f"Burn-up charts for {len({b['provider_code'] for b in burn})} trusts in {month}",
-            )
-        )
+    burnup = _burnup_chart(con, month)
+    if burnup is not None:
+        blocks.append(_chart(*burnup))
     return blocks
+
+
+def _burnup_chart(con, month: str) -> tuple[dict, str] | None:
+    """Each trust's delayed days to date against its pro-rata plan in a month; its spec and label (None: no weeks)."""
+    burn = _rows(con, "select * from trajectory_burnup where month = ? order by provider_code, week_ending", [month])
+    if not burn:
+        return None
+    values = [
+        {"trust": b["provider_code"], "week": str(b["week_ending"]), "series": series, "days": float(b[column])}
+        for b in burn
+        for series, column in (("delayed days to date", "cumulative_days"), ("plan to date", "planned_to_date"))
+    ]
+    return (
+        {
+            "title": f"Burn-up by trust, {month}: delayed days to date against the pro-rata plan",
+            "data": {"values": values},
+            "facet": {"field": "trust", "type": "nominal", "title": None},
+            "columns": 4,
+            "spec": {
+                "width": 220,
+                "height": 140,
+                "mark": {"type": "line", "point": True},
+                "encoding": {
+                    "x": {"field": "week", "type": "ordinal", "title": "week ending"},
+                    "y": {"field": "days", "type": "quantitative", "title": "days"},
+                    "color": {"field": "series", "type": "nominal", "title": None},
+                    "strokeDash": {"field": "series", "type": "nominal", "title": None},
+                },
+            },
+        },
+        f"Burn-up charts for {len({b['provider_code'] for b in burn})} trusts in {month}",
+    )
 
 
 def _spc(con) -> list[dict]:
@@ -684,15 +702,29 @@ def _spc_charts(con) -> list[tuple[dict, dict, str, list[dict]]]:
     return drawn
 
 
-def draw_spc_charts_soon(con) -> None:
-    """Send the SPC charts to be drawn (flows/charts.py) as soon as their figures are known, so that they are
-    drawn while the run goes on.
+def dashboard_chart_specs(con) -> list[dict]:
+    """Every chart the dashboard draws, in the order it draws them: the reconciled month's waterfall, the
+    trajectory month's burn-up, the SPC charts."""
+    specs = []
+    month = _reconciliation_month(con)
+    if month is not None:
+        specs.append(_waterfall_chart(con, month)[0])
+    month = _trajectory_month(con)
+    burnup = None if month is None else _burnup_chart(con, month)
+    if burnup is not None:
+        specs.append(burnup[0])
+    return specs + [spec for _, spec, _, _ in _spc_charts(con)]
+
+
+def draw_charts_soon(con) -> None:
+    """Send the dashboard's charts to be drawn (flows/charts.py) as soon as their figures are known, in the order
+    the dashboard asks for them, so that they are drawn while the run goes on.
 
     Only a head start: the dashboard reads the same views again when it is laid out, so a failure here is
     the dashboard's to report (or not, if its checks fail first), never a reason to stop the run.
     """
     with contextlib.suppress(Exception):
-        for _, spec, _, _ in _spc_charts(con):
+        for spec in dashboard_chart_specs(con):
             CHARTS.draw_soon(_vega_lite(spec))
 
 

@@ -19,7 +19,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.dashboard import draw_spc_charts_soon
+from flows.dashboard import draw_charts_soon
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
@@ -125,7 +125,7 @@ def national_dtoc(
         summary.republished_months = load_extracts(con, checked)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
-        draw_spc_charts_soon(con)  # drawn while the run goes on
+        draw_charts_soon(con)  # drawn while the run goes on
         document_validations(ws, journal, "national", as_of)
         summary.published, summary.reconciled_months = publish(con, ws, as_of, summary)
         summary.warnings = run_warnings(con) + inbox_folder_warnings(ws.inbox_national)

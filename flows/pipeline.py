@@ -45,7 +45,7 @@ from flows.warehouse import (
     PUBLISH_ORDER,
     PUBLISHED_TABLES,
     build_models,
-    check_warehouse_path,
+    check_workspace_path,
     known_hashes,
     publish_months,
     publish_order,
@@ -120,14 +120,14 @@ def open_run(
 ) -> tuple[Workspace, Settings]:
     """The run's first step: its as-of checked, its workspace opened, settings read, reference files checked.
 
-    A date after today, a wrong setting, reference file or home_la stops the run here, before
-    anything is read or changed.
+    A date after today, a workspace path DuckDB cannot keep a warehouse under, a wrong setting, reference file or
+    home_la stops the run here, before anything is read or changed.
     """
     from flows.reference_checks import check_reference_files
 
     check_as_of(as_of, allow_future_as_of, what)
+    check_workspace_path(workdir or default_workdir())
     ws = open_workspace(workdir or default_workdir())
-    check_warehouse_path(ws.warehouse)
     settings = ws.settings()
     check_reference_files(ws, settings)
     return ws, settings

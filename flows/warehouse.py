@@ -51,24 +51,27 @@ class WarehousePathUnsupported(RuntimeError):
     """The workspace's path holds a character DuckDB cannot keep a database under."""
 
 
-def check_warehouse_path(path: Path) -> None:
-    """Refuse a warehouse DuckDB could never commit to, before a run reads or writes anything.
+def check_workspace_path(root: str | os.PathLike) -> None:
+    """Refuse a workspace DuckDB could never commit its warehouse in, before a run reads or writes anything.
 
-    DuckDB names a database's write-ahead log (and, from 2.0.1, its checkpoint's) by inserting ".wal" before the
-    path's first "?": a folder "a?b" gives "a.wal?b/warehouse.duckdb", which does not exist.
+    DuckDB names a database's write-ahead log (and, from 2.0.1, its checkpoint's files) by inserting ".wal" before
+    the first "?" of its path: in a folder "a?b" that is "a.wal?b/warehouse.duckdb", which does not exist. Every
+    other character is fine (`[`, `*`, `#`, `%`, spaces, quotes).
     """
-    if "?" in str(path.resolve()):
+    resolved = Path(root).resolve()
+    if "?" in str(resolved):
+        folder = next(part for part in reversed([resolved, *resolved.parents]) if "?" in part.name)
         raise WarehousePathUnsupported(
-            f"the workspace {path.parent} cannot keep its warehouse: DuckDB cannot write a database whose path "
-            "contains '?'. Nothing was changed: rename the folder (or move the workspace) to a path without '?' "
-            "and run again."
+            f"the workspace {resolved} cannot keep its warehouse: DuckDB cannot write a database whose path "
+            f"contains '?' (the folder {folder}). Nothing was changed: rename that folder (or move the workspace) "
+            "to a path without '?' and run again."
         )
 
 
 @contextlib.contextmanager
 def open_warehouse(path: Path, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
     """Hold the workspace's run lock, then open the warehouse; a second run waits, then stops clearly."""
-    check_warehouse_path(path)
+    check_workspace_path(path.parent)
     lock_path = path.with_suffix(".lock")
     with open(lock_path, "a+") as lock:
         deadline = time.monotonic() + wait_seconds

@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.dashboard import draw_spc_charts_soon
+from flows.dashboard import draw_charts_soon
 from flows.pipeline import (
     RunOutcome,
     attribute_and_reconcile,
@@ -137,7 +137,7 @@ def weekly_dtoc(
         loaded = load_submissions(con, checked, as_of)
         summary.quarantined = quarantine_rejected(ws, checked)
         summary.trajectory_problems = attribute_and_reconcile(con, ws, settings, as_of, journal)
-        draw_spc_charts_soon(con)  # drawn while the run goes on
+        draw_charts_soon(con)  # drawn while the run goes on
         summary.resubmitted_keys = resubmissions(con, loaded)
         keep_trajectory_snapshot(con, as_of)
         summary.alerts = raise_alerts(con, settings, as_of, alerts)

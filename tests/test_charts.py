@@ -11,7 +11,8 @@ import vl_convert
 from conftest import demo_models_copy
 
 from flows.charts import ChartDrawer, ChartFailed
-from flows.dashboard import _spc, _spc_charts, _vega_lite, draw_spc_charts_soon
+from flows.dashboard import _spc, _spc_charts, _vega_lite, build_dashboard, draw_charts_soon
+from flows.demo import DEMO_AS_OF
 
 
 def year_of_weeks(seed: int, mark: str = "line") -> str:
@@ -84,27 +85,34 @@ class RecordingDrawer(ChartDrawer):
         return super().draw_soon(spec)
 
 
-def test_the_spc_charts_sent_early_are_those_the_dashboard_draws(demo_run, tmp_path, monkeypatch):
-    """`publish` sends the SPC charts before it checks and writes the files: the dashboard must then ask for
-    the very same specs, or the head start is lost."""
+def test_the_charts_sent_early_are_those_the_dashboard_draws_in_its_order(demo_national, tmp_path, monkeypatch):
+    """`publish` sends the dashboard's charts before it checks and writes the files: the dashboard must then ask
+    for the very same specs, in the order they were sent, or the head start is lost."""
     import flows.dashboard as dashboard
 
-    ws, _ = demo_run
+    ws, _ = demo_national
     con = demo_models_copy(ws, tmp_path)
     drawer = RecordingDrawer()
     monkeypatch.setattr(dashboard, "CHARTS", drawer)
     try:
-        draw_spc_charts_soon(con)
+        draw_charts_soon(con)
         sent_early = list(drawer.sent)
-        charts = [block for block in _spc(con) if block["kind"] == "chart"]
+        page = build_dashboard(con, tmp_path / "publish", DEMO_AS_OF).read_text(encoding="utf-8")
+        spc = [block for block in _spc(con) if block["kind"] == "chart"]
     finally:
         drawer.stop()
-    assert len(sent_early) == len(charts) >= 5
-    assert drawer.sent[len(sent_early) :] == sent_early
-    assert [_vega_lite(spec) for _, spec, _, _ in _spc_charts(con)] == sent_early
+    asked_by_page = drawer.sent[len(sent_early) : 2 * len(sent_early)]
+    assert asked_by_page == sent_early
+    titles = [json.loads(spec)["title"] for spec in sent_early]
+    assert titles[0] == "Why the national figure differs from the local count, 2017-09"  # the waterfall
+    assert titles[1].startswith("Burn-up by trust, 2017-11")
+    assert len(titles) == 2 + len(spc) and len(spc) >= 5
+    assert all(title.endswith(": weekly total delayed days") for title in titles[2:])
+    assert page.count('<svg role="img"') == len(sent_early)  # every chart on the page was sent early
     assert all(chart["svg"] == drawer.svg(spec).replace("<svg ", f'<svg role="img" aria-label="{chart["label"]}" ', 1)
-               for chart, spec in zip(charts, sent_early, strict=True))  # fmt: skip
-    assert all('"2017-11-23"' in spec for spec in sent_early)  # the demo's latest week, on every chart
+               for chart, spec in zip(spc, sent_early[2:], strict=True))  # fmt: skip
+    assert [_vega_lite(spec) for _, spec, _, _ in _spc_charts(con)] == sent_early[2:]
+    assert all('"2017-11-23"' in spec for spec in sent_early[1:])  # the demo's latest week, on every weekly chart
 
 
 FAKE_HELPERS = {

@@ -281,20 +281,42 @@ def test_workspace_path_with_glob_characters_reads_its_own_reference_files(tmp_p
     assert not any(sibling.publish.iterdir())
 
 
-def test_a_workspace_whose_path_has_a_question_mark_is_refused_before_anything_is_written(tmp_path, capsys):
-    """DuckDB cannot commit to a database under a path with '?' (it cuts the path there to name its log)."""
-    ws = open_workspace(tmp_path / "dtoc?kent")
-    inbox = drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
-    before = sorted(p.relative_to(ws.root) for p in ws.root.rglob("*"))
-    assert main(["run", "--workdir", str(ws.root), "--as-of", "2017-11-24"]) == 2
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--as-of", "2017-11-24"],
+        ["national", "--as-of", "2017-11-24"],
+        ["backfill", "--from", "2017-09-01", "--to", "2017-11-24"],
+        ["demo"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_workspace_whose_path_has_a_question_mark_is_refused_before_anything_is_written(tmp_path, capsys, command):
+    """DuckDB cannot commit to a database under a path with '?' (it inserts ".wal" there to name its log)."""
+    folder = tmp_path / "dtoc?kent"
+    fresh = folder / "work"
+    assert main([*command, "--workdir", str(fresh)]) == 2
     said = capsys.readouterr().err
-    assert f"dtoc run: the workspace {ws.root} cannot keep its warehouse" in said
-    assert "contains '?'" in said and "rename the folder" in said
-    assert sorted(p.relative_to(ws.root) for p in ws.root.rglob("*")) == before  # no warehouse, no lock, file kept
-    with pytest.raises(WarehousePathUnsupported, match="rename the folder"):  # the flow itself, as a deployment runs it
-        run_weekly(ws.root, date(2017, 11, 24))
-    assert sorted(p.relative_to(ws.root) for p in ws.root.rglob("*")) == before
+    assert said.startswith(f"dtoc {command[0]}: the workspace {fresh} cannot keep its warehouse")
+    assert f"contains '?' (the folder {folder}). Nothing was changed: rename that folder" in said
+    assert not folder.exists()  # nothing created
+
+    ws = open_workspace(folder / "existing")  # a workspace already there (made with an earlier DuckDB)
+    inbox = drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
+    before = sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*"))
+    assert main([*command, "--workdir", str(ws.root)]) == 2
+    assert "cannot keep its warehouse" in capsys.readouterr().err
+    assert sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*")) == before
     assert inbox.read_text(encoding="utf-8").endswith("DVH,2017-09-07,12,6,2\n")
+
+
+def test_a_flow_run_in_a_workspace_whose_path_has_a_question_mark_stops_before_anything_is_written(tmp_path):
+    ws = open_workspace(tmp_path / "dtoc?kent")
+    drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
+    before = sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*"))
+    with pytest.raises(WarehousePathUnsupported, match="rename that folder"):  # the flow itself, as deployments run it
+        run_weekly(ws.root, date(2017, 11, 24))
+    assert sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*")) == before
 
 
 def _read_published(ws, name: str) -> pl.DataFrame:
