@@ -284,9 +284,9 @@ def cmd_demo(args) -> int:
     from flows.national import run_national
     from flows.warehouse import check_workspace_path
     from flows.weekly import run_weekly
-    from flows.workspace import default_workdir, open_workspace
+    from flows.workspace import open_workspace
 
-    check_workspace_path(args.workdir or default_workdir())  # before the sample is written into it
+    check_workspace_path(args.workdir)  # before the sample is written into it
     ws = open_workspace(args.workdir)
     as_of = args.as_of or DEMO_AS_OF
     written = write_sample(ws.inbox_weekly, as_of)

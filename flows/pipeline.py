@@ -126,7 +126,7 @@ def open_run(
     from flows.reference_checks import check_reference_files
 
     check_as_of(as_of, allow_future_as_of, what)
-    check_workspace_path(workdir or default_workdir())
+    check_workspace_path(workdir)
     ws = open_workspace(workdir or default_workdir())
     settings = ws.settings()
     check_reference_files(ws, settings)

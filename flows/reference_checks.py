@@ -185,8 +185,8 @@ def run_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
 def preflight(workdir) -> None:
     """The command line's check before a flow starts: the warehouse's path, settings, reference files and home_la."""
     from flows.warehouse import check_workspace_path
-    from flows.workspace import default_workdir, open_workspace
+    from flows.workspace import open_workspace
 
-    check_workspace_path(workdir or default_workdir())
+    check_workspace_path(workdir)
     ws = open_workspace(workdir)
     check_reference_files(ws, ws.settings())

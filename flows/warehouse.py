@@ -35,7 +35,7 @@ from flows.models import (  # the graph's names stay importable from here
 from flows.reference_checks import read_reference_csv, register_reference_frames
 from flows.sitrep import CheckedNationalFile
 from flows.validate import CheckedSubmission, Problem
-from flows.workspace import Settings, environment
+from flows.workspace import Settings, default_workdir, environment
 
 # Every file in sql/published is published under its own name (no list to keep here): one file each,
 # or one per month for those whose header says `-- published: per month`.
@@ -51,14 +51,15 @@ class WarehousePathUnsupported(RuntimeError):
     """The workspace's path holds a character DuckDB cannot keep a database under."""
 
 
-def check_workspace_path(root: str | os.PathLike) -> None:
-    """Refuse a workspace DuckDB could never commit its warehouse in, before a run reads or writes anything.
+def check_workspace_path(workdir: str | os.PathLike | None) -> None:
+    """Refuse a workspace (None: the default one) DuckDB could never commit its warehouse in, before a command
+    creates, reads or writes anything.
 
     DuckDB names a database's write-ahead log (and, from 2.0.1, its checkpoint's files) by inserting ".wal" before
     the first "?" of its path: in a folder "a?b" that is "a.wal?b/warehouse.duckdb", which does not exist. Every
     other character is fine (`[`, `*`, `#`, `%`, spaces, quotes).
     """
-    resolved = Path(root).resolve()
+    resolved = Path(workdir or default_workdir()).resolve()
     if "?" in str(resolved):
         folder = next(part for part in reversed([resolved, *resolved.parents]) if "?" in part.name)
         raise WarehousePathUnsupported(
