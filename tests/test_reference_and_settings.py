@@ -303,20 +303,24 @@ def test_a_workspace_whose_path_has_a_question_mark_is_refused_before_anything_i
 
     ws = open_workspace(folder / "existing")  # a workspace already there (made with an earlier DuckDB)
     inbox = drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
-    before = sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*"))
+    before = _files_and_times(ws.root)
     assert main([*command, "--workdir", str(ws.root)]) == 2
     assert "cannot keep its warehouse" in capsys.readouterr().err
-    assert sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*")) == before
+    assert _files_and_times(ws.root) == before
     assert inbox.read_text(encoding="utf-8").endswith("DVH,2017-09-07,12,6,2\n")
 
 
 def test_a_flow_run_in_a_workspace_whose_path_has_a_question_mark_stops_before_anything_is_written(tmp_path):
     ws = open_workspace(tmp_path / "dtoc?kent")
     drop_file(ws, "dvh.csv", f"{SUMMARY_HEADER}\nDVH,2017-09-07,12,6,2\n")
-    before = sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*"))
+    before = _files_and_times(ws.root)
     with pytest.raises(WarehousePathUnsupported, match="rename that folder"):  # the flow itself, as deployments run it
         run_weekly(ws.root, date(2017, 11, 24))
-    assert sorted((p.relative_to(ws.root), p.stat().st_mtime_ns) for p in ws.root.rglob("*")) == before
+    assert _files_and_times(ws.root) == before
+
+
+def _files_and_times(root) -> list[tuple]:
+    return sorted((p.relative_to(root), p.stat().st_mtime_ns) for p in root.rglob("*"))
 
 
 def _read_published(ws, name: str) -> pl.DataFrame:
